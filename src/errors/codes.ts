@@ -1,0 +1,33 @@
+/**
+ * The stable error codes of conmap. Code strings never change once published:
+ * callers match on `err.code`, not on messages or classes (classes do not survive
+ * postMessage; codes do, see transfer.ts).
+ */
+export const ErrorCode = {
+  CONCURRENT_MAP_WRITES: 'ERR_CONCURRENT_MAP_WRITES',
+  CONCURRENT_MAP_READ_WRITE: 'ERR_CONCURRENT_MAP_READ_WRITE',
+  CONCURRENT_MAP_ITERATION_WRITE: 'ERR_CONCURRENT_MAP_ITERATION_WRITE',
+  MAP_POISONED: 'ERR_MAP_POISONED',
+  MAP_FULL: 'ERR_MAP_FULL',
+  LOCK_TIMEOUT: 'ERR_LOCK_TIMEOUT',
+  OWNER_DIED: 'ERR_OWNER_DIED',
+  INVALID_KEY: 'ERR_INVALID_KEY',
+  INVALID_VALUE: 'ERR_INVALID_VALUE',
+  INVALID_HANDLE: 'ERR_INVALID_HANDLE',
+  INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
+  RECURSIVE_UPDATE: 'ERR_RECURSIVE_UPDATE',
+  NOT_LOCKED: 'ERR_NOT_LOCKED',
+  GUARD_RELEASED: 'ERR_GUARD_RELEASED',
+  DEADLOCK: 'ERR_DEADLOCK',
+  WAIT_FORBIDDEN: 'ERR_WAIT_FORBIDDEN',
+  NEGATIVE_COUNTER: 'ERR_NEGATIVE_COUNTER',
+  TOO_MANY_THREADS: 'ERR_TOO_MANY_THREADS',
+} as const
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+const known: ReadonlySet<string> = new Set(Object.values(ErrorCode))
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && known.has(value)
+}

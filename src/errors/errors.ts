@@ -1,0 +1,61 @@
+import { ErrorCode } from './codes.js'
+
+/**
+ * Base class of every error conmap throws. `code` is stable across releases and
+ * across threads; `cause` carries the underlying error where there is one.
+ */
+export class ConmapError extends Error {
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+
+  override get name(): string {
+    return this.constructor.name
+  }
+}
+
+/** Go's fatal map misuse errors, and the poisoned state a detection leaves behind. */
+export class ConcurrentMapError extends ConmapError {}
+
+/** A lock, wait or acquisition that could not complete: timeouts, dead owners, misuse. */
+export class LockError extends ConmapError {}
+
+/** A key, value, handle or option the call cannot accept; the target is unchanged. */
+export class InvalidArgumentError extends ConmapError {}
+
+/** The map's `maxBytes` ceiling would be passed; nothing was written. */
+export class MapFullError extends ConmapError {}
+
+const classByCode: Readonly<Record<ErrorCode, typeof ConmapError>> = {
+  ERR_CONCURRENT_MAP_WRITES: ConcurrentMapError,
+  ERR_CONCURRENT_MAP_READ_WRITE: ConcurrentMapError,
+  ERR_CONCURRENT_MAP_ITERATION_WRITE: ConcurrentMapError,
+  ERR_MAP_POISONED: ConcurrentMapError,
+  ERR_RECURSIVE_UPDATE: ConcurrentMapError,
+  ERR_MAP_FULL: MapFullError,
+  ERR_LOCK_TIMEOUT: LockError,
+  ERR_OWNER_DIED: LockError,
+  ERR_NOT_LOCKED: LockError,
+  ERR_GUARD_RELEASED: LockError,
+  ERR_DEADLOCK: LockError,
+  ERR_WAIT_FORBIDDEN: LockError,
+  ERR_NEGATIVE_COUNTER: LockError,
+  ERR_TOO_MANY_THREADS: LockError,
+  ERR_INVALID_KEY: InvalidArgumentError,
+  ERR_INVALID_VALUE: InvalidArgumentError,
+  ERR_INVALID_HANDLE: InvalidArgumentError,
+  ERR_INVALID_ARGUMENT: InvalidArgumentError,
+}
+
+/** Builds the error of the right subclass for `code`. */
+export function conmapError(code: ErrorCode, message: string, cause?: unknown): ConmapError {
+  const Class = classByCode[code]
+  return cause === undefined ? new Class(code, message) : new Class(code, message, { cause })
+}
+
+export function isConmapError(err: unknown, code?: ErrorCode): err is ConmapError {
+  return err instanceof ConmapError && (code === undefined || err.code === code)
+}
