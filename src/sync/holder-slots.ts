@@ -1,0 +1,121 @@
+/**
+ * Per-thread holdings of a shared resource: read locks of an RWMutex, permits of a
+ * Semaphore, WaitGroup obligations. A single counter would say how much is held but
+ * not by whom, so a thread that dies holding a share would keep it for ever. Each
+ * slot names its owner, so the share of a dead thread is known exactly and can be
+ * given back (`reclaimDead`).
+ *
+ * Layout: `count` slots of two Int32 words at `base`:
+ *   word 0, owner: 0 = free, RECLAIMING while a reclaimer empties it, else owner id
+ *   word 1, held:  the owner's holdings
+ *
+ * Who writes what: a slot is claimed by CAS on its owner word (0 -> id), so two
+ * claimers never share one. Its `held` word is written only by the code path its
+ * primitive serialises for that owner (the owner thread itself for RWMutex readers;
+ * the primitive's internal lock for Semaphore and WaitGroup). A slot is freed by
+ * storing 0 in its owner word after its held word is 0. A reclaimer takes a dead
+ * owner's slot by CAS owner -> RECLAIMING, so of several reclaimers exactly one
+ * gives the holdings back.
+ */
+import { conmapError, ErrorCode } from '../errors/index.js'
+import { selfId, type ThreadRegistry } from './threads.js'
+
+export const SLOT_WORDS = 2
+const RECLAIMING = -1
+
+export class HolderSlots {
+  readonly #i32: Int32Array
+  readonly #base: number
+  readonly #count: number
+  readonly #registry: ThreadRegistry
+  /** Where this thread's slot was last: a hint, re-checked before each use. */
+  #hint = -1
+
+  constructor(i32: Int32Array, base: number, count: number, registry: ThreadRegistry) {
+    this.#i32 = i32
+    this.#base = base
+    this.#count = count
+    this.#registry = registry
+  }
+
+  /** This thread's slot, or -1 when it holds none. */
+  mine(): number {
+    const hint = this.#hint
+    if (hint >= 0 && Atomics.load(this.#i32, this.#base + hint * SLOT_WORDS) === selfId) return hint
+    const found = this.find(selfId)
+    if (found >= 0) this.#hint = found
+    return found
+  }
+
+  find(ownerId: number): number {
+    const i32 = this.#i32
+    for (let slot = 0; slot < this.#count; slot++) {
+      if (Atomics.load(i32, this.#base + slot * SLOT_WORDS) === ownerId) return slot
+    }
+    return -1
+  }
+
+  /** The slot of `ownerId`, claiming a free one if it has none. */
+  claim(ownerId: number = selfId): number {
+    const existing = ownerId === selfId ? this.mine() : this.find(ownerId)
+    if (existing >= 0) return existing
+    const i32 = this.#i32
+    const start = ownerId === selfId && this.#hint >= 0 ? this.#hint : ownerId % this.#count
+    for (let i = 0; i < this.#count; i++) {
+      const slot = (start + i) % this.#count
+      if (Atomics.compareExchange(i32, this.#base + slot * SLOT_WORDS, 0, ownerId) === 0) {
+        if (ownerId === selfId) this.#hint = slot
+        return slot
+      }
+    }
+    throw conmapError(ErrorCode.TOO_MANY_THREADS, `more than ${this.#count} threads hold a share at once (raise the primitive's slot count)`)
+  }
+
+  held(slot: number): number {
+    return Atomics.load(this.#i32, this.#base + slot * SLOT_WORDS + 1)
+  }
+
+  setHeld(slot: number, value: number): void {
+    Atomics.store(this.#i32, this.#base + slot * SLOT_WORDS + 1, value)
+  }
+
+  /** Frees a slot whose holdings are 0. */
+  free(slot: number): void {
+    Atomics.store(this.#i32, this.#base + slot * SLOT_WORDS, 0)
+  }
+
+  /** What this thread holds. */
+  heldBySelf(): number {
+    const slot = this.mine()
+    return slot < 0 ? 0 : this.held(slot)
+  }
+
+  anyHeld(): boolean {
+    const i32 = this.#i32
+    for (let slot = 0; slot < this.#count; slot++) {
+      if (Atomics.load(i32, this.#base + slot * SLOT_WORDS + 1) !== 0) return true
+    }
+    return false
+  }
+
+  total(): number {
+    let sum = 0
+    for (let slot = 0; slot < this.#count; slot++) sum += this.held(slot)
+    return sum
+  }
+
+  /** Empties the slots of dead threads; returns what they held in all. */
+  reclaimDead(): number {
+    const i32 = this.#i32
+    let reclaimed = 0
+    for (let slot = 0; slot < this.#count; slot++) {
+      const at = this.#base + slot * SLOT_WORDS
+      const owner = Atomics.load(i32, at)
+      if (owner <= 0 || owner === selfId || this.#registry.isAlive(owner)) continue
+      if (Atomics.compareExchange(i32, at, owner, RECLAIMING) !== owner) continue
+      reclaimed += Atomics.exchange(i32, at + 1, 0)
+      Atomics.store(i32, at, 0)
+    }
+    return reclaimed
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Once: Go's sync.Once across threads. `do(fn)` runs fn exactly once in the whole
+ * process; callers on other threads wait until it has finished. Unlike Go, a fn that
+ * throws does not count: the error reaches its caller and a later do() runs fn again
+ * (and so does a waiter whose runner thread died mid-fn, once watched).
+ *
+ * Layout (Int32 words): 0 magic | 1 state: 0 = not run, DONE = -1, else the owner id
+ * of the thread running fn (threads.ts). Waiters sleep on the state word.
+ */
+import { conmapError, ErrorCode } from '../errors/index.js'
+import { Kind, type Handle } from '../shared/handle.js'
+import { lockTimeout } from './lock-word.js'
+import { attachStorage, claimStorage } from './storage.js'
+import { selfId, type ThreadRegistry } from './threads.js'
+import { deadlineOf, runAsync, runBlocking, sliceUntil, step, type AsyncWaitOptions, type Steps, type WaitOptions } from './wait.js'
+
+const STATE = 1
+const WORDS = 2
+const DONE = -1
+
+export type OnceHandle = Handle<typeof Kind.Once>
+
+export class Once {
+  readonly handle: OnceHandle
+  readonly #i32: Int32Array
+  readonly #registry: ThreadRegistry
+
+  constructor() {
+    const { i32, registry, handle } = claimStorage(Kind.Once, () => WORDS)
+    this.handle = handle
+    this.#i32 = i32
+    this.#registry = registry
+  }
+
+  static attach(handle: OnceHandle): Once {
+    return attachStorage(Kind.Once, handle, WORDS, () => true, () => new Once())
+  }
+
+  /** True once fn has completed without throwing. */
+  get done(): boolean {
+    return Atomics.load(this.#i32, STATE) === DONE
+  }
+
+  /**
+   * Runs fn unless it has run; blocks while another thread runs it. `timeout`
+   * bounds the wait (ERR_LOCK_TIMEOUT); calling do() from inside fn is ERR_DEADLOCK.
+   */
+  do(fn: () => void, options?: WaitOptions): void {
+    if (this.done) return
+    if (!runBlocking(this.#claimSteps(deadlineOf(options), true))) return
+    this.#finish(fn)
+  }
+
+  /** do() for async fns and threads that must not block; awaits fn. */
+  async doAsync(fn: () => unknown, options?: AsyncWaitOptions): Promise<void> {
+    if (this.done) return
+    if (!(await runAsync(this.#claimSteps(deadlineOf(options), false), options?.signal))) return
+    let ok = false
+    try {
+      await fn()
+      ok = true
+    } finally {
+      this.#settle(ok)
+    }
+  }
+
+  #finish(fn: () => void): void {
+    let ok = false
+    try {
+      fn()
+      ok = true
+    } finally {
+      this.#settle(ok)
+    }
+  }
+
+  #settle(ok: boolean): void {
+    Atomics.store(this.#i32, STATE, ok ? DONE : 0)
+    Atomics.notify(this.#i32, STATE)
+  }
+
+  /** Resolves true when this caller must run fn, false when fn has run. */
+  *#claimSteps(deadline: number, blocking: boolean): Steps<boolean> {
+    const i32 = this.#i32
+    this.#registry.enter()
+    for (;;) {
+      const state = Atomics.load(i32, STATE)
+      if (state === DONE) return false
+      if (state === 0) {
+        if (Atomics.compareExchange(i32, STATE, 0, selfId) === 0) return true
+        continue
+      }
+      if (blocking && state === selfId) throw conmapError(ErrorCode.DEADLOCK, 'Once.do called from inside its own fn')
+      const slice = sliceUntil(deadline)
+      if (slice === undefined) throw lockTimeout()
+      const outcome = yield step(i32, STATE, state, slice)
+      if (outcome === 'timed-out' && !this.#registry.isAlive(state)) Atomics.compareExchange(i32, STATE, state, 0)
+    }
+  }
+}

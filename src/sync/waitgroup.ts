@@ -1,0 +1,173 @@
+/**
+ * WaitGroup: Go's sync.WaitGroup across threads, with obligations that survive a
+ * dead worker.
+ *
+ * Go's counter cannot tell who still owes a Done(), so a worker that dies makes
+ * Wait() hang for ever. Here `add(n, worker)` records the n as that worker's own
+ * obligation (a holder slot); if the worker dies first (and is watched) its unpaid
+ * obligations are cancelled, the wait completes, and wait() throws ERR_OWNER_DIED
+ * so the waiter learns the work was not all done. `add(n)` without an owner is Go's
+ * plain counter.
+ *
+ * Layout (Int32 words):
+ *   0 magic | 1-2 internal lock word (guards words 3, 5 and the slots)
+ *   3 unowned: the count added without an owner
+ *   4 seq: bumped on every change; waiters sleep on it
+ *   5 died: 1 when a dead thread's obligations were cancelled this round (a round
+ *     starts when the counter leaves 0)
+ *   6 R (slots) | 7 unused (keeps the slots 8-byte aligned) | 8.. R holder slots
+ * The counter is unowned + the sum of the slots; every change writes exactly one of
+ * those words under the internal lock, so a thread dying mid-call leaves no
+ * half-applied update to repair.
+ */
+import { conmapError, ErrorCode } from '../errors/index.js'
+import { Kind, type Handle } from '../shared/handle.js'
+import { HolderSlots, SLOT_WORDS } from './holder-slots.js'
+import { LOCK_WORDS, LockWord, lockTimeout } from './lock-word.js'
+import { attachStorage, claimStorage } from './storage.js'
+import { deadlineOf, runAsync, runBlocking, sliceUntil, step, type AsyncWaitOptions, type Steps, type WaitOptions } from './wait.js'
+
+const LOCK = 1
+const UNOWNED = LOCK + LOCK_WORDS // 3
+const SEQ = UNOWNED + 1
+const DIED = UNOWNED + 2
+const SLOT_COUNT = UNOWNED + 3
+const SLOTS = UNOWNED + 5 // 8
+const DEFAULT_SLOTS = 64
+
+export type WaitGroupHandle = Handle<typeof Kind.WaitGroup>
+
+/** A worker (or its threadId) that owes done() calls. */
+export type Obligee = { readonly threadId: number } | number
+
+export class WaitGroup {
+  readonly handle: WaitGroupHandle
+  readonly #i32: Int32Array
+  readonly #lock: LockWord
+  readonly #slots: HolderSlots
+
+  constructor(options?: { readonly ownerSlots?: number }) {
+    const count = options?.ownerSlots ?? DEFAULT_SLOTS
+    if (!Number.isInteger(count) || count < 1 || count > 65536) {
+      throw conmapError(ErrorCode.INVALID_ARGUMENT, `ownerSlots must be an integer from 1 to 65536, got ${String(count)}`)
+    }
+    const { i32, registry, handle, fresh } = claimStorage(Kind.WaitGroup, () => SLOTS + count * SLOT_WORDS)
+    if (fresh) i32[SLOT_COUNT] = count
+    this.handle = handle
+    this.#i32 = i32
+    this.#lock = new LockWord(i32, LOCK, registry)
+    this.#slots = new HolderSlots(i32, SLOTS, i32[SLOT_COUNT] ?? 0, registry)
+  }
+
+  static attach(handle: WaitGroupHandle): WaitGroup {
+    return attachStorage(Kind.WaitGroup, handle, SLOTS, (i32) => i32.length === SLOTS + (i32[SLOT_COUNT] ?? -1) * SLOT_WORDS, () => new WaitGroup())
+  }
+
+  /**
+   * Adds delta (may be negative) to the counter; with `owner`, to that thread's
+   * obligations, which only it can pay with done(). A result below zero is
+   * ERR_NEGATIVE_COUNTER and changes nothing.
+   */
+  add(delta: number, owner?: Obligee): void {
+    if (!Number.isSafeInteger(delta)) throw conmapError(ErrorCode.INVALID_ARGUMENT, `delta must be an integer, got ${String(delta)}`)
+    const ownerId = owner === undefined ? 0 : (typeof owner === 'number' ? owner : owner.threadId) + 1
+    if (owner !== undefined && ownerId <= 0) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'add(delta, owner): the owner thread has exited')
+    this.#locked(() => {
+      const before = this.#countLocked()
+      if (before + delta < 0) throw negative()
+      if (ownerId === 0) {
+        Atomics.store(this.#i32, UNOWNED, Atomics.load(this.#i32, UNOWNED) + delta)
+      } else {
+        const slot = this.#slots.claim(ownerId)
+        const held = this.#slots.held(slot) + delta
+        if (held < 0) {
+          if (held - delta === 0) this.#slots.free(slot)
+          throw negative()
+        }
+        this.#slots.setHeld(slot, held)
+        if (held === 0) this.#slots.free(slot)
+      }
+      if (before === 0 && delta > 0) Atomics.store(this.#i32, DIED, 0)
+      this.#changedLocked()
+    })
+  }
+
+  /** Pays one of this thread's obligations, else one unowned count. */
+  done(): void {
+    this.#locked(() => {
+      const slot = this.#slots.mine()
+      const held = slot < 0 ? 0 : this.#slots.held(slot)
+      if (held > 0) {
+        this.#slots.setHeld(slot, held - 1)
+        if (held === 1) this.#slots.free(slot)
+      } else {
+        const unowned = Atomics.load(this.#i32, UNOWNED)
+        if (unowned <= 0) throw negative()
+        Atomics.store(this.#i32, UNOWNED, unowned - 1)
+      }
+      this.#changedLocked()
+    })
+  }
+
+  /** The counter now (a snapshot). */
+  get count(): number {
+    return this.#locked(() => this.#countLocked())
+  }
+
+  /** Blocks until the counter is 0. ERR_OWNER_DIED if a dead thread's obligations were cancelled. */
+  wait(options?: WaitOptions): void {
+    runBlocking(this.#waitSteps(deadlineOf(options), true))
+  }
+
+  waitAsync(options?: AsyncWaitOptions): Promise<void> {
+    return runAsync(this.#waitSteps(deadlineOf(options), false), options?.signal)
+  }
+
+  *#waitSteps(deadline: number, blocking: boolean): Steps<void> {
+    const i32 = this.#i32
+    for (;;) {
+      const seq = Atomics.load(i32, SEQ)
+      yield* this.#lock.acquireSteps(Infinity, blocking)
+      const count = this.#countLocked()
+      const died = Atomics.load(i32, DIED) === 1
+      this.#lock.release()
+      if (count === 0) {
+        if (died) throw conmapError(ErrorCode.OWNER_DIED, 'a thread that owed done() calls died: its obligations were cancelled')
+        return
+      }
+      const slice = sliceUntil(deadline)
+      if (slice === undefined) throw lockTimeout()
+      const outcome = yield step(i32, SEQ, seq, slice)
+      if (outcome === 'timed-out') {
+        yield* this.#lock.acquireSteps(Infinity, blocking)
+        if (this.#slots.reclaimDead() > 0) {
+          Atomics.store(i32, DIED, 1)
+          this.#changedLocked()
+        }
+        this.#lock.release()
+      }
+    }
+  }
+
+  #countLocked(): number {
+    return Atomics.load(this.#i32, UNOWNED) + this.#slots.total()
+  }
+
+  #changedLocked(): void {
+    Atomics.add(this.#i32, SEQ, 1)
+    if (this.#countLocked() === 0) Atomics.notify(this.#i32, SEQ)
+  }
+
+  #locked<T>(fn: () => T): T {
+    runBlocking(this.#lock.acquireSteps(Infinity, true))
+    try {
+      return fn()
+    } finally {
+      this.#lock.release()
+    }
+  }
+}
+
+function negative(): Error {
+  return conmapError(ErrorCode.NEGATIVE_COUNTER, 'sync: negative WaitGroup counter')
+}

@@ -1,0 +1,98 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { RWMutex, isConmapError } from '../../src/index.js'
+import { sleep, start } from '../helpers/workers.js'
+
+test('readers under rlock never observe a half-written multi-word record', async () => {
+  const rw = new RWMutex()
+  const record = new SharedArrayBuffer(64 * 4)
+  const stop = new SharedArrayBuffer(4)
+  const readers = Array.from({ length: 2 }, () => start('rwReader', { handle: rw.handle, record, stop }))
+  const writer = start('rwWriter', { handle: rw.handle, record, rounds: 20_000 })
+  await writer.result
+  Atomics.store(new Int32Array(stop), 0, 1)
+  const results = (await Promise.all(readers.map((r) => r.result))) as Array<{ reads: number; torn: number }>
+  for (const { reads, torn } of results) {
+    assert.ok(reads > 0)
+    assert.equal(torn, 0)
+  }
+  assert.equal(new Int32Array(record)[63], 20_000)
+})
+
+test('a stream of overlapping readers does not starve a writer (writer preference)', async () => {
+  const rw = new RWMutex()
+  const stop = new SharedArrayBuffer(4)
+  const readers = Array.from({ length: 3 }, () => start('readerStream', { handle: rw.handle, stop }))
+  await sleep(200)
+  const began = performance.now()
+  const acquired = await rw.acquireAsync({ timeout: 5000 })
+  const waited = performance.now() - began
+  assert.equal(rw.writeLocked, true)
+  acquired.release()
+  Atomics.store(new Int32Array(stop), 0, 1)
+  const reads = (await Promise.all(readers.map((r) => r.result))) as number[]
+  assert.ok(reads.every((n) => n > 0), 'readers made progress')
+  assert.ok(waited < 1000, `the writer waited ${waited.toFixed(0)} ms behind 2 ms readers`)
+})
+
+test('many readers hold the lock at once; a writer excludes them', () => {
+  const rw = new RWMutex()
+  rw.rlock()
+  rw.rlock()
+  assert.equal(rw.readers, 2)
+  assert.equal(rw.tryLock(), false)
+  rw.runlock()
+  rw.runlock()
+  assert.equal(rw.readers, 0)
+  assert.equal(rw.tryLock(), true)
+  assert.equal(rw.tryRLock(), false)
+  rw.unlock()
+  assert.equal(rw.tryRLock(), true)
+  rw.runlock()
+})
+
+test('misuse is reported, not hung: unlock without lock, recursive rlock behind a writer, lock while reading', async () => {
+  const rw = new RWMutex()
+  assert.throws(() => rw.unlock(), (e) => isConmapError(e, 'ERR_NOT_LOCKED'))
+  assert.throws(() => rw.runlock(), (e) => isConmapError(e, 'ERR_NOT_LOCKED'))
+  rw.rlock()
+  assert.throws(() => rw.lock(), (e) => isConmapError(e, 'ERR_DEADLOCK'))
+  const writer = rw.lockAsync({ timeout: 5000 })
+  await sleep(20)
+  assert.throws(() => rw.rlock(), (e) => isConmapError(e, 'ERR_DEADLOCK'))
+  rw.runlock()
+  await writer
+  rw.unlock()
+  assert.equal(rw.readers, 0)
+  assert.equal(rw.writeLocked, false)
+})
+
+test('rlockAsync waits behind a writer and proceeds after it', async () => {
+  const rw = new RWMutex()
+  rw.lock()
+  let got = false
+  const reader = rw.rlockAsync().then(() => {
+    got = true
+  })
+  await sleep(30)
+  assert.equal(got, false)
+  rw.unlock()
+  await reader
+  assert.equal(got, true)
+  rw.runlock()
+})
+
+test('RWMutex timeouts fire and leave the lock usable', async () => {
+  const rw = new RWMutex()
+  rw.rlock()
+  const began = performance.now()
+  await assert.rejects(rw.lockAsync({ timeout: 80 }), (e) => isConmapError(e, 'ERR_LOCK_TIMEOUT'))
+  const waited = performance.now() - began
+  assert.ok(waited >= 75 && waited < 1000, `waited ${waited}`)
+  // The aborted writer must not keep readers out.
+  assert.equal(rw.tryRLock(), true)
+  rw.runlock()
+  rw.runlock()
+  assert.equal(rw.tryLock(), true)
+  rw.unlock()
+})
