@@ -22,6 +22,7 @@ export const ErrorCode = {
   WAIT_FORBIDDEN: 'ERR_WAIT_FORBIDDEN',
   NEGATIVE_COUNTER: 'ERR_NEGATIVE_COUNTER',
   TOO_MANY_THREADS: 'ERR_TOO_MANY_THREADS',
+  INVARIANT_VIOLATION: 'ERR_INVARIANT_VIOLATION',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

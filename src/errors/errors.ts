@@ -35,6 +35,7 @@ const classByCode: Readonly<Record<ErrorCode, typeof ConmapError>> = {
   ERR_CONCURRENT_MAP_ITERATION_WRITE: ConcurrentMapError,
   ERR_MAP_POISONED: ConcurrentMapError,
   ERR_RECURSIVE_UPDATE: ConcurrentMapError,
+  ERR_INVARIANT_VIOLATION: ConcurrentMapError,
   ERR_MAP_FULL: MapFullError,
   ERR_LOCK_TIMEOUT: LockError,
   ERR_OWNER_DIED: LockError,

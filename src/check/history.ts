@@ -1,0 +1,93 @@
+/**
+ * The recorded history of a conmap map, as `checkHistory` reads it.
+ *
+ * A recorder (the storm workers, or a user's own harness) writes one Operation per
+ * call: when it was invoked, when it answered and what it answered, on a clock that
+ * all threads share. An operation without `ret` is pending: its worker died while
+ * the call was in flight, so it may or may not have taken effect and its answer is
+ * unknown. The shapes of `args` and `result` mirror the SharedMap methods of the
+ * same names; `update` takes a serializable description of its callback because a
+ * history must be replayable outside the thread that recorded it.
+ */
+
+/** A map key: SameValueZero identity, like `Map` (1 and '1' differ). */
+export type Key = string | number | bigint
+
+/**
+ * A deterministic `update` callback, described as data.
+ * - `increment`: absent (or undefined) counts as 0; the result is the new value.
+ * - `set`: stores `value`; the result is `value`.
+ * - `delete`: removes the key (the callback returned undefined); the result is undefined.
+ */
+export type UpdateDescriptor =
+  | { readonly kind: 'increment'; readonly by: number }
+  | { readonly kind: 'set'; readonly value: unknown }
+  | { readonly kind: 'delete' }
+
+/**
+ * The per-key operations, with `args` (after the key) and `result`:
+ *
+ * | op                 | args            | result                  |
+ * |--------------------|-----------------|-------------------------|
+ * | `get`              | `[]`            | value or undefined      |
+ * | `has`              | `[]`            | boolean                 |
+ * | `set`              | `[value]`       | ignored                 |
+ * | `delete`           | `[]`            | boolean                 |
+ * | `loadOrStore`      | `[value]`       | `{ value, loaded }`     |
+ * | `loadAndDelete`    | `[]`            | `{ value, loaded }`     |
+ * | `swap`             | `[value]`       | `{ previous, loaded }`  |
+ * | `compareAndSwap`   | `[old, next]`   | boolean                 |
+ * | `compareAndDelete` | `[old]`         | boolean                 |
+ * | `getOrCompute`     | `[value]`       | the value now stored    |
+ * | `update`           | `[UpdateDescriptor]` | the new value      |
+ */
+export const MAP_OPS = [
+  'get',
+  'has',
+  'set',
+  'delete',
+  'loadOrStore',
+  'loadAndDelete',
+  'swap',
+  'compareAndSwap',
+  'compareAndDelete',
+  'getOrCompute',
+  'update',
+] as const
+
+export type MapOp = (typeof MAP_OPS)[number]
+
+export interface Operation {
+  /** Which worker issued the call; only used to print histories. */
+  readonly thread: number
+  readonly key: Key
+  readonly op: MapOp
+  /** The call's arguments after the key. */
+  readonly args: readonly unknown[]
+  /** The response; ignored when the operation is pending. */
+  readonly result?: unknown
+  /** Invocation time, in ms on a clock shared by all threads. */
+  readonly call: number
+  /** Response time; undefined when the operation is pending. */
+  readonly ret?: number | undefined
+}
+
+export interface HistoryCheckResult {
+  /** null when the budget ran out before a verdict. */
+  readonly linearizable: boolean | null
+  /** Operations in the keys that were decided. */
+  readonly operationsChecked: number
+  /** Keys whose sub-history was decided. */
+  readonly keysChecked: number
+  /** The first key found not linearizable, explained. */
+  readonly failure?: {
+    readonly key: Key
+    /** The counter-example, in call order. */
+    readonly operations: Operation[]
+    /**
+     * The operation whose response first made the key's history non-linearizable;
+     * absent when the budget ran out before it was located.
+     */
+    readonly culprit?: Operation
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * The sequential specification of one key of a conmap map.
+ *
+ * Values are interned once, before the search: every distinct canonical encoding
+ * (canonical.ts) gets a small integer id, so the model's state is just the id of
+ * the stored value (or ABSENT) and each step compares integers. The state is also
+ * its own memo key. `undefined` always has id 0 because it is what reads of an
+ * absent key answer. Only `update` with `increment` creates values during the
+ * search, and interns them as it goes.
+ *
+ * A key that holds undefined is present (`has` is true) yet reads like an absent
+ * one; the model keeps the two states apart and lets the answers decide.
+ */
+import { canonicalEncoding } from './canonical.js'
+import type { Key, Operation, UpdateDescriptor } from './history.js'
+import type { Model, StepResult } from './model.js'
+
+const ABSENT = -1
+const UNDEFINED_ID = 0
+
+type State = number
+
+/** An Operation with its values replaced by interned ids. */
+export interface PreparedOp {
+  readonly source: Operation
+  readonly call: number
+  readonly ret: number | undefined
+  readonly op: Operation['op']
+  /** The written value (set, loadOrStore, swap, getOrCompute, update set; compareAndSwap's next). */
+  readonly value: number
+  /** compareAndSwap's and compareAndDelete's expected value. */
+  readonly expected: number
+  /** update's descriptor kind. */
+  readonly update: UpdateDescriptor['kind'] | undefined
+  /** update increment's step. */
+  readonly by: number
+  /** The value in the answer (get, getOrCompute, update; loadOrStore/loadAndDelete value; swap previous). */
+  readonly answer: number
+  /** The boolean in the answer (has, delete, the compare ops; `loaded`). */
+  readonly flag: boolean
+}
+
+class ValueTable {
+  private readonly ids = new Map<string, number>()
+  private readonly values: unknown[] = []
+
+  constructor() {
+    this.intern(undefined)
+  }
+
+  intern(value: unknown): number {
+    const encoding = canonicalEncoding(value)
+    let id = this.ids.get(encoding)
+    if (id === undefined) {
+      id = this.values.length
+      this.ids.set(encoding, id)
+      this.values.push(value)
+    }
+    return id
+  }
+
+  valueOf(id: number): unknown {
+    return this.values[id]
+  }
+}
+
+export function createMapModel(): { model: Model<State, PreparedOp>; prepare: (op: Operation) => PreparedOp } {
+  const table = new ValueTable()
+  return { model: mapModel(table), prepare: (op) => prepare(op, table) }
+}
+
+function prepare(source: Operation, table: ValueTable): PreparedOp {
+  const { op, args } = source
+  const pending = source.ret === undefined
+  const result = source.result as Record<string, unknown> | undefined
+  let value = UNDEFINED_ID
+  let expected = UNDEFINED_ID
+  let update: UpdateDescriptor['kind'] | undefined
+  let by = 0
+  let answer = UNDEFINED_ID
+  let flag = false
+  switch (op) {
+    case 'set':
+    case 'loadOrStore':
+    case 'swap':
+    case 'getOrCompute':
+      value = table.intern(args[0])
+      break
+    case 'compareAndSwap':
+      expected = table.intern(args[0])
+      value = table.intern(args[1])
+      break
+    case 'compareAndDelete':
+      expected = table.intern(args[0])
+      break
+    case 'update': {
+      const desc = args[0] as UpdateDescriptor
+      update = desc.kind
+      if (desc.kind === 'increment') by = desc.by
+      if (desc.kind === 'set') value = table.intern(desc.value)
+      break
+    }
+    default:
+      break
+  }
+  if (!pending) {
+    switch (op) {
+      case 'get':
+      case 'getOrCompute':
+      case 'update':
+        answer = table.intern(source.result)
+        break
+      case 'has':
+      case 'delete':
+      case 'compareAndSwap':
+      case 'compareAndDelete':
+        flag = source.result as boolean
+        break
+      case 'loadOrStore':
+      case 'loadAndDelete':
+        answer = table.intern(result?.['value'])
+        flag = result?.['loaded'] as boolean
+        break
+      case 'swap':
+        answer = table.intern(result?.['previous'])
+        flag = result?.['loaded'] as boolean
+        break
+      default:
+        break
+    }
+  }
+  return { source, call: source.call, ret: source.ret, op, value, expected, update, by, answer, flag }
+}
+
+function mapModel(table: ValueTable): Model<State, PreparedOp> {
+  return {
+    init: () => ABSENT,
+    key: (state) => state,
+    partition: (ops) => {
+      const byKey = new Map<Key, PreparedOp[]>()
+      for (const op of ops) {
+        const part = byKey.get(op.source.key)
+        if (part === undefined) byKey.set(op.source.key, [op])
+        else part.push(op)
+      }
+      return [...byKey.values()]
+    },
+    step: (state, op, pending) => step(table, state, op, pending),
+    selfContained: (ops) => selfContained(table, ops),
+  }
+}
+
+function step(table: ValueTable, state: State, op: PreparedOp, pending: boolean): StepResult<State> {
+  const present = state !== ABSENT
+  const read = present ? state : UNDEFINED_ID
+  switch (op.op) {
+    case 'get':
+      return outcome(pending || op.answer === read, state)
+    case 'has':
+      return outcome(pending || op.flag === present, state)
+    case 'set':
+      return outcome(true, op.value)
+    case 'delete':
+      return outcome(pending || op.flag === present, ABSENT)
+    case 'loadOrStore':
+      return present
+        ? outcome(pending || (op.flag && op.answer === state), state)
+        : outcome(pending || (!op.flag && op.answer === op.value), op.value)
+    case 'loadAndDelete':
+    case 'swap':
+      return outcome(pending || (op.flag === present && op.answer === read), op.op === 'swap' ? op.value : ABSENT)
+    case 'compareAndSwap':
+    case 'compareAndDelete': {
+      const swapped = present && state === op.expected
+      const next = !swapped ? state : op.op === 'compareAndSwap' ? op.value : ABSENT
+      return outcome(pending || op.flag === swapped, next)
+    }
+    case 'getOrCompute':
+      return outcome(pending || op.answer === (present ? state : op.value), present ? state : op.value)
+    case 'update':
+      return applyUpdate(table, state, op, pending)
+  }
+}
+
+function applyUpdate(table: ValueTable, state: State, op: PreparedOp, pending: boolean): StepResult<State> {
+  if (op.update === 'delete') return outcome(pending || op.answer === UNDEFINED_ID, ABSENT)
+  if (op.update === 'set') return outcome(pending || op.answer === op.value, op.value)
+  const current = state === ABSENT ? 0 : table.valueOf(state)
+  let next: unknown
+  if (current === undefined || typeof current === 'number') next = (current ?? 0) + op.by
+  else if (typeof current === 'bigint' && Number.isInteger(op.by)) next = current + BigInt(op.by)
+  else return outcome(false, state)
+  const id = table.intern(next)
+  return outcome(pending || op.answer === id, id)
+}
+
+/** What an operation may have stored: a value id, NONE, or ANY_NUMBER for a pending increment. */
+const NONE = -1
+const ANY_NUMBER = -2
+
+function written(op: PreparedOp): number {
+  const pending = op.ret === undefined
+  switch (op.op) {
+    case 'set':
+    case 'swap':
+      return op.value
+    case 'loadOrStore':
+      return pending || !op.flag ? op.value : NONE
+    case 'compareAndSwap':
+      return pending || op.flag ? op.value : NONE
+    case 'getOrCompute':
+      return pending || op.answer === op.value ? op.value : NONE
+    case 'update':
+      if (op.update === 'set') return op.value
+      if (op.update === 'delete') return NONE
+      return pending ? ANY_NUMBER : op.answer
+    default:
+      return NONE
+  }
+}
+
+/** What a completed operation saw that another one must have stored: a value id, NONE, or PRESENT. */
+const PRESENT = -3
+
+function observed(table: ValueTable, op: PreparedOp): number {
+  if (op.ret === undefined) return NONE
+  switch (op.op) {
+    case 'set':
+      return NONE
+    case 'get':
+      return op.answer === UNDEFINED_ID ? NONE : op.answer
+    case 'has':
+    case 'delete':
+      return op.flag ? PRESENT : NONE
+    case 'loadOrStore':
+    case 'loadAndDelete':
+    case 'swap':
+      return op.flag ? op.answer : NONE
+    case 'compareAndSwap':
+    case 'compareAndDelete':
+      return op.flag ? op.expected : NONE
+    case 'getOrCompute':
+      return op.answer === op.value ? NONE : op.answer
+    case 'update': {
+      if (op.update !== 'increment') return NONE
+      const after = table.valueOf(op.answer)
+      const before =
+        typeof after === 'number' ? after - op.by : typeof after === 'bigint' && Number.isInteger(op.by) ? after - BigInt(op.by) : undefined
+      return before === undefined ? PRESENT : before === 0 || before === 0n ? NONE : table.intern(before)
+    }
+  }
+}
+
+/**
+ * "Every observed value is stored by some other operation in the list." Order is
+ * ignored on purpose: the search judges order; this only rules out values from nowhere.
+ */
+function selfContained(table: ValueTable, ops: readonly PreparedOp[]): boolean {
+  const writers = new Map<number, number>()
+  let writes = 0
+  for (const op of ops) {
+    const value = written(op)
+    if (value === NONE) continue
+    writes++
+    writers.set(value, (writers.get(value) ?? 0) + 1)
+  }
+  const wildcards = writers.get(ANY_NUMBER) ?? 0
+  return ops.every((op) => {
+    const need = observed(table, op)
+    if (need === NONE) return true
+    const own = written(op)
+    if (need === PRESENT) return writes - (own === NONE ? 0 : 1) > 0
+    if ((writers.get(need) ?? 0) - (own === need ? 1 : 0) > 0) return true
+    const value = table.valueOf(need)
+    return (typeof value === 'number' || typeof value === 'bigint') && wildcards - (own === ANY_NUMBER ? 1 : 0) > 0
+  })
+}
+
+function outcome(ok: boolean, next: State): StepResult<State> {
+  return { ok, next }
+}
