@@ -1,0 +1,108 @@
+/**
+ * The arena: the map's one growable SharedArrayBuffer and its allocator.
+ *
+ * Fresh memory comes from a bump pointer (header word TOP) advanced by CAS, so
+ * threads allocating in different shards never wait for each other. When the
+ * buffer is too small it grows (doubling, up to maxBytes) under the grow lock;
+ * SharedArrayBuffer growth is seen by every thread's length-tracking views with no
+ * re-attach. A request past maxBytes is ERR_MAP_FULL, raised before anything is
+ * written.
+ *
+ * Freed blocks go to the free lists of the shard that freed them, by size class
+ * (layout.ts), and only that shard reuses them, under its own lock. That is what
+ * keeps optimistic readers safe: a block a reader may still be reading can only be
+ * rewritten by a writer of the same shard, which bumps the shard's seq, so the
+ * reader's validation fails and it retries. A free block's first word links to the
+ * next one; push and pop are single stores made under the shard lock, so a writer
+ * that dies between them leaks a block at worst and never corrupts a list.
+ */
+import { conmapError, ErrorCode } from '../errors/index.js'
+import { keyViews, type KeyViews } from '../codec/index.js'
+import { LockWord } from '../sync/lock-word.js'
+import type { ThreadRegistry } from '../sync/threads.js'
+import { runBlocking } from '../sync/wait.js'
+import { CLASS_COUNT, H, S, classBytes, classOf } from './layout.js'
+
+export class Arena {
+  readonly buffer: SharedArrayBuffer
+  readonly i32: Int32Array
+  readonly u32: Uint32Array
+  readonly u8: Uint8Array
+  readonly keys: KeyViews
+  readonly #growLock: LockWord
+
+  constructor(buffer: SharedArrayBuffer, registry: ThreadRegistry) {
+    this.buffer = buffer
+    this.i32 = new Int32Array(buffer)
+    this.u32 = new Uint32Array(buffer)
+    this.u8 = new Uint8Array(buffer)
+    this.keys = keyViews(buffer)
+    this.#growLock = new LockWord(this.i32, H.GROW_LOCK, registry)
+  }
+
+  get top(): number {
+    return Atomics.load(this.u32, H.TOP)
+  }
+
+  /**
+   * The offset of a block of at least `bytes` for the shard whose fields start at
+   * word `fields`, from its free list or fresh memory. Call with the shard's write
+   * lock held.
+   */
+  allocLocked(fields: number, bytes: number): number {
+    const cls = classOf(bytes)
+    if (cls >= CLASS_COUNT) throw full(bytes, this.buffer.maxByteLength)
+    const head = fields + S.FREE + cls
+    const block = Atomics.load(this.u32, head)
+    if (block !== 0) {
+      Atomics.store(this.u32, head, this.u32[block >>> 2] ?? 0)
+      return block
+    }
+    return this.#bump(classBytes(cls))
+  }
+
+  /** Returns a block to its shard's free list. Call with the shard's write lock held. */
+  freeLocked(fields: number, offset: number, bytes: number): void {
+    const head = fields + S.FREE + classOf(bytes)
+    this.u32[offset >>> 2] = Atomics.load(this.u32, head)
+    Atomics.store(this.u32, head, offset)
+  }
+
+  /** Bytes on a shard's free lists (walks them: for stats and checks). */
+  freeBytes(fields: number, limit: number): number {
+    let total = 0
+    for (let cls = 0; cls < CLASS_COUNT; cls++) {
+      let block = Atomics.load(this.u32, fields + S.FREE + cls)
+      for (let n = 0; block !== 0 && n < limit; n++) {
+        total += classBytes(cls)
+        block = this.u32[block >>> 2] ?? 0
+      }
+    }
+    return total
+  }
+
+  #bump(bytes: number): number {
+    for (;;) {
+      const top = Atomics.load(this.u32, H.TOP)
+      const end = top + bytes
+      if (end > this.buffer.byteLength) this.#grow(end)
+      if (Atomics.compareExchange(this.u32, H.TOP, top, end) === top) return top
+    }
+  }
+
+  #grow(needed: number): void {
+    const max = this.buffer.maxByteLength
+    if (needed > max) throw full(needed - this.top, max)
+    runBlocking(this.#growLock.acquireSteps(Infinity, true))
+    try {
+      const length = this.buffer.byteLength
+      if (length < needed) this.buffer.grow(Math.min(max, Math.max(needed, length * 2)))
+    } finally {
+      this.#growLock.release()
+    }
+  }
+}
+
+function full(bytes: number, max: number): Error {
+  return conmapError(ErrorCode.MAP_FULL, `the map is full: ${bytes} more bytes would pass maxBytes (${max})`)
+}

@@ -1,0 +1,162 @@
+/**
+ * The memory layout of a SharedMap: one growable SharedArrayBuffer (the arena)
+ * holding a header, one descriptor per shard, and blocks allocated from the arena
+ * for hash tables and entry records. Offsets are byte offsets (u32) into the arena;
+ * every block is 8-byte aligned. Word indexes below are Int32 indexes.
+ *
+ * Header (word index):
+ *   0 magic (Kind.SharedMap)      1 layout version          2 strategy id
+ *   3 shard bits (shards = 2^b)   4-5 hash seed (HalfSipHash key, per map, random)
+ *   6 codec id hash               7 poison: 0, or the code of a misuse detected under 'none'
+ *   8 top: first never-allocated byte (bump pointer, u32)
+ *   9 reader slots R of each RWLock
+ *   10-11 grow lock (lock word): serialises SharedArrayBuffer.grow
+ *   12 none-writer: owner id of the thread inside a write ('none' only)
+ *   13 none-seq: odd while a write is in progress ('none' only)
+ *   14 none-last: owner id of the last writer ('none' only)
+ *   15-16 map id (random; tells two maps apart in per-thread state)
+ *   17 words per shard descriptor
+ *   18-19 unused (keep the global lock 8-byte aligned)
+ *   20.. global lock: a lock word ('mutex'), an RWLock ('rwmutex'), else nothing
+ *
+ * Shard descriptor (words from the shard's base; L = lock words of the strategy:
+ * 2 for 'optimistic' (a lock word), 8 + 2R for 'sharded' (an RWLock), 0 otherwise):
+ *   0 ..< L   the shard lock
+ *   L+0 seq: even when stable, odd while a writer changes the shard ('optimistic';
+ *       every strategy bumps it, so that stats and iteration can use it)
+ *   L+1 count: live entries      L+2 tombstones in the current table
+ *   L+3 table (byte offset)      L+4 cap: slots of the table (a power of two)
+ *   L+5 old table during a resize, else 0        L+6 old cap
+ *   L+7 evacuation cursor: old slots below it have been moved
+ *   L+8 resizes (a statistic)
+ *   L+9 ..< L+9+CLASS_COUNT  free-list heads, one per size class
+ *
+ * Table: cap slots of two words [meta, record offset]. meta is EMPTY (0),
+ * TOMBSTONE (1) or FULL: the key's 32-bit hash with its low two bits replaced by 2.
+ * The slot index of a hash is (hash >>> 2) & (cap - 1) and its shard is
+ * hash >>> (32 - shard bits): disjoint bits while log2(cap) <= 30 - shard bits,
+ * which bounds a shard's table (maxShardCap).
+ *
+ * Record (bytes): 0 key bytes | 4 key kind | 8 value bytes | 12 key body, padded to
+ * 4 | value bytes. A record is written completely before the one Atomics.store
+ * that makes it reachable (the slot's meta for a new key, its record offset for a
+ * new value), so no reader and no dead writer ever exposes half of one.
+ */
+import { LOCK_WORDS } from '../sync/lock-word.js'
+import { rwLockWords } from '../sync/rw-lock.js'
+
+export const LAYOUT_VERSION = 1
+
+export const Strategy = {
+  optimistic: 1,
+  sharded: 2,
+  rwmutex: 3,
+  mutex: 4,
+  none: 5,
+} as const
+export type Concurrency = keyof typeof Strategy
+export type StrategyId = (typeof Strategy)[Concurrency]
+
+export const H = {
+  MAGIC: 0,
+  LAYOUT: 1,
+  STRATEGY: 2,
+  SHARD_BITS: 3,
+  SEED0: 4,
+  SEED1: 5,
+  CODEC: 6,
+  POISON: 7,
+  TOP: 8,
+  READER_SLOTS: 9,
+  GROW_LOCK: 10,
+  NONE_WRITER: 12,
+  NONE_SEQ: 13,
+  NONE_LAST: 14,
+  MAP_ID0: 15,
+  MAP_ID1: 16,
+  SHARD_WORDS: 17,
+  GLOBAL_LOCK: 20,
+} as const
+
+/** Shard fields, as offsets from the end of the shard lock. */
+export const S = {
+  SEQ: 0,
+  COUNT: 1,
+  TOMBS: 2,
+  TABLE: 3,
+  CAP: 4,
+  OLD: 5,
+  OLD_CAP: 6,
+  EVAC: 7,
+  RESIZES: 8,
+  FREE: 9,
+} as const
+
+export const EMPTY = 0
+export const TOMBSTONE = 1
+export const FULL = 2
+export const SLOT_BYTES = 8
+export const MIN_CAP = 8
+
+export const R_KEY_BYTES = 0
+export const R_KIND = 4
+export const R_VALUE_BYTES = 8
+export const R_KEY = 12
+
+export function metaOf(hash: number): number {
+  return (hash & ~3) | FULL
+}
+
+export function recordBytes(keyBytes: number, valueBytes: number): number {
+  return R_KEY + align4(keyBytes) + valueBytes
+}
+
+export function align4(n: number): number {
+  return (n + 3) & ~3
+}
+
+export function align8(n: number): number {
+  return (n + 7) & ~7
+}
+
+/**
+ * Size classes of arena blocks: 16, 24, 32, 48, 64, 96, … (2^k and 1.5·2^k), so a
+ * block wastes under a third of itself. 56 classes reach 3·2^30 bytes.
+ */
+export const CLASS_COUNT = 56
+
+export function classOf(bytes: number): number {
+  if (bytes <= 16) return 0
+  const k = 31 - Math.clz32(bytes - 1) // 2^k < bytes <= 2^(k+1)
+  return bytes <= 3 * 2 ** (k - 1) ? 2 * (k - 4) + 1 : 2 * (k - 3)
+}
+
+export function classBytes(cls: number): number {
+  const k = (cls >> 1) + 4
+  return cls & 1 ? 3 * 2 ** (k - 1) : 2 ** k
+}
+
+export function lockWordsOf(strategy: StrategyId, readerSlots: number): { global: number; shard: number } {
+  switch (strategy) {
+    case Strategy.optimistic:
+      return { global: 0, shard: LOCK_WORDS }
+    case Strategy.sharded:
+      return { global: 0, shard: rwLockWords(readerSlots) }
+    case Strategy.rwmutex:
+      return { global: rwLockWords(readerSlots), shard: 0 }
+    case Strategy.mutex:
+      return { global: LOCK_WORDS, shard: 0 }
+    case Strategy.none:
+      return { global: 0, shard: 0 }
+  }
+}
+
+/** Words of a shard descriptor, kept even so every descriptor is 8-byte aligned. */
+export function shardWords(lockWords: number): number {
+  return (lockWords + S.FREE + CLASS_COUNT + 1) & ~1
+}
+
+/** Largest table a shard may have (see the slot index and shard bits above). */
+export function maxShardCap(shardBits: number): number {
+  return 2 ** Math.min(28, 30 - shardBits)
+}

@@ -1,0 +1,175 @@
+/**
+ * How each concurrency strategy protects the shards. The map calls lockWrite /
+ * unlockWrite around every change and lockRead / unlockRead around reads in every
+ * strategy but 'optimistic', whose readers take no lock (shared-map.ts validates
+ * the shard seq instead).
+ *
+ *   optimistic  a lock word per shard (writers only)
+ *   sharded     an RWLock per shard (seed 000's recommendation)
+ *   rwmutex     one RWLock for the whole map
+ *   mutex       one lock word for the whole map; readers take it too
+ *   none        no lock: Go's misuse detection. A writer claims the header word
+ *               NONE_WRITER by CAS; finding it taken by a live thread is "concurrent
+ *               map writes". Writers keep NONE_SEQ odd while writing; a reader that
+ *               sees it odd, or changed by another thread across its read, is
+ *               "concurrent map read and map write" (an iterator: "… iteration and map
+ *               write"). A detection poisons the map (header word POISON) so every
+ *               later call on any thread fails instead of returning torn data.
+ *
+ * lockWrite returns true when the lock was taken over from a thread that died
+ * holding it: the caller must repair what that lock guards (one shard, or all of
+ * them for the map-wide locks; `global` says which).
+ */
+import { conmapError, ErrorCode } from '../errors/index.js'
+import { LockWord } from '../sync/lock-word.js'
+import { RWLock } from '../sync/rw-lock.js'
+import { selfId, type ThreadRegistry } from '../sync/threads.js'
+import { runBlocking } from '../sync/wait.js'
+import { H, Strategy, type StrategyId } from './layout.js'
+
+export const Poison = {
+  [ErrorCode.CONCURRENT_MAP_WRITES]: 1,
+  [ErrorCode.CONCURRENT_MAP_READ_WRITE]: 2,
+  [ErrorCode.CONCURRENT_MAP_ITERATION_WRITE]: 3,
+} as const
+type PoisonCode = keyof typeof Poison
+
+const messages: Readonly<Record<PoisonCode, string>> = {
+  ERR_CONCURRENT_MAP_WRITES: 'concurrent map writes',
+  ERR_CONCURRENT_MAP_READ_WRITE: 'concurrent map read and map write',
+  ERR_CONCURRENT_MAP_ITERATION_WRITE: 'concurrent map iteration and map write',
+}
+
+export class Protection {
+  /** True when one lock guards every shard. */
+  readonly global: boolean
+  readonly #strategy: StrategyId
+  readonly #words: readonly LockWord[]
+  readonly #rw: readonly RWLock[]
+  readonly #i32: Int32Array
+  readonly #registry: ThreadRegistry
+
+  constructor(strategy: StrategyId, i32: Int32Array, shardLockIndexes: readonly number[], registry: ThreadRegistry) {
+    this.#strategy = strategy
+    this.#i32 = i32
+    this.#registry = registry
+    this.global = strategy === Strategy.rwmutex || strategy === Strategy.mutex || strategy === Strategy.none
+    const at = strategy === Strategy.optimistic || strategy === Strategy.sharded ? shardLockIndexes : [H.GLOBAL_LOCK]
+    this.#words = strategy === Strategy.optimistic || strategy === Strategy.mutex ? at.map((index) => new LockWord(i32, index, registry)) : []
+    this.#rw = strategy === Strategy.sharded || strategy === Strategy.rwmutex ? at.map((index) => new RWLock(i32, index, registry)) : []
+  }
+
+  lockWrite(shard: number): boolean {
+    switch (this.#strategy) {
+      case Strategy.optimistic:
+      case Strategy.mutex: {
+        const word = this.#words[this.global ? 0 : shard] as LockWord
+        if (!word.tryAcquire()) runBlocking(word.acquireSteps(Infinity, true))
+        return word.recovered()
+      }
+      case Strategy.sharded:
+      case Strategy.rwmutex: {
+        const rw = this.#rw[this.global ? 0 : shard] as RWLock
+        return rw.tryLock() ? false : runBlocking(rw.lockSteps(Infinity, true))
+      }
+      case Strategy.none:
+        return this.#enterWrite()
+    }
+  }
+
+  unlockWrite(shard: number): void {
+    switch (this.#strategy) {
+      case Strategy.optimistic:
+      case Strategy.mutex:
+        ;(this.#words[this.global ? 0 : shard] as LockWord).release()
+        return
+      case Strategy.sharded:
+      case Strategy.rwmutex:
+        ;(this.#rw[this.global ? 0 : shard] as RWLock).unlock()
+        return
+      case Strategy.none: {
+        const i32 = this.#i32
+        Atomics.store(i32, H.NONE_LAST, selfId)
+        Atomics.add(i32, H.NONE_SEQ, 1)
+        Atomics.store(i32, H.NONE_WRITER, 0)
+      }
+    }
+  }
+
+  /** Returns a token for unlockRead. Not called for 'optimistic'. */
+  lockRead(shard: number): number {
+    switch (this.#strategy) {
+      case Strategy.sharded:
+      case Strategy.rwmutex: {
+        const rw = this.#rw[this.global ? 0 : shard] as RWLock
+        if (!rw.tryRLock()) runBlocking(rw.rlockSteps(Infinity, true))
+        return 0
+      }
+      case Strategy.none: {
+        const seq = Atomics.load(this.#i32, H.NONE_SEQ)
+        if (seq & 1 && Atomics.load(this.#i32, H.NONE_WRITER) !== selfId) throw this.poison(ErrorCode.CONCURRENT_MAP_READ_WRITE)
+        return seq
+      }
+      default:
+        this.lockWrite(shard)
+        return 0
+    }
+  }
+
+  /** `iterating` picks Go's iteration message for a detection under 'none'. */
+  unlockRead(shard: number, token: number, iterating = false): void {
+    switch (this.#strategy) {
+      case Strategy.sharded:
+      case Strategy.rwmutex:
+        ;(this.#rw[this.global ? 0 : shard] as RWLock).runlock()
+        return
+      case Strategy.none:
+        if (Atomics.load(this.#i32, H.NONE_SEQ) !== token && Atomics.load(this.#i32, H.NONE_LAST) !== selfId) {
+          throw this.poison(iterating ? ErrorCode.CONCURRENT_MAP_ITERATION_WRITE : ErrorCode.CONCURRENT_MAP_READ_WRITE)
+        }
+        return
+      default:
+        this.unlockWrite(shard)
+    }
+  }
+
+  /** 'optimistic' readers: if the shard's writer died, take the shard over (returns true). */
+  takeOverDeadWriter(shard: number): boolean {
+    const word = this.#words[shard] as LockWord
+    const holder = word.holder()
+    if (holder === 0 || this.#registry.isAlive(holder)) return false
+    return word.tryAcquire()
+  }
+
+  /** Under 'none': throws ERR_MAP_POISONED once a misuse was detected. */
+  checkPoison(): void {
+    const code = Atomics.load(this.#i32, H.POISON)
+    if (code === 0) return
+    const what = (Object.keys(Poison) as PoisonCode[]).find((name) => Poison[name] === code)
+    throw conmapError(ErrorCode.MAP_POISONED, `the map is poisoned: a misuse was detected earlier (${what === undefined ? 'unknown' : messages[what]}); it can no longer be used`)
+  }
+
+  /** Records a detection (the first one wins) and returns the error to throw. */
+  poison(code: PoisonCode): Error {
+    Atomics.compareExchange(this.#i32, H.POISON, 0, Poison[code])
+    return conmapError(code, `fatal error: ${messages[code]}`)
+  }
+
+  /** 'none': returns true when the previous writer died mid-write (repair needed). */
+  #enterWrite(): boolean {
+    const i32 = this.#i32
+    this.#registry.enter()
+    const seen = Atomics.compareExchange(i32, H.NONE_WRITER, 0, selfId)
+    let tookOver = false
+    if (seen !== 0) {
+      if (seen === selfId || this.#registry.isAlive(seen) || Atomics.compareExchange(i32, H.NONE_WRITER, seen, selfId) !== seen) {
+        throw this.poison(ErrorCode.CONCURRENT_MAP_WRITES)
+      }
+      tookOver = true
+      // The dead writer left NONE_SEQ odd; make it odd again on our behalf below.
+      if (Atomics.load(i32, H.NONE_SEQ) & 1) Atomics.add(i32, H.NONE_SEQ, 1)
+    }
+    Atomics.add(i32, H.NONE_SEQ, 1)
+    return tookOver
+  }
+}

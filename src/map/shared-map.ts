@@ -1,0 +1,981 @@
+/**
+ * SharedMap: one hash map in shared memory, read and written by many threads.
+ *
+ * Design overview (layout.ts has the words, tables.ts the tables, arena.ts the
+ * allocator, protection.ts the strategies):
+ *
+ *  - A key's 32-bit hash (HalfSipHash, seeded per map) picks its shard (top bits)
+ *    and its slot (bits 2 and up); each shard is an independent open-addressing
+ *    table that grows, shrinks and drops tombstones incrementally.
+ *  - Keys and values live in records allocated from the arena. A change never
+ *    edits a published record: it writes a complete new one and publishes it with
+ *    one Atomics.store (the slot meta for a new key, the record offset for a new
+ *    value, a tombstone for a removal). A thread killed mid-write therefore leaves
+ *    either the old state or the new one visible, never half of one; what it may
+ *    leave behind (a lock word naming it, an odd seq, a stale count, a resize cut
+ *    short, a leaked block) is repaired by the next writer, who takes the lock over
+ *    once the dead thread is known (watch(), threads.ts).
+ *  - 'optimistic' (the default): writers lock their shard and keep its seq odd while
+ *    they change it; readers take no lock and write nothing. A reader reads the seq,
+ *    looks the key up, copies the value's bytes, and accepts them only if the seq is
+ *    still the same even number (a seqlock). Freed blocks are reused only by their
+ *    own shard, so anything a reader might see reused moved that shard's seq.
+ *    Values are decoded from the private copy, after validation.
+ *  - The other strategies take the locks of protection.ts around reads too.
+ *  - Callbacks (update, getOrCompute) run holding the shard's write lock but with
+ *    its seq even, so optimistic readers are not held up by user code; the change
+ *    they decide is applied afterwards under an odd seq.
+ *  - Iteration takes each shard's entries as one consistent copy (optimistic
+ *    validation, falling back to the shard lock after repeated conflicts), so it
+ *    never yields a key twice and yields every key present throughout; snapshot()
+ *    copies all shards at one point in time.
+ */
+import {
+  bytesEqual,
+  codecId,
+  encodedKeyBytes,
+  hashKey,
+  hashStoredKey,
+  keyKind,
+  randomHashSeed,
+  readKey,
+  resolveCodec,
+  writeKey,
+  type Codec,
+  type CodecOption,
+  type Key,
+  type KeyKind,
+} from '../codec/index.js'
+import { availableParallelism } from 'node:os'
+import { conmapError, ErrorCode, isConmapError } from '../errors/index.js'
+import { Kind, magicOf, openHandle, type Handle } from '../shared/handle.js'
+import { initRWLock } from '../sync/rw-lock.js'
+import { ThreadRegistry } from '../sync/threads.js'
+import { Arena } from './arena.js'
+import {
+  EMPTY,
+  FULL,
+  H,
+  LAYOUT_VERSION,
+  MIN_CAP,
+  R_KEY,
+  R_KEY_BYTES,
+  R_KIND,
+  R_VALUE_BYTES,
+  S,
+  SLOT_BYTES,
+  Strategy,
+  align4,
+  align8,
+  lockWordsOf,
+  maxShardCap,
+  metaOf,
+  recordBytes,
+  shardWords,
+  type Concurrency,
+  type StrategyId,
+} from './layout.js'
+import { checkMapInvariants } from './invariants.js'
+import { Protection } from './protection.js'
+import { ShardTables } from './tables.js'
+
+export interface SharedMapOptions {
+  /** How threads are kept apart (default 'optimistic'); fixed for the map's life. */
+  readonly concurrency?: Concurrency
+  /** A power of two from 1 to 1024; default from availableParallelism(). */
+  readonly shards?: number
+  /** Entries to make room for up front (default 1024). */
+  readonly initialCapacity?: number
+  /** Ceiling of the map's shared memory in bytes (default 1 GiB, at most 4 GiB - 64 KiB). */
+  readonly maxBytes?: number
+  /** How values are stored (default 'structured', msgpackr). */
+  readonly codec?: CodecOption
+  /** Threads that may hold one RWLock's read side at once ('sharded', 'rwmutex'; default 64). */
+  readonly readerSlots?: number
+}
+
+export interface AttachOptions {
+  /** The map's codec again: required for a user codec, optional for built-in ones. */
+  readonly codec?: CodecOption
+}
+
+export interface SharedMapHandle extends Handle<typeof Kind.SharedMap> {
+  readonly concurrency: Concurrency
+  readonly codec: string
+}
+
+export interface ShardStats {
+  readonly size: number
+  readonly capacity: number
+  readonly tombstones: number
+  readonly resizing: boolean
+  readonly resizes: number
+}
+
+export interface SharedMapStats {
+  readonly concurrency: Concurrency
+  readonly shards: number
+  readonly size: number
+  readonly capacity: number
+  /** size / capacity over all shards. */
+  readonly load: number
+  readonly tombstones: number
+  readonly resizes: number
+  readonly resizing: number
+  readonly bytes: { readonly used: number; readonly reserved: number; readonly max: number; readonly free: number }
+  /** Validation retries of this thread's optimistic reads (a measure of read/write contention). */
+  readonly optimisticRetries: number
+  readonly perShard: readonly ShardStats[]
+}
+
+export interface LoadResult<V> {
+  readonly value: V | undefined
+  readonly loaded: boolean
+}
+
+export interface SwapResult<V> {
+  readonly previous: V | undefined
+  readonly loaded: boolean
+}
+
+const DEFAULT_MAX_BYTES = 2 ** 30
+const MAX_MAX_BYTES = 2 ** 32 - 2 ** 16
+const DEFAULT_READER_SLOTS = 64
+const OPTIMISTIC_SHARD_ATTEMPTS = 8
+const OPTIMISTIC_SNAPSHOT_ATTEMPTS = 3
+const ABSENT: unique symbol = Symbol('absent')
+const TORN: unique symbol = Symbol('torn')
+
+/** Maps whose callbacks are running on this thread, by map id. */
+const inCallback = new Set<string>()
+
+interface Entry {
+  readonly key: Key
+  readonly value: Uint8Array | undefined
+}
+
+export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K, V]> {
+  /** Structured-cloneable; `SharedMap.attach(handle)` in another thread gives the same map. */
+  readonly handle: SharedMapHandle
+  readonly #arena: Arena
+  readonly #i32: Int32Array
+  readonly #u32: Uint32Array
+  readonly #u8: Uint8Array
+  readonly #strategy: StrategyId
+  readonly #concurrency: Concurrency
+  readonly #codec: Codec<unknown>
+  readonly #shardBits: number
+  readonly #shards: number
+  readonly #shardsBase: number
+  readonly #shardWords: number
+  readonly #lockWords: number
+  readonly #seed0: number
+  readonly #seed1: number
+  readonly #id: string
+  readonly #tables: ShardTables
+  readonly #protection: Protection
+  #retries = 0
+
+  constructor(options: SharedMapOptions = {}) {
+    const opened = attaching
+    attaching = undefined
+    if (opened !== undefined) {
+      this.handle = opened.handle
+      this.#codec = opened.codec
+      this.#arena = new Arena(opened.handle.buffer, opened.registry)
+    } else {
+      const made = create(options)
+      this.handle = made.handle
+      this.#codec = made.codec
+      this.#arena = made.arena
+    }
+    const arena = this.#arena
+    this.#i32 = arena.i32
+    this.#u32 = arena.u32
+    this.#u8 = arena.u8
+    const i32 = arena.i32
+    this.#strategy = i32[H.STRATEGY] as StrategyId
+    this.#concurrency = this.handle.concurrency
+    this.#shardBits = i32[H.SHARD_BITS] ?? 0
+    this.#shards = 2 ** this.#shardBits
+    this.#seed0 = i32[H.SEED0] ?? 0
+    this.#seed1 = i32[H.SEED1] ?? 0
+    this.#id = `${i32[H.MAP_ID0]}:${i32[H.MAP_ID1]}`
+    const locks = lockWordsOf(this.#strategy, i32[H.READER_SLOTS] ?? 0)
+    this.#lockWords = locks.shard
+    this.#shardWords = i32[H.SHARD_WORDS] ?? 0
+    this.#shardsBase = shardsBase(locks.global)
+    this.#tables = new ShardTables(arena, maxShardCap(this.#shardBits))
+    const shardLocks = Array.from({ length: this.#shards }, (_, s) => this.#shardsBase + s * this.#shardWords)
+    this.#protection = new Protection(this.#strategy, i32, shardLocks, ThreadRegistry.of(this.handle.registry))
+  }
+
+  /**
+   * The map behind a handle from another thread. The codec must match the one the
+   * map was created with (a user codec must be passed again, by the same name).
+   */
+  static attach<K extends Key = Key, V = unknown>(handle: SharedMapHandle, options: AttachOptions = {}): SharedMap<K, V> {
+    const { i32, registry } = openHandle(Kind.SharedMap, handle, H.GLOBAL_LOCK)
+    const invalid = (why: string) => conmapError(ErrorCode.INVALID_HANDLE, `not a usable SharedMap handle: ${why}`)
+    if (i32.byteOffset !== 0 || !handle.buffer.growable) throw invalid('the buffer is not a map arena')
+    if (i32[H.LAYOUT] !== LAYOUT_VERSION) throw invalid(`layout version ${String(i32[H.LAYOUT])} is not ${LAYOUT_VERSION}`)
+    const strategy = Strategy[handle.concurrency]
+    if (strategy === undefined || i32[H.STRATEGY] !== strategy) throw invalid('its concurrency does not match the map')
+    const bits = i32[H.SHARD_BITS] ?? -1
+    const slots = i32[H.READER_SLOTS] ?? -1
+    if (bits < 0 || bits > 10 || slots < 1 || slots > 65536) throw invalid('its shard layout is corrupt')
+    const locks = lockWordsOf(strategy, slots)
+    if (i32[H.SHARD_WORDS] !== shardWords(locks.shard)) throw invalid('its shard layout is corrupt')
+    if ((shardsBase(locks.global) + 2 ** bits * shardWords(locks.shard)) * 4 > handle.buffer.byteLength) throw invalid('the buffer is truncated')
+    const option = options.codec ?? builtInCodec(handle.codec)
+    if (option === undefined) throw conmapError(ErrorCode.INVALID_ARGUMENT, `the map uses the user codec '${handle.codec}': pass it again as attach(handle, { codec })`)
+    const id = codecId(option)
+    if (id !== handle.codec || i32[H.CODEC] !== stringHash(id)) {
+      throw conmapError(ErrorCode.INVALID_ARGUMENT, `codec mismatch: the map stores values with '${handle.codec}', not '${id}'`)
+    }
+    attaching = { handle, codec: resolveCodec(option), registry: ThreadRegistry.of(registry) }
+    try {
+      return new SharedMap<K, V>()
+    } finally {
+      attaching = undefined
+    }
+  }
+
+  get concurrency(): Concurrency {
+    return this.#concurrency
+  }
+
+  /**
+   * Entries in the map: exact when no writer is active, otherwise a value it had
+   * during the call (shards are counted one after another).
+   */
+  get size(): number {
+    this.#enter()
+    let size = 0
+    for (let shard = 0; shard < this.#shards; shard++) size += Atomics.load(this.#u32, this.#fieldsOf(shard) + S.COUNT)
+    return size
+  }
+
+  /** The value of key, or undefined. Atomic; never locks under 'optimistic'. */
+  get(key: K): V | undefined {
+    const bytes = this.#load(key)
+    return bytes === ABSENT ? undefined : (this.#codec.decode(bytes) as V)
+  }
+
+  /** Whether key is present. Atomic; never locks under 'optimistic'. */
+  has(key: K): boolean {
+    return this.#load(key, false) !== ABSENT
+  }
+
+  /** Stores value under key. Atomic. */
+  set(key: K, value: V): this {
+    const bytes = this.#encode(value)
+    const kind = keyKind(key)
+    const hash = this.#hash(key, kind)
+    const shard = this.#shardOf(hash)
+    const fields = this.#lockShard(shard)
+    try {
+      this.#beginChange(fields)
+      try {
+        this.#putLocked(fields, this.#tables.locateLocked(fields, key, kind, metaOf(hash)), key, kind, hash, bytes)
+      } finally {
+        this.#endChange(fields)
+      }
+    } finally {
+      this.#unlockShard(shard)
+    }
+    return this
+  }
+
+  /** Removes key; true if it was present. Atomic. */
+  delete(key: K): boolean {
+    return this.#take(key, false) !== ABSENT
+  }
+
+  /** Go's LoadOrStore: the present value, or stores and returns value. Atomic. */
+  loadOrStore(key: K, value: V): LoadResult<V> {
+    const bytes = this.#encode(value)
+    let found: Uint8Array | undefined
+    this.#change(key, (fields, slot, kind, hash) => {
+      if (slot >= 0) found = this.#valueBytes(this.#u32[slot + 1] ?? 0)
+      else this.#putLocked(fields, slot, key, kind, hash, bytes)
+    })
+    return found === undefined ? { value, loaded: false } : { value: this.#codec.decode(found) as V, loaded: true }
+  }
+
+  /** Go's LoadAndDelete: removes key and returns the value it had. Atomic. */
+  loadAndDelete(key: K): LoadResult<V> {
+    const bytes = this.#take(key, true)
+    return bytes === ABSENT ? { value: undefined, loaded: false } : { value: this.#codec.decode(bytes) as V, loaded: true }
+  }
+
+  /** Go's Swap: stores value and returns the previous one. Atomic. */
+  swap(key: K, value: V): SwapResult<V> {
+    const bytes = this.#encode(value)
+    let previous: Uint8Array | undefined
+    this.#change(key, (fields, slot, kind, hash) => {
+      if (slot >= 0) previous = this.#valueBytes(this.#u32[slot + 1] ?? 0)
+      this.#putLocked(fields, slot, key, kind, hash, bytes)
+    })
+    return previous === undefined ? { previous: undefined, loaded: false } : { previous: this.#codec.decode(previous) as V, loaded: true }
+  }
+
+  /**
+   * Go's CompareAndSwap: stores next if key holds a value whose encoding equals
+   * old's. False when absent or different. Atomic.
+   */
+  compareAndSwap(key: K, old: V, next: V): boolean {
+    const expected = this.#encode(old)
+    const bytes = this.#encode(next)
+    let swapped = false
+    this.#change(key, (fields, slot, kind, hash) => {
+      if (slot < 0 || !bytesEqual(this.#valueView(this.#u32[slot + 1] ?? 0), expected)) return
+      this.#putLocked(fields, slot, key, kind, hash, bytes)
+      swapped = true
+    })
+    return swapped
+  }
+
+  /** Go's CompareAndDelete: removes key if its value's encoding equals old's. Atomic. */
+  compareAndDelete(key: K, old: V): boolean {
+    const expected = this.#encode(old)
+    let deleted = false
+    this.#change(key, (fields, slot) => {
+      if (slot < 0 || !bytesEqual(this.#valueView(this.#u32[slot + 1] ?? 0), expected)) return
+      this.#removeLocked(fields, slot)
+      deleted = true
+    })
+    return deleted
+  }
+
+  /**
+   * Atomic read-modify-write: fn gets the current value (undefined when absent) and
+   * returns the new one, or undefined to delete. Returns what fn returned. fn runs
+   * holding the key's shard: it must not use this map (ERR_RECURSIVE_UPDATE); if it
+   * throws, nothing changes and the shard is released.
+   */
+  update(key: K, fn: (current: V | undefined) => V | undefined): V | undefined {
+    return this.#compute(key, (current) => fn(current === ABSENT ? undefined : (this.#codec.decode(current) as V)), false)
+  }
+
+  /**
+   * The value of key, computing and storing it if absent. The factory runs at most
+   * once per absent key across all threads (the others wait for it and get its
+   * value); same callback rules as update().
+   */
+  getOrCompute(key: K, factory: (key: K) => V): V {
+    const present = this.#load(key)
+    if (present !== ABSENT) return this.#codec.decode(present) as V
+    return this.#compute(key, (current) => (current === ABSENT ? factory(key) : (this.#codec.decode(current) as V)), true) as V
+  }
+
+  /** Removes every entry, shard by shard (each shard atomically, not the map as a whole). */
+  clear(): void {
+    for (let shard = 0; shard < this.#shards; shard++) {
+      const fields = this.#lockShard(shard)
+      try {
+        this.#beginChange(fields)
+        try {
+          this.#clearLocked(fields)
+        } finally {
+          this.#endChange(fields)
+        }
+      } finally {
+        this.#unlockShard(shard)
+      }
+    }
+  }
+
+  /**
+   * Calls fn for entries until it returns false. Go's contract: concurrent writers
+   * never make it throw, no key is visited twice, and every key present for the
+   * whole call is visited; a key changed meanwhile shows one of its values. fn may
+   * use the map.
+   */
+  range(fn: (key: K, value: V) => boolean | void): void {
+    for (const [key, value] of this.entries()) if (fn(key, value) === false) return
+  }
+
+  forEach(fn: (value: V, key: K, map: SharedMap<K, V>) => void, thisArg?: unknown): void {
+    for (const [key, value] of this.entries()) fn.call(thisArg, value, key, this)
+  }
+
+  /** Entries, shard by shard, under range()'s contract. */
+  *entries(): IterableIterator<[K, V]> {
+    for (let shard = 0; shard < this.#shards; shard++) {
+      for (const entry of this.#shardEntries(shard, true)) {
+        yield [entry.key as K, this.#codec.decode(entry.value as Uint8Array) as V]
+      }
+    }
+  }
+
+  *keys(): IterableIterator<K> {
+    for (let shard = 0; shard < this.#shards; shard++) {
+      for (const entry of this.#shardEntries(shard, false)) yield entry.key as K
+    }
+  }
+
+  *values(): IterableIterator<V> {
+    for (const [, value] of this.entries()) yield value
+  }
+
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this.entries()
+  }
+
+  /** A consistent copy of the whole map at one point in time. */
+  snapshot(): Map<K, V> {
+    this.#enter()
+    const copy = this.#snapshotEntries()
+    const map = new Map<K, V>()
+    for (const entry of copy) map.set(entry.key as K, this.#codec.decode(entry.value as Uint8Array) as V)
+    return map
+  }
+
+  stats(): SharedMapStats {
+    this.#enter()
+    const u32 = this.#u32
+    const perShard: ShardStats[] = []
+    let free = 0
+    for (let shard = 0; shard < this.#shards; shard++) {
+      const fields = this.#fieldsOf(shard)
+      perShard.push({
+        size: Atomics.load(u32, fields + S.COUNT),
+        capacity: Atomics.load(u32, fields + S.CAP),
+        tombstones: Atomics.load(u32, fields + S.TOMBS),
+        resizing: Atomics.load(u32, fields + S.OLD) !== 0,
+        resizes: Atomics.load(u32, fields + S.RESIZES),
+      })
+      free += this.#arena.freeBytes(fields, 1 << 20)
+    }
+    const sum = (pick: (s: ShardStats) => number) => perShard.reduce((total, s) => total + pick(s), 0)
+    const size = sum((s) => s.size)
+    const capacity = sum((s) => s.capacity)
+    return {
+      concurrency: this.#concurrency,
+      shards: this.#shards,
+      size,
+      capacity,
+      load: capacity === 0 ? 0 : size / capacity,
+      tombstones: sum((s) => s.tombstones),
+      resizes: sum((s) => s.resizes),
+      resizing: perShard.filter((s) => s.resizing).length,
+      bytes: { used: this.#arena.top, reserved: this.#arena.buffer.byteLength, max: this.#arena.buffer.maxByteLength, free },
+      optimisticRetries: this.#retries,
+      perShard,
+    }
+  }
+
+  /**
+   * Debug check of every internal invariant (tables, counts, records, hashes, free
+   * lists), holding every shard's lock; throws ERR_INVARIANT_VIOLATION naming the first
+   * broken one.
+   */
+  checkInvariants(): void {
+    this.#enter()
+    const shards = Array.from({ length: this.#shards }, (_, shard) => shard)
+    this.#withAllShards(() =>
+      checkMapInvariants({
+        arena: this.#arena,
+        shards,
+        fieldsOf: (shard) => this.#fieldsOf(shard),
+        shardOf: (hash) => this.#shardOf(hash),
+        hashStored: (offset, bytes, kind) => hashStoredKey(this.#arena.keys, offset, bytes, kind, this.#seed0, this.#seed1),
+        find: (fields, key, kind, hash) => this.#tables.find(fields, key, kind, metaOf(hash)),
+        heapStart: this.#shardsBase * 4 + this.#shards * this.#shardWords * 4,
+        maxCap: maxShardCap(this.#shardBits),
+      }),
+    )
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'SharedMap'
+  }
+
+  // ---- reading ----
+
+  /** A private copy of key's value bytes, or ABSENT. withValue=false skips the copy. */
+  #load(key: K, withValue = true): Uint8Array | typeof ABSENT {
+    this.#enter()
+    const kind = keyKind(key)
+    const hash = this.#hash(key, kind)
+    const meta = metaOf(hash)
+    const shard = this.#shardOf(hash)
+    const fields = this.#fieldsOf(shard)
+    if (this.#strategy === Strategy.optimistic) {
+      const i32 = this.#i32
+      const seqAt = fields + S.SEQ
+      for (let attempt = 0; ; attempt++) {
+        const before = Atomics.load(i32, seqAt)
+        if ((before & 1) === 0) {
+          const record = this.#tables.find(fields, key, kind, meta)
+          const value = record === 0 ? ABSENT : withValue ? this.#copyValue(record) : EMPTY_BYTES
+          if (Atomics.load(i32, seqAt) === before && value !== TORN) return value
+        }
+        this.#retries++
+        this.#backOff(shard, seqAt, attempt)
+      }
+    }
+    const token = this.#protection.lockRead(shard)
+    try {
+      const record = this.#tables.find(fields, key, kind, meta)
+      return record === 0 ? ABSENT : withValue ? (this.#copyValue(record) as Uint8Array) : EMPTY_BYTES
+    } finally {
+      this.#protection.unlockRead(shard, token)
+    }
+  }
+
+  /**
+   * An optimistic reader found its shard changing. Spin first (writers hold a shard
+   * for well under a microsecond), then sleep a little, and when the shard stays odd
+   * check whether its writer died: then take the shard over and repair it, the one
+   * case where a reader writes shared memory.
+   */
+  #backOff(shard: number, seqAt: number, attempt: number): void {
+    if (attempt < 64) return
+    const seq = Atomics.load(this.#i32, seqAt)
+    if ((seq & 1) === 0) return
+    try {
+      Atomics.wait(this.#i32, seqAt, seq, 1)
+    } catch {
+      // A thread that may not block keeps spinning.
+    }
+    if (attempt % 16 === 0 && this.#protection.takeOverDeadWriter(shard)) {
+      const fields = this.#fieldsOf(shard)
+      try {
+        this.#repairLocked(fields)
+      } finally {
+        this.#protection.unlockWrite(shard)
+      }
+    }
+  }
+
+  /** Bytes of a record's value, copied; TORN when the record's lengths are impossible. */
+  #copyValue(record: number): Uint8Array | typeof TORN {
+    const u32 = this.#u32
+    const word = record >>> 2
+    const start = record + R_KEY + align4(u32[word + (R_KEY_BYTES >>> 2)] ?? 0)
+    const end = start + (u32[word + (R_VALUE_BYTES >>> 2)] ?? 0)
+    if (end > this.#u8.length || start < R_KEY) return TORN
+    return this.#u8.slice(start, end)
+  }
+
+  /** A record's value bytes, copied (under the shard's write lock: never torn). */
+  #valueBytes(record: number): Uint8Array {
+    return this.#valueView(record).slice()
+  }
+
+  /** A record's value bytes in place (under the shard's write lock). */
+  #valueView(record: number): Uint8Array {
+    const u32 = this.#u32
+    const word = record >>> 2
+    const start = record + R_KEY + align4(u32[word + (R_KEY_BYTES >>> 2)] ?? 0)
+    return this.#u8.subarray(start, start + (u32[word + (R_VALUE_BYTES >>> 2)] ?? 0))
+  }
+
+  /** One shard's entries, as one consistent copy. */
+  #shardEntries(shard: number, withValues: boolean): Entry[] {
+    this.#enter()
+    const fields = this.#fieldsOf(shard)
+    if (this.#strategy === Strategy.optimistic) {
+      const seqAt = fields + S.SEQ
+      for (let attempt = 0; attempt < OPTIMISTIC_SHARD_ATTEMPTS; attempt++) {
+        const before = Atomics.load(this.#i32, seqAt)
+        if ((before & 1) === 0) {
+          const entries = this.#collect(fields, withValues)
+          if (entries !== TORN && Atomics.load(this.#i32, seqAt) === before) return entries
+        }
+        this.#retries++
+      }
+      return this.#withShard(shard, () => this.#collect(fields, withValues) as Entry[])
+    }
+    const token = this.#protection.lockRead(shard)
+    try {
+      return this.#collect(fields, withValues) as Entry[]
+    } finally {
+      this.#protection.unlockRead(shard, token, true)
+    }
+  }
+
+  #snapshotEntries(): Entry[] {
+    const shards = this.#shards
+    if (this.#strategy === Strategy.optimistic) {
+      for (let attempt = 0; attempt < OPTIMISTIC_SNAPSHOT_ATTEMPTS; attempt++) {
+        const seqs = Array.from({ length: shards }, (_, shard) => Atomics.load(this.#i32, this.#fieldsOf(shard) + S.SEQ))
+        if (seqs.some((seq) => (seq & 1) === 1)) continue
+        const all: Entry[] = []
+        let torn = false
+        for (let shard = 0; shard < shards && !torn; shard++) {
+          const entries = this.#collect(this.#fieldsOf(shard), true)
+          if (entries === TORN) torn = true
+          else all.push(...entries)
+        }
+        if (!torn && seqs.every((seq, shard) => Atomics.load(this.#i32, this.#fieldsOf(shard) + S.SEQ) === seq)) return all
+        this.#retries++
+      }
+      return this.#withAllShards(() => this.#collectAll())
+    }
+    if (this.#protection.global || this.#strategy === Strategy.none) {
+      const token = this.#protection.lockRead(0)
+      try {
+        return this.#collectAll()
+      } finally {
+        this.#protection.unlockRead(0, token, true)
+      }
+    }
+    const tokens: number[] = []
+    try {
+      for (let shard = 0; shard < shards; shard++) tokens.push(this.#protection.lockRead(shard))
+      return this.#collectAll()
+    } finally {
+      tokens.forEach((token, shard) => this.#protection.unlockRead(shard, token))
+    }
+  }
+
+  #collectAll(): Entry[] {
+    const all: Entry[] = []
+    for (let shard = 0; shard < this.#shards; shard++) all.push(...(this.#collect(this.#fieldsOf(shard), true) as Entry[]))
+    return all
+  }
+
+  /**
+   * Copies a shard's keys (decoded) and value bytes. Safe against concurrent
+   * writers: every offset and length is bounded, and an impossible one gives TORN.
+   */
+  #collect(fields: number, withValues: boolean): Entry[] | typeof TORN {
+    const u32 = this.#u32
+    const i32 = this.#i32
+    const entries: Entry[] = []
+    const seen = new Set<number>()
+    const limit = this.#u8.length
+    try {
+      for (const [tableAt, capAt] of TABLE_FIELDS) {
+        const table = u32[fields + tableAt] ?? 0
+        const cap = u32[fields + capAt] ?? 0
+        if (table === 0) continue
+        if (cap > maxShardCap(this.#shardBits) || table + cap * SLOT_BYTES > limit) return TORN
+        for (let i = 0; i < cap; i++) {
+          const slot = (table >>> 2) + 2 * i
+          if (((i32[slot] ?? 0) & 3) !== FULL) continue
+          const record = u32[slot + 1] ?? 0
+          if (seen.has(record)) continue
+          seen.add(record)
+          const keyBytes = u32[(record >>> 2) + (R_KEY_BYTES >>> 2)] ?? 0
+          if (record + R_KEY + keyBytes > limit) return TORN
+          const key = readKey(this.#arena.keys, record + R_KEY, keyBytes, u32[(record >>> 2) + (R_KIND >>> 2)] ?? 0)
+          const value = withValues ? this.#copyValue(record) : undefined
+          if (value === TORN) return TORN
+          entries.push({ key, value })
+        }
+      }
+    } catch {
+      return TORN
+    }
+    return entries
+  }
+
+  // ---- writing ----
+
+  /** Locks key's shard and runs body with the key's slot (-1: absent), under an odd seq. */
+  #change(key: K, body: (fields: number, slot: number, kind: KeyKind, hash: number) => void): void {
+    const kind = keyKind(key)
+    const hash = this.#hash(key, kind)
+    const shard = this.#shardOf(hash)
+    const fields = this.#lockShard(shard)
+    try {
+      this.#beginChange(fields)
+      try {
+        body(fields, this.#tables.locateLocked(fields, key, kind, metaOf(hash)), kind, hash)
+      } finally {
+        this.#endChange(fields)
+      }
+    } finally {
+      this.#unlockShard(shard)
+    }
+  }
+
+  /** delete / loadAndDelete: removes key, returning its value bytes (copied if wanted). */
+  #take(key: K, withValue: boolean): Uint8Array | typeof ABSENT {
+    let taken: Uint8Array | typeof ABSENT = ABSENT
+    this.#change(key, (fields, slot) => {
+      if (slot < 0) return
+      taken = withValue ? this.#valueBytes(this.#u32[slot + 1] ?? 0) : EMPTY_BYTES
+      this.#removeLocked(fields, slot)
+    })
+    return taken
+  }
+
+  /**
+   * update / getOrCompute: fn decides the new value from the current bytes while
+   * the shard is locked but its seq is even; the decision is then applied.
+   */
+  #compute(key: K, fn: (current: Uint8Array | typeof ABSENT) => V | undefined, keepPresent: boolean): V | undefined {
+    const kind = keyKind(key)
+    const hash = this.#hash(key, kind)
+    const meta = metaOf(hash)
+    const shard = this.#shardOf(hash)
+    const fields = this.#lockShard(shard)
+    try {
+      const record = this.#tables.find(fields, key, kind, meta)
+      const current = record === 0 ? ABSENT : this.#valueBytes(record)
+      if (keepPresent && current !== ABSENT) return this.#codec.decode(current) as V
+      inCallback.add(this.#id)
+      let next: V | undefined
+      try {
+        next = fn(current)
+      } finally {
+        inCallback.delete(this.#id)
+      }
+      if (next === undefined && (record === 0 || keepPresent)) return next
+      const bytes = next === undefined ? undefined : this.#encode(next)
+      this.#beginChange(fields)
+      try {
+        const slot = this.#tables.locateLocked(fields, key, kind, meta)
+        if (bytes !== undefined) this.#putLocked(fields, slot, key, kind, hash, bytes)
+        else if (slot >= 0) this.#removeLocked(fields, slot)
+      } finally {
+        this.#endChange(fields)
+      }
+      return next
+    } finally {
+      this.#unlockShard(shard)
+    }
+  }
+
+  /** Writes a record for key and value and publishes it in slot (-1: as a new key). */
+  #putLocked(fields: number, slot: number, key: Key, kind: KeyKind, hash: number, bytes: Uint8Array): void {
+    if (slot < 0) this.#tables.reserveLocked(fields)
+    const keyBytes = encodedKeyBytes(key, kind)
+    const size = recordBytes(keyBytes, bytes.length)
+    const record = this.#arena.allocLocked(fields, size)
+    const u32 = this.#u32
+    const word = record >>> 2
+    u32[word + (R_KEY_BYTES >>> 2)] = keyBytes
+    u32[word + (R_KIND >>> 2)] = kind
+    u32[word + (R_VALUE_BYTES >>> 2)] = bytes.length
+    writeKey(key, kind, this.#arena.keys, record + R_KEY)
+    this.#u8.set(bytes, record + R_KEY + align4(keyBytes))
+    if (slot < 0) this.#tables.insertLocked(fields, metaOf(hash), record)
+    else this.#freeRecordLocked(fields, this.#tables.replaceLocked(slot, record))
+  }
+
+  #removeLocked(fields: number, slot: number): void {
+    this.#freeRecordLocked(fields, this.#tables.removeLocked(fields, slot))
+    try {
+      this.#tables.maybeShrinkLocked(fields)
+    } catch (err) {
+      // Shrinking needs a new table; with the arena full, the shard keeps its size.
+      if (!isConmapError(err, ErrorCode.MAP_FULL)) throw err
+    }
+  }
+
+  #freeRecordLocked(fields: number, record: number): void {
+    const u32 = this.#u32
+    const word = record >>> 2
+    this.#arena.freeLocked(fields, record, recordBytes(u32[word + (R_KEY_BYTES >>> 2)] ?? 0, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0))
+  }
+
+  #clearLocked(fields: number): void {
+    const records: number[] = []
+    this.#tables.forEachLocked(fields, (_, record) => records.push(record))
+    const u32 = this.#u32
+    const old = u32[fields + S.OLD] ?? 0
+    if (old !== 0) {
+      Atomics.store(u32, fields + S.OLD, 0)
+      this.#arena.freeLocked(fields, old, (u32[fields + S.OLD_CAP] ?? 0) * SLOT_BYTES)
+    }
+    const table = u32[fields + S.TABLE] ?? 0
+    const cap = u32[fields + S.CAP] ?? 0
+    for (let i = 0; i < cap; i++) Atomics.store(this.#i32, (table >>> 2) + 2 * i, EMPTY)
+    Atomics.store(u32, fields + S.COUNT, 0)
+    Atomics.store(u32, fields + S.TOMBS, 0)
+    for (const record of records) this.#freeRecordLocked(fields, record)
+    try {
+      this.#tables.maybeShrinkLocked(fields)
+    } catch (err) {
+      if (!isConmapError(err, ErrorCode.MAP_FULL)) throw err
+    }
+  }
+
+  // ---- locks and checks ----
+
+  /** Write-locks shard (the map, for map-wide locks); repairs after a dead holder. */
+  #lockShard(shard: number): number {
+    this.#enter()
+    if (this.#protection.lockWrite(shard)) {
+      try {
+        if (this.#protection.global) for (let s = 0; s < this.#shards; s++) this.#repairLocked(this.#fieldsOf(s))
+        else this.#repairLocked(this.#fieldsOf(shard))
+      } catch (err) {
+        this.#protection.unlockWrite(shard)
+        throw err
+      }
+    }
+    return this.#fieldsOf(shard)
+  }
+
+  #unlockShard(shard: number): void {
+    this.#protection.unlockWrite(shard)
+  }
+
+  #withShard<T>(shard: number, fn: () => T): T {
+    this.#lockShard(shard)
+    try {
+      return fn()
+    } finally {
+      this.#unlockShard(shard)
+    }
+  }
+
+  /** Runs fn holding every shard (in index order, so two such callers cannot deadlock). */
+  #withAllShards<T>(fn: () => T): T {
+    if (this.#protection.global) return this.#withShard(0, fn)
+    let held = 0
+    try {
+      for (; held < this.#shards; held++) this.#lockShard(held)
+      return fn()
+    } finally {
+      for (let shard = 0; shard < held; shard++) this.#unlockShard(shard)
+    }
+  }
+
+  #repairLocked(fields: number): void {
+    const seq = Atomics.load(this.#i32, fields + S.SEQ)
+    if (seq & 1) Atomics.store(this.#i32, fields + S.SEQ, seq + 1)
+    this.#beginChange(fields)
+    try {
+      this.#tables.repairLocked(fields)
+    } finally {
+      this.#endChange(fields)
+    }
+  }
+
+  #beginChange(fields: number): void {
+    Atomics.add(this.#i32, fields + S.SEQ, 1)
+  }
+
+  #endChange(fields: number): void {
+    Atomics.add(this.#i32, fields + S.SEQ, 1)
+  }
+
+  /** Every public call starts here: refuses re-entry from a callback and a poisoned map. */
+  #enter(): void {
+    if (inCallback.size !== 0 && inCallback.has(this.#id)) {
+      throw conmapError(ErrorCode.RECURSIVE_UPDATE, 'an update/getOrCompute callback used the map it is updating (it runs holding the shard)')
+    }
+    if (this.#strategy === Strategy.none) this.#protection.checkPoison()
+  }
+
+  #encode(value: V): Uint8Array {
+    return this.#codec.encode(value)
+  }
+
+  #hash(key: Key, kind: KeyKind): number {
+    return hashKey(key, kind, this.#seed0, this.#seed1)
+  }
+
+  #shardOf(hash: number): number {
+    return this.#shardBits === 0 ? 0 : hash >>> (32 - this.#shardBits)
+  }
+
+  /** Int32 index of shard's fields (just past its lock). */
+  #fieldsOf(shard: number): number {
+    return this.#shardsBase + shard * this.#shardWords + this.#lockWords
+  }
+}
+
+const EMPTY_BYTES = new Uint8Array(0)
+const TABLE_FIELDS = [
+  [S.TABLE, S.CAP],
+  [S.OLD, S.OLD_CAP],
+] as const
+
+let attaching: { handle: SharedMapHandle; codec: Codec<unknown>; registry: ThreadRegistry } | undefined
+
+function shardsBase(globalLockWords: number): number {
+  return align8((H.GLOBAL_LOCK + globalLockWords) * 4) / 4
+}
+
+function builtInCodec(id: string): CodecOption | undefined {
+  const name = id.startsWith('builtin:') ? id.slice('builtin:'.length) : undefined
+  return name === 'structured' || name === 'json' || name === 'string' || name === 'number' || name === 'bytes' ? name : undefined
+}
+
+function stringHash(text: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+  return hash | 0
+}
+
+/** 8 shards per core, from 16 to 256: enough that two writers rarely meet in one shard. */
+function defaultShards(): number {
+  return 2 ** Math.min(8, Math.max(4, Math.ceil(Math.log2(availableParallelism() * 8))))
+}
+
+function create(options: SharedMapOptions): { handle: SharedMapHandle; codec: Codec<unknown>; arena: Arena } {
+  if (typeof options !== 'object' || options === null) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'options must be an object')
+  const concurrency = options.concurrency ?? 'optimistic'
+  const strategy = Strategy[concurrency]
+  if (strategy === undefined) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `concurrency must be one of ${Object.keys(Strategy).join(', ')}, got ${String(concurrency)}`)
+  }
+  const shards = options.shards ?? defaultShards()
+  if (!Number.isInteger(shards) || shards < 1 || shards > 1024 || (shards & (shards - 1)) !== 0) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `shards must be a power of two from 1 to 1024, got ${String(shards)}`)
+  }
+  const initialCapacity = options.initialCapacity ?? 1024
+  if (!Number.isInteger(initialCapacity) || initialCapacity < 0) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `initialCapacity must be a non-negative integer, got ${String(initialCapacity)}`)
+  }
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
+  if (!Number.isInteger(maxBytes) || maxBytes < 4096 || maxBytes > MAX_MAX_BYTES) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `maxBytes must be an integer from 4096 to ${MAX_MAX_BYTES}, got ${String(maxBytes)}`)
+  }
+  const readerSlots = options.readerSlots ?? DEFAULT_READER_SLOTS
+  if (!Number.isInteger(readerSlots) || readerSlots < 1 || readerSlots > 65536) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `readerSlots must be an integer from 1 to 65536, got ${String(readerSlots)}`)
+  }
+  const id = codecId(options.codec)
+  const codec = resolveCodec(options.codec)
+  const shardBits = Math.log2(shards)
+  const locks = lockWordsOf(strategy, readerSlots)
+  const words = shardWords(locks.shard)
+  const base = shardsBase(locks.global)
+  const heapStart = align8((base + shards * words) * 4)
+  const perShard = Math.min(maxShardCap(shardBits), Math.max(MIN_CAP, 2 ** Math.ceil(Math.log2(Math.ceil(initialCapacity / shards / 0.75) || 1))))
+  // Room for the tables plus ~48 bytes of record per initial entry, before any growth.
+  const initialBytes = Math.min(maxBytes, heapStart + shards * perShard * SLOT_BYTES + initialCapacity * 48 + 65536)
+  if (heapStart + shards * perShard * SLOT_BYTES > maxBytes) {
+    throw conmapError(ErrorCode.MAP_FULL, `maxBytes ${maxBytes} cannot hold the map's ${shards} shards`)
+  }
+  const buffer = new SharedArrayBuffer(align8(initialBytes), { maxByteLength: maxBytes })
+  const registry = ThreadRegistry.local()
+  const i32 = new Int32Array(buffer)
+  const u32 = new Uint32Array(buffer)
+  const [seed0, seed1] = randomHashSeed()
+  i32[H.MAGIC] = magicOf(Kind.SharedMap)
+  i32[H.LAYOUT] = LAYOUT_VERSION
+  i32[H.STRATEGY] = strategy
+  i32[H.SHARD_BITS] = shardBits
+  i32[H.SEED0] = seed0
+  i32[H.SEED1] = seed1
+  i32[H.CODEC] = stringHash(id)
+  i32[H.READER_SLOTS] = readerSlots
+  i32[H.MAP_ID0] = (Math.random() * 2 ** 32) | 0
+  i32[H.MAP_ID1] = (Math.random() * 2 ** 32) | 0
+  i32[H.SHARD_WORDS] = words
+  if (strategy === Strategy.rwmutex) initRWLock(i32, H.GLOBAL_LOCK, readerSlots)
+  let top = heapStart
+  for (let shard = 0; shard < shards; shard++) {
+    const shardBase = base + shard * words
+    if (strategy === Strategy.sharded) initRWLock(i32, shardBase, readerSlots)
+    const fields = shardBase + locks.shard
+    u32[fields + S.TABLE] = top
+    u32[fields + S.CAP] = perShard
+    top += perShard * SLOT_BYTES
+  }
+  u32[H.TOP] = top
+  const handle: SharedMapHandle = { conmap: Kind.SharedMap, version: 1, buffer, byteOffset: 0, registry: registry.buffer, concurrency, codec: id }
+  return { handle, codec, arena: new Arena(buffer, registry) }
+}
+
