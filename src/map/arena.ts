@@ -8,6 +8,14 @@
  * re-attach. A request past maxBytes is ERR_MAP_FULL, raised before anything is
  * written.
  *
+ * Views: typed arrays that track a growable buffer's length are several times
+ * slower per access in V8, so each thread keeps fixed-length views and replaces
+ * them when the buffer has grown. Growth always happens before the bump pointer
+ * passes the old end, so `sync()` — one atomic load of TOP compared with the views'
+ * length — tells whether every allocated block is inside them. Callers sync after
+ * taking a lock and on every optimistic read attempt; a reader that races a growth
+ * sees an out-of-range offset only inside a read that its validation rejects.
+ *
  * Freed blocks go to the free lists of the shard that freed them, by size class
  * (layout.ts), and only that shard reuses them, under its own lock. That is what
  * keeps optimistic readers safe: a block a reader may still be reading can only be
@@ -25,19 +33,38 @@ import { CLASS_COUNT, H, S, classBytes, classOf } from './layout.js'
 
 export class Arena {
   readonly buffer: SharedArrayBuffer
-  readonly i32: Int32Array
-  readonly u32: Uint32Array
-  readonly u8: Uint8Array
-  readonly keys: KeyViews
+  i32: Int32Array
+  u32: Uint32Array
+  u8: Uint8Array
+  keys: KeyViews
+  /** Bytes the views cover. */
+  length: number
   readonly #growLock: LockWord
 
   constructor(buffer: SharedArrayBuffer, registry: ThreadRegistry) {
     this.buffer = buffer
-    this.i32 = new Int32Array(buffer)
-    this.u32 = new Uint32Array(buffer)
-    this.u8 = new Uint8Array(buffer)
-    this.keys = keyViews(buffer)
+    this.length = buffer.byteLength
+    this.i32 = new Int32Array(buffer, 0, this.length >>> 2)
+    this.u32 = new Uint32Array(buffer, 0, this.length >>> 2)
+    this.u8 = new Uint8Array(buffer, 0, this.length)
+    this.keys = keyViews(buffer, this.length)
+    // The grow lock lives in the header, inside every view the arena will ever have.
     this.#growLock = new LockWord(this.i32, H.GROW_LOCK, registry)
+  }
+
+  /** Makes the views cover every block allocated so far. */
+  sync(): void {
+    if (Atomics.load(this.u32, H.TOP) > this.length) this.#refresh()
+  }
+
+  #refresh(): void {
+    const length = this.buffer.byteLength
+    if (length === this.length) return
+    this.length = length
+    this.i32 = new Int32Array(this.buffer, 0, length >>> 2)
+    this.u32 = new Uint32Array(this.buffer, 0, length >>> 2)
+    this.u8 = new Uint8Array(this.buffer, 0, length)
+    this.keys = keyViews(this.buffer, length)
   }
 
   get top(): number {
@@ -58,7 +85,9 @@ export class Arena {
       Atomics.store(this.u32, head, this.u32[block >>> 2] ?? 0)
       return block
     }
-    return this.#bump(classBytes(cls))
+    const fresh = this.#bump(classBytes(cls))
+    if (fresh + classBytes(cls) > this.length) this.#refresh()
+    return fresh
   }
 
   /** Returns a block to its shard's free list. Call with the shard's write lock held. */

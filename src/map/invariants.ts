@@ -67,10 +67,12 @@ export function checkMapInvariants(ctx: InvariantContext): void {
         if (which === 1 && i < evacuated) fail(shard, `old slot ${i} is below the evacuation cursor but still full`)
         const record = u32[slot + 1] ?? 0
         const keyBytes = u32[(record >>> 2) + (R_KEY_BYTES >>> 2)] ?? 0
-        const kind = (u32[(record >>> 2) + (R_KIND >>> 2)] ?? 0) as KeyKind
+        const kind = ((u32[(record >>> 2) + (R_KIND >>> 2)] ?? 0) & 0xff) as KeyKind
+        const tag = (u32[(record >>> 2) + (R_KIND >>> 2)] ?? 0) >>> 8
         const size = recordBytes(keyBytes, u32[(record >>> 2) + (R_VALUE_BYTES >>> 2)] ?? 0)
         if (!inHeap(record, size)) fail(shard, `slot ${i} points at a record outside the heap (${record})`)
         if (kind < 1 || kind > 3) fail(shard, `record ${record} has key kind ${kind}`)
+        if (tag > 2) fail(shard, `record ${record} has value tag ${tag}`)
         if (used.has(record)) fail(shard, `record ${record} is reachable twice`)
         used.add(record)
         const hash = ctx.hashStored(record + R_KEY, keyBytes, kind)

@@ -37,8 +37,8 @@
  * hash >>> (32 - shard bits): disjoint bits while log2(cap) <= 30 - shard bits,
  * which bounds a shard's table (maxShardCap).
  *
- * Record (bytes): 0 key bytes | 4 key kind | 8 value bytes | 12 key body, padded to
- * 4 | value bytes. A record is written completely before the one Atomics.store
+ * Record (bytes): 0 key bytes | 4 key kind (low byte) and value tag (next byte,
+ * values.ts) | 8 value bytes | 12 key body, padded to 4 | value. A record is written completely before the one Atomics.store
  * that makes it reachable (the slot's meta for a new key, its record offset for a
  * new value), so no reader and no dead writer ever exposes half of one.
  */

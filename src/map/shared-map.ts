@@ -31,7 +31,6 @@
  *    copies all shards at one point in time.
  */
 import {
-  bytesEqual,
   codecId,
   encodedKeyBytes,
   hashKey,
@@ -78,6 +77,7 @@ import {
 import { checkMapInvariants } from './invariants.js'
 import { Protection } from './protection.js'
 import { ShardTables } from './tables.js'
+import { Values, type Encoded, type Raw } from './values.js'
 
 export interface SharedMapOptions {
   /** How threads are kept apart (default 'optimistic'); fixed for the map's life. */
@@ -151,19 +151,16 @@ const inCallback = new Set<string>()
 
 interface Entry {
   readonly key: Key
-  readonly value: Uint8Array | undefined
+  readonly value: Raw | undefined
 }
 
 export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K, V]> {
   /** Structured-cloneable; `SharedMap.attach(handle)` in another thread gives the same map. */
   readonly handle: SharedMapHandle
   readonly #arena: Arena
-  readonly #i32: Int32Array
-  readonly #u32: Uint32Array
-  readonly #u8: Uint8Array
   readonly #strategy: StrategyId
   readonly #concurrency: Concurrency
-  readonly #codec: Codec<unknown>
+  readonly #values: Values
   readonly #shardBits: number
   readonly #shards: number
   readonly #shardsBase: number
@@ -181,18 +178,15 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     attaching = undefined
     if (opened !== undefined) {
       this.handle = opened.handle
-      this.#codec = opened.codec
       this.#arena = new Arena(opened.handle.buffer, opened.registry)
+      this.#values = new Values(opened.codec, this.handle.codec, this.#arena)
     } else {
       const made = create(options)
       this.handle = made.handle
-      this.#codec = made.codec
       this.#arena = made.arena
+      this.#values = new Values(made.codec, this.handle.codec, this.#arena)
     }
     const arena = this.#arena
-    this.#i32 = arena.i32
-    this.#u32 = arena.u32
-    this.#u8 = arena.u8
     const i32 = arena.i32
     this.#strategy = i32[H.STRATEGY] as StrategyId
     this.#concurrency = this.handle.concurrency
@@ -252,14 +246,14 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   get size(): number {
     this.#enter()
     let size = 0
-    for (let shard = 0; shard < this.#shards; shard++) size += Atomics.load(this.#u32, this.#fieldsOf(shard) + S.COUNT)
+    for (let shard = 0; shard < this.#shards; shard++) size += Atomics.load(this.#arena.u32, this.#fieldsOf(shard) + S.COUNT)
     return size
   }
 
   /** The value of key, or undefined. Atomic; never locks under 'optimistic'. */
   get(key: K): V | undefined {
-    const bytes = this.#load(key)
-    return bytes === ABSENT ? undefined : (this.#codec.decode(bytes) as V)
+    const raw = this.#load(key)
+    return raw === ABSENT ? undefined : (this.#values.finish(raw) as V)
   }
 
   /** Whether key is present. Atomic; never locks under 'optimistic'. */
@@ -295,29 +289,29 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   /** Go's LoadOrStore: the present value, or stores and returns value. Atomic. */
   loadOrStore(key: K, value: V): LoadResult<V> {
     const bytes = this.#encode(value)
-    let found: Uint8Array | undefined
+    let found: Raw | typeof ABSENT = ABSENT
     this.#change(key, (fields, slot, kind, hash) => {
-      if (slot >= 0) found = this.#valueBytes(this.#u32[slot + 1] ?? 0)
+      if (slot >= 0) found = this.#readLocked(this.#arena.u32[slot + 1] ?? 0)
       else this.#putLocked(fields, slot, key, kind, hash, bytes)
     })
-    return found === undefined ? { value, loaded: false } : { value: this.#codec.decode(found) as V, loaded: true }
+    return found === ABSENT ? { value, loaded: false } : { value: this.#values.finish(found) as V, loaded: true }
   }
 
   /** Go's LoadAndDelete: removes key and returns the value it had. Atomic. */
   loadAndDelete(key: K): LoadResult<V> {
-    const bytes = this.#take(key, true)
-    return bytes === ABSENT ? { value: undefined, loaded: false } : { value: this.#codec.decode(bytes) as V, loaded: true }
+    const raw = this.#take(key, true)
+    return raw === ABSENT ? { value: undefined, loaded: false } : { value: this.#values.finish(raw) as V, loaded: true }
   }
 
   /** Go's Swap: stores value and returns the previous one. Atomic. */
   swap(key: K, value: V): SwapResult<V> {
     const bytes = this.#encode(value)
-    let previous: Uint8Array | undefined
+    let previous: Raw | typeof ABSENT = ABSENT
     this.#change(key, (fields, slot, kind, hash) => {
-      if (slot >= 0) previous = this.#valueBytes(this.#u32[slot + 1] ?? 0)
+      if (slot >= 0) previous = this.#readLocked(this.#arena.u32[slot + 1] ?? 0)
       this.#putLocked(fields, slot, key, kind, hash, bytes)
     })
-    return previous === undefined ? { previous: undefined, loaded: false } : { previous: this.#codec.decode(previous) as V, loaded: true }
+    return previous === ABSENT ? { previous: undefined, loaded: false } : { previous: this.#values.finish(previous) as V, loaded: true }
   }
 
   /**
@@ -329,7 +323,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const bytes = this.#encode(next)
     let swapped = false
     this.#change(key, (fields, slot, kind, hash) => {
-      if (slot < 0 || !bytesEqual(this.#valueView(this.#u32[slot + 1] ?? 0), expected)) return
+      if (slot < 0 || !this.#holdsLocked(this.#arena.u32[slot + 1] ?? 0, expected)) return
       this.#putLocked(fields, slot, key, kind, hash, bytes)
       swapped = true
     })
@@ -341,7 +335,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const expected = this.#encode(old)
     let deleted = false
     this.#change(key, (fields, slot) => {
-      if (slot < 0 || !bytesEqual(this.#valueView(this.#u32[slot + 1] ?? 0), expected)) return
+      if (slot < 0 || !this.#holdsLocked(this.#arena.u32[slot + 1] ?? 0, expected)) return
       this.#removeLocked(fields, slot)
       deleted = true
     })
@@ -355,7 +349,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    * throws, nothing changes and the shard is released.
    */
   update(key: K, fn: (current: V | undefined) => V | undefined): V | undefined {
-    return this.#compute(key, (current) => fn(current === ABSENT ? undefined : (this.#codec.decode(current) as V)), false)
+    return this.#compute(key, (current) => fn(current === ABSENT ? undefined : (this.#values.finish(current) as V)), false)
   }
 
   /**
@@ -365,8 +359,8 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    */
   getOrCompute(key: K, factory: (key: K) => V): V {
     const present = this.#load(key)
-    if (present !== ABSENT) return this.#codec.decode(present) as V
-    return this.#compute(key, (current) => (current === ABSENT ? factory(key) : (this.#codec.decode(current) as V)), true) as V
+    if (present !== ABSENT) return this.#values.finish(present) as V
+    return this.#compute(key, (current) => (current === ABSENT ? factory(key) : (this.#values.finish(current) as V)), true) as V
   }
 
   /** Removes every entry, shard by shard (each shard atomically, not the map as a whole). */
@@ -404,7 +398,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   *entries(): IterableIterator<[K, V]> {
     for (let shard = 0; shard < this.#shards; shard++) {
       for (const entry of this.#shardEntries(shard, true)) {
-        yield [entry.key as K, this.#codec.decode(entry.value as Uint8Array) as V]
+        yield [entry.key as K, this.#values.finish(entry.value as Raw) as V]
       }
     }
   }
@@ -428,13 +422,14 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     this.#enter()
     const copy = this.#snapshotEntries()
     const map = new Map<K, V>()
-    for (const entry of copy) map.set(entry.key as K, this.#codec.decode(entry.value as Uint8Array) as V)
+    for (const entry of copy) map.set(entry.key as K, this.#values.finish(entry.value as Raw) as V)
     return map
   }
 
   stats(): SharedMapStats {
     this.#enter()
-    const u32 = this.#u32
+    this.#arena.sync()
+    const u32 = this.#arena.u32
     const perShard: ShardStats[] = []
     let free = 0
     for (let shard = 0; shard < this.#shards; shard++) {
@@ -494,8 +489,8 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
 
   // ---- reading ----
 
-  /** A private copy of key's value bytes, or ABSENT. withValue=false skips the copy. */
-  #load(key: K, withValue = true): Uint8Array | typeof ABSENT {
+  /** A private copy of key's value (raw), or ABSENT. withValue=false skips the copy. */
+  #load(key: K, withValue = true): Raw | typeof ABSENT {
     this.#enter()
     const kind = keyKind(key)
     const hash = this.#hash(key, kind)
@@ -503,14 +498,15 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const shard = this.#shardOf(hash)
     const fields = this.#fieldsOf(shard)
     if (this.#strategy === Strategy.optimistic) {
-      const i32 = this.#i32
+      const arena = this.#arena
       const seqAt = fields + S.SEQ
       for (let attempt = 0; ; attempt++) {
-        const before = Atomics.load(i32, seqAt)
+        arena.sync()
+        const before = Atomics.load(arena.i32, seqAt)
         if ((before & 1) === 0) {
           const record = this.#tables.find(fields, key, kind, meta)
-          const value = record === 0 ? ABSENT : withValue ? this.#copyValue(record) : EMPTY_BYTES
-          if (Atomics.load(i32, seqAt) === before && value !== TORN) return value
+          const value = record === 0 ? ABSENT : withValue ? this.#copyValue(record) : 0
+          if (Atomics.load(arena.i32, seqAt) === before && value !== TORN) return value
         }
         this.#retries++
         this.#backOff(shard, seqAt, attempt)
@@ -518,8 +514,9 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     }
     const token = this.#protection.lockRead(shard)
     try {
+      this.#arena.sync()
       const record = this.#tables.find(fields, key, kind, meta)
-      return record === 0 ? ABSENT : withValue ? (this.#copyValue(record) as Uint8Array) : EMPTY_BYTES
+      return record === 0 ? ABSENT : withValue ? this.#readLocked(record) : 0
     } finally {
       this.#protection.unlockRead(shard, token)
     }
@@ -533,14 +530,15 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    */
   #backOff(shard: number, seqAt: number, attempt: number): void {
     if (attempt < 64) return
-    const seq = Atomics.load(this.#i32, seqAt)
+    const seq = Atomics.load(this.#arena.i32, seqAt)
     if ((seq & 1) === 0) return
     try {
-      Atomics.wait(this.#i32, seqAt, seq, 1)
+      Atomics.wait(this.#arena.i32, seqAt, seq, 1)
     } catch {
       // A thread that may not block keeps spinning.
     }
     if (attempt % 16 === 0 && this.#protection.takeOverDeadWriter(shard)) {
+      this.#arena.sync()
       const fields = this.#fieldsOf(shard)
       try {
         this.#repairLocked(fields)
@@ -550,27 +548,27 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     }
   }
 
-  /** Bytes of a record's value, copied; TORN when the record's lengths are impossible. */
-  #copyValue(record: number): Uint8Array | typeof TORN {
-    const u32 = this.#u32
+  /** A record's value copied out (raw); TORN when the record's lengths are impossible. */
+  #copyValue(record: number): Raw | typeof TORN {
+    const u32 = this.#arena.u32
     const word = record >>> 2
     const start = record + R_KEY + align4(u32[word + (R_KEY_BYTES >>> 2)] ?? 0)
-    const end = start + (u32[word + (R_VALUE_BYTES >>> 2)] ?? 0)
-    if (end > this.#u8.length || start < R_KEY) return TORN
-    return this.#u8.slice(start, end)
+    const bytes = u32[word + (R_VALUE_BYTES >>> 2)] ?? 0
+    if (start + bytes > this.#arena.u8.length || start < R_KEY) return TORN
+    return this.#values.read((u32[word + (R_KIND >>> 2)] ?? 0) >>> 8, start, bytes)
   }
 
-  /** A record's value bytes, copied (under the shard's write lock: never torn). */
-  #valueBytes(record: number): Uint8Array {
-    return this.#valueView(record).slice()
+  /** A record's value (raw), under a lock that keeps it from changing. */
+  #readLocked(record: number): Raw {
+    return this.#copyValue(record) as Raw
   }
 
-  /** A record's value bytes in place (under the shard's write lock). */
-  #valueView(record: number): Uint8Array {
-    const u32 = this.#u32
+  /** compareAndSwap's test, under the shard's write lock. */
+  #holdsLocked(record: number, expected: Encoded): boolean {
+    const u32 = this.#arena.u32
     const word = record >>> 2
     const start = record + R_KEY + align4(u32[word + (R_KEY_BYTES >>> 2)] ?? 0)
-    return this.#u8.subarray(start, start + (u32[word + (R_VALUE_BYTES >>> 2)] ?? 0))
+    return this.#values.equals(expected, (u32[word + (R_KIND >>> 2)] ?? 0) >>> 8, start, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0)
   }
 
   /** One shard's entries, as one consistent copy. */
@@ -580,10 +578,11 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     if (this.#strategy === Strategy.optimistic) {
       const seqAt = fields + S.SEQ
       for (let attempt = 0; attempt < OPTIMISTIC_SHARD_ATTEMPTS; attempt++) {
-        const before = Atomics.load(this.#i32, seqAt)
+        this.#arena.sync()
+        const before = Atomics.load(this.#arena.i32, seqAt)
         if ((before & 1) === 0) {
           const entries = this.#collect(fields, withValues)
-          if (entries !== TORN && Atomics.load(this.#i32, seqAt) === before) return entries
+          if (entries !== TORN && Atomics.load(this.#arena.i32, seqAt) === before) return entries
         }
         this.#retries++
       }
@@ -591,6 +590,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     }
     const token = this.#protection.lockRead(shard)
     try {
+      this.#arena.sync()
       return this.#collect(fields, withValues) as Entry[]
     } finally {
       this.#protection.unlockRead(shard, token, true)
@@ -601,7 +601,8 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const shards = this.#shards
     if (this.#strategy === Strategy.optimistic) {
       for (let attempt = 0; attempt < OPTIMISTIC_SNAPSHOT_ATTEMPTS; attempt++) {
-        const seqs = Array.from({ length: shards }, (_, shard) => Atomics.load(this.#i32, this.#fieldsOf(shard) + S.SEQ))
+        this.#arena.sync()
+        const seqs = Array.from({ length: shards }, (_, shard) => Atomics.load(this.#arena.i32, this.#fieldsOf(shard) + S.SEQ))
         if (seqs.some((seq) => (seq & 1) === 1)) continue
         const all: Entry[] = []
         let torn = false
@@ -610,7 +611,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
           if (entries === TORN) torn = true
           else all.push(...entries)
         }
-        if (!torn && seqs.every((seq, shard) => Atomics.load(this.#i32, this.#fieldsOf(shard) + S.SEQ) === seq)) return all
+        if (!torn && seqs.every((seq, shard) => Atomics.load(this.#arena.i32, this.#fieldsOf(shard) + S.SEQ) === seq)) return all
         this.#retries++
       }
       return this.#withAllShards(() => this.#collectAll())
@@ -633,6 +634,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   }
 
   #collectAll(): Entry[] {
+    this.#arena.sync()
     const all: Entry[] = []
     for (let shard = 0; shard < this.#shards; shard++) all.push(...(this.#collect(this.#fieldsOf(shard), true) as Entry[]))
     return all
@@ -643,11 +645,11 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    * writers: every offset and length is bounded, and an impossible one gives TORN.
    */
   #collect(fields: number, withValues: boolean): Entry[] | typeof TORN {
-    const u32 = this.#u32
-    const i32 = this.#i32
+    const u32 = this.#arena.u32
+    const i32 = this.#arena.i32
     const entries: Entry[] = []
     const seen = new Set<number>()
-    const limit = this.#u8.length
+    const limit = this.#arena.u8.length
     try {
       for (const [tableAt, capAt] of TABLE_FIELDS) {
         const table = u32[fields + tableAt] ?? 0
@@ -662,7 +664,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
           seen.add(record)
           const keyBytes = u32[(record >>> 2) + (R_KEY_BYTES >>> 2)] ?? 0
           if (record + R_KEY + keyBytes > limit) return TORN
-          const key = readKey(this.#arena.keys, record + R_KEY, keyBytes, u32[(record >>> 2) + (R_KIND >>> 2)] ?? 0)
+          const key = readKey(this.#arena.keys, record + R_KEY, keyBytes, (u32[(record >>> 2) + (R_KIND >>> 2)] ?? 0) & 0xff)
           const value = withValues ? this.#copyValue(record) : undefined
           if (value === TORN) return TORN
           entries.push({ key, value })
@@ -695,11 +697,11 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   }
 
   /** delete / loadAndDelete: removes key, returning its value bytes (copied if wanted). */
-  #take(key: K, withValue: boolean): Uint8Array | typeof ABSENT {
-    let taken: Uint8Array | typeof ABSENT = ABSENT
+  #take(key: K, withValue: boolean): Raw | typeof ABSENT {
+    let taken: Raw | typeof ABSENT = ABSENT
     this.#change(key, (fields, slot) => {
       if (slot < 0) return
-      taken = withValue ? this.#valueBytes(this.#u32[slot + 1] ?? 0) : EMPTY_BYTES
+      taken = withValue ? this.#readLocked(this.#arena.u32[slot + 1] ?? 0) : 0
       this.#removeLocked(fields, slot)
     })
     return taken
@@ -709,7 +711,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    * update / getOrCompute: fn decides the new value from the current bytes while
    * the shard is locked but its seq is even; the decision is then applied.
    */
-  #compute(key: K, fn: (current: Uint8Array | typeof ABSENT) => V | undefined, keepPresent: boolean): V | undefined {
+  #compute(key: K, fn: (current: Raw | typeof ABSENT) => V | undefined, keepPresent: boolean): V | undefined {
     const kind = keyKind(key)
     const hash = this.#hash(key, kind)
     const meta = metaOf(hash)
@@ -717,8 +719,8 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const fields = this.#lockShard(shard)
     try {
       const record = this.#tables.find(fields, key, kind, meta)
-      const current = record === 0 ? ABSENT : this.#valueBytes(record)
-      if (keepPresent && current !== ABSENT) return this.#codec.decode(current) as V
+      const current = record === 0 ? ABSENT : this.#readLocked(record)
+      if (keepPresent && current !== ABSENT) return this.#values.finish(current) as V
       inCallback.add(this.#id)
       let next: V | undefined
       try {
@@ -743,18 +745,19 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   }
 
   /** Writes a record for key and value and publishes it in slot (-1: as a new key). */
-  #putLocked(fields: number, slot: number, key: Key, kind: KeyKind, hash: number, bytes: Uint8Array): void {
+  #putLocked(fields: number, slot: number, key: Key, kind: KeyKind, hash: number, value: Encoded): void {
     if (slot < 0) this.#tables.reserveLocked(fields)
+    const values = this.#values
     const keyBytes = encodedKeyBytes(key, kind)
-    const size = recordBytes(keyBytes, bytes.length)
-    const record = this.#arena.allocLocked(fields, size)
-    const u32 = this.#u32
+    const valueBytes = values.byteLength(value)
+    const record = this.#arena.allocLocked(fields, recordBytes(keyBytes, valueBytes))
+    const u32 = this.#arena.u32
     const word = record >>> 2
     u32[word + (R_KEY_BYTES >>> 2)] = keyBytes
-    u32[word + (R_KIND >>> 2)] = kind
-    u32[word + (R_VALUE_BYTES >>> 2)] = bytes.length
+    u32[word + (R_KIND >>> 2)] = kind | (values.tagOf(value) << 8)
+    u32[word + (R_VALUE_BYTES >>> 2)] = valueBytes
     writeKey(key, kind, this.#arena.keys, record + R_KEY)
-    this.#u8.set(bytes, record + R_KEY + align4(keyBytes))
+    values.write(value, record + R_KEY + align4(keyBytes))
     if (slot < 0) this.#tables.insertLocked(fields, metaOf(hash), record)
     else this.#freeRecordLocked(fields, this.#tables.replaceLocked(slot, record))
   }
@@ -770,7 +773,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   }
 
   #freeRecordLocked(fields: number, record: number): void {
-    const u32 = this.#u32
+    const u32 = this.#arena.u32
     const word = record >>> 2
     this.#arena.freeLocked(fields, record, recordBytes(u32[word + (R_KEY_BYTES >>> 2)] ?? 0, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0))
   }
@@ -778,7 +781,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   #clearLocked(fields: number): void {
     const records: number[] = []
     this.#tables.forEachLocked(fields, (_, record) => records.push(record))
-    const u32 = this.#u32
+    const u32 = this.#arena.u32
     const old = u32[fields + S.OLD] ?? 0
     if (old !== 0) {
       Atomics.store(u32, fields + S.OLD, 0)
@@ -786,7 +789,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     }
     const table = u32[fields + S.TABLE] ?? 0
     const cap = u32[fields + S.CAP] ?? 0
-    for (let i = 0; i < cap; i++) Atomics.store(this.#i32, (table >>> 2) + 2 * i, EMPTY)
+    for (let i = 0; i < cap; i++) Atomics.store(this.#arena.i32, (table >>> 2) + 2 * i, EMPTY)
     Atomics.store(u32, fields + S.COUNT, 0)
     Atomics.store(u32, fields + S.TOMBS, 0)
     for (const record of records) this.#freeRecordLocked(fields, record)
@@ -802,7 +805,9 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   /** Write-locks shard (the map, for map-wide locks); repairs after a dead holder. */
   #lockShard(shard: number): number {
     this.#enter()
-    if (this.#protection.lockWrite(shard)) {
+    const repair = this.#protection.lockWrite(shard)
+    this.#arena.sync()
+    if (repair) {
       try {
         if (this.#protection.global) for (let s = 0; s < this.#shards; s++) this.#repairLocked(this.#fieldsOf(s))
         else this.#repairLocked(this.#fieldsOf(shard))
@@ -840,8 +845,8 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   }
 
   #repairLocked(fields: number): void {
-    const seq = Atomics.load(this.#i32, fields + S.SEQ)
-    if (seq & 1) Atomics.store(this.#i32, fields + S.SEQ, seq + 1)
+    const seq = Atomics.load(this.#arena.i32, fields + S.SEQ)
+    if (seq & 1) Atomics.store(this.#arena.i32, fields + S.SEQ, seq + 1)
     this.#beginChange(fields)
     try {
       this.#tables.repairLocked(fields)
@@ -851,11 +856,11 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   }
 
   #beginChange(fields: number): void {
-    Atomics.add(this.#i32, fields + S.SEQ, 1)
+    Atomics.add(this.#arena.i32, fields + S.SEQ, 1)
   }
 
   #endChange(fields: number): void {
-    Atomics.add(this.#i32, fields + S.SEQ, 1)
+    Atomics.add(this.#arena.i32, fields + S.SEQ, 1)
   }
 
   /** Every public call starts here: refuses re-entry from a callback and a poisoned map. */
@@ -866,8 +871,8 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     if (this.#strategy === Strategy.none) this.#protection.checkPoison()
   }
 
-  #encode(value: V): Uint8Array {
-    return this.#codec.encode(value)
+  #encode(value: V): Encoded {
+    return this.#values.encode(value)
   }
 
   #hash(key: Key, kind: KeyKind): number {
@@ -884,7 +889,6 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   }
 }
 
-const EMPTY_BYTES = new Uint8Array(0)
 const TABLE_FIELDS = [
   [S.TABLE, S.CAP],
   [S.OLD, S.OLD_CAP],

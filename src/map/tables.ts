@@ -52,7 +52,7 @@ export class ShardTables {
 
   /** False for a table/cap pair that a torn read made up. */
   #plausible(table: number, cap: number): boolean {
-    return cap >= MIN_CAP && cap <= this.#maxCap && (cap & (cap - 1)) === 0 && table + cap * SLOT_BYTES <= this.#arena.buffer.byteLength
+    return cap >= MIN_CAP && cap <= this.#maxCap && (cap & (cap - 1)) === 0 && table + cap * SLOT_BYTES <= this.#arena.length
   }
 
   /**
@@ -179,9 +179,10 @@ export class ShardTables {
   }
 
   #startResizeLocked(fields: number, newCap: number): void {
-    const { u8, u32 } = this.#arena
     const bytes = newCap * SLOT_BYTES
     const table = this.#arena.allocLocked(fields, bytes)
+    // Views are taken after allocating: the allocation may have replaced them.
+    const { u8, u32 } = this.#arena
     u8.fill(0, table, table + bytes)
     // Order matters for repairLocked: OLD == TABLE marks a start that was cut off.
     Atomics.store(u32, fields + S.OLD_CAP, u32[fields + S.CAP] ?? 0)
@@ -279,6 +280,6 @@ export class ShardTables {
     const { u32, keys } = this.#arena
     const word = record >>> 2
     const keyBytes = u32[word + (R_KEY_BYTES >>> 2)] ?? 0
-    return keyEquals(key, kind, keys, record + R_KEY, keyBytes, u32[word + (R_KIND >>> 2)] ?? 0)
+    return keyEquals(key, kind, keys, record + R_KEY, keyBytes, (u32[word + (R_KIND >>> 2)] ?? 0) & 0xff)
   }
 }

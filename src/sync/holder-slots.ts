@@ -55,8 +55,14 @@ export class HolderSlots {
     return -1
   }
 
-  /** The slot of `ownerId`, claiming a free one if it has none. */
+  /**
+   * The slot of `ownerId`, claiming a free one if it has none. The caller's own id
+   * enters the registry first (a slot naming a thread the registry does not know
+   * would read as dead and be reclaimed); another thread's id must already be there
+   * (WaitGroup admits an obligee before claiming its slot).
+   */
   claim(ownerId: number = selfId): number {
+    if (ownerId === selfId) this.#registry.enter()
     const existing = ownerId === selfId ? this.mine() : this.find(ownerId)
     if (existing >= 0) return existing
     const i32 = this.#i32

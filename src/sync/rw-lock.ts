@@ -84,6 +84,9 @@ export class RWLock {
         if (waited) this.#usePass()
         return Atomics.load(i32, base + SUSPECT) === 1
       }
+      if (blocking && this.#writer.heldBySelf()) {
+        throw conmapError(ErrorCode.DEADLOCK, 'this thread holds the write lock: rlock() would wait for itself for ever (unlock first)')
+      }
       if (blocking && this.#readers.heldBySelf() > 0) {
         throw conmapError(ErrorCode.DEADLOCK, 'this thread already holds a read lock and a writer is waiting: a second rlock would block for ever (Go forbids recursive read locking)')
       }

@@ -19,11 +19,16 @@
  *   word 4 ..< 4 + C: open-addressed set of owner ids; 0 = never used,
  *              TOMBSTONE = removed (probes continue past it)
  *
- * A thread inserts itself before it first writes its id into any lock word
- * (`enter()`), so "not in the set" means "dead" for every id found in a lock word.
- * `watch(worker)` removes a worker's id when it exits; from then on waiters that
- * find the dead id in a lock word take the lock over (see lock-word.ts).
- * Threads that exit unwatched stay "alive" for ever: their locks are never reclaimed.
+ * A thread inserts itself before it first writes its id into any lock word or
+ * holder slot (`enter()`), so "not in the set" means "dead" for every id found
+ * there. The one id written by another thread, a WaitGroup obligee's, is inserted
+ * by that writer first (`admit()`), since the obligee may not have run any conmap
+ * code yet. Insertion is idempotent (a thread and the one admitting it may race:
+ * either finds the other's entry, and `markDead` removes every copy should both
+ * have written one). `watch(worker)` removes a worker's id when it exits; from then
+ * on waiters that find the dead id in a lock word take the lock over (see
+ * lock-word.ts). Threads that exit unwatched stay "alive" for ever: their locks are
+ * never reclaimed.
  */
 import { getEnvironmentData, setEnvironmentData, threadId, type Worker } from 'node:worker_threads'
 import { conmapError, ErrorCode } from '../errors/index.js'
@@ -87,16 +92,18 @@ export class ThreadRegistry {
   /** Records this thread as alive; idempotent and cheap after the first call. */
   enter(): void {
     if (this.#entered) return
-    const slots = this.#slots
-    const start = mix(selfId) & this.#mask
-    for (let i = 0; i <= this.#mask; i++) {
-      const at = (start + i) & this.#mask
-      const seen = Atomics.load(slots, at)
-      if (seen === selfId) break
-      if ((seen === 0 || seen === TOMBSTONE) && Atomics.compareExchange(slots, at, seen, selfId) === seen) break
-      if (i === this.#mask) throw conmapError(ErrorCode.TOO_MANY_THREADS, `more than ${CAPACITY} live threads use conmap in this process`)
-    }
+    this.#insert(selfId)
     this.#entered = true
+  }
+
+  /**
+   * Records another thread as alive before its id is written on its behalf (a
+   * WaitGroup obligation). The thread must not have exited: a dead id admitted
+   * again would read as alive for ever.
+   */
+  admit(ownerId: number): void {
+    if (ownerId === selfId) this.enter()
+    else this.#insert(ownerId)
   }
 
   isAlive(ownerId: number): boolean {
@@ -105,8 +112,32 @@ export class ThreadRegistry {
 
   /** Removes a thread that has exited; its lock words become reclaimable. */
   markDead(ownerId: number): void {
-    const at = this.#find(ownerId)
-    if (at >= 0) Atomics.compareExchange(this.#slots, at, ownerId, TOMBSTONE)
+    for (let at = this.#find(ownerId); at >= 0; at = this.#find(ownerId)) {
+      Atomics.compareExchange(this.#slots, at, ownerId, TOMBSTONE)
+    }
+  }
+
+  /** Adds `ownerId` unless present: the first free place of its probe chain, retried if taken meanwhile. */
+  #insert(ownerId: number): void {
+    const slots = this.#slots
+    const start = mix(ownerId) & this.#mask
+    for (;;) {
+      let free = -1
+      let freeSeen = 0
+      for (let i = 0; i <= this.#mask; i++) {
+        const at = (start + i) & this.#mask
+        const seen = Atomics.load(slots, at)
+        if (seen === ownerId) return
+        if (seen !== 0 && seen !== TOMBSTONE) continue
+        if (free < 0) {
+          free = at
+          freeSeen = seen
+        }
+        if (seen === 0) break
+      }
+      if (free < 0) throw conmapError(ErrorCode.TOO_MANY_THREADS, `more than ${CAPACITY} live threads use conmap in this process`)
+      if (Atomics.compareExchange(slots, free, freeSeen, ownerId) === freeSeen) return
+    }
   }
 
   #find(ownerId: number): number {

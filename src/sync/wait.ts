@@ -12,6 +12,12 @@
  * Lost wake-ups: Atomics.notify(…, 1) hands a wake-up to one waiter. An async waiter
  * whose wait the caller abandoned (abort) would swallow it, so when such an
  * abandoned wait later resolves 'ok' the wake-up is passed on.
+ *
+ * Aborts: a signal that is already aborted rejects before the algorithm takes a
+ * single step (not even a fast-path acquisition), so it leaves no trace. A signal
+ * that aborts mid-wait is delivered once, as a throw into the algorithm; the waits
+ * the algorithm then makes to clean up (a Semaphore waiter giving back its place in
+ * the queue needs the internal lock) are not cut short by the same signal.
  */
 import { conmapError, ErrorCode } from '../errors/index.js'
 
@@ -77,12 +83,15 @@ export function runBlocking<T>(steps: Steps<T>): T {
 }
 
 export async function runAsync<T>(steps: Steps<T>, signal?: AbortSignal): Promise<T> {
+  if (signal?.aborted) throw signal.reason
+  let live = signal
   let next = steps.next()
   while (!next.done) {
     let outcome: WaitOutcome
     try {
-      outcome = await waitAsync(next.value, signal)
+      outcome = await waitAsync(next.value, live)
     } catch (reason) {
+      live = undefined
       next = steps.throw(reason)
       continue
     }

@@ -25,6 +25,7 @@ import { Kind, type Handle } from '../shared/handle.js'
 import { HolderSlots, SLOT_WORDS } from './holder-slots.js'
 import { LOCK_WORDS, LockWord, lockTimeout } from './lock-word.js'
 import { attachStorage, claimStorage } from './storage.js'
+import type { ThreadRegistry } from './threads.js'
 import { deadlineOf, runAsync, runBlocking, sliceUntil, step, type AsyncWaitOptions, type Steps, type WaitOptions } from './wait.js'
 
 const LOCK = 1
@@ -45,6 +46,7 @@ export class WaitGroup {
   readonly #i32: Int32Array
   readonly #lock: LockWord
   readonly #slots: HolderSlots
+  readonly #registry: ThreadRegistry
 
   constructor(options?: { readonly ownerSlots?: number }) {
     const count = options?.ownerSlots ?? DEFAULT_SLOTS
@@ -55,6 +57,7 @@ export class WaitGroup {
     if (fresh) i32[SLOT_COUNT] = count
     this.handle = handle
     this.#i32 = i32
+    this.#registry = registry
     this.#lock = new LockWord(i32, LOCK, registry)
     this.#slots = new HolderSlots(i32, SLOTS, i32[SLOT_COUNT] ?? 0, registry)
   }
@@ -65,8 +68,9 @@ export class WaitGroup {
 
   /**
    * Adds delta (may be negative) to the counter; with `owner`, to that thread's
-   * obligations, which only it can pay with done(). A result below zero is
-   * ERR_NEGATIVE_COUNTER and changes nothing.
+   * obligations, which only it can pay with done(). The owner must be alive: pass
+   * the Worker itself (an exited one is refused) rather than a bare threadId. A
+   * result below zero is ERR_NEGATIVE_COUNTER and changes nothing.
    */
   add(delta: number, owner?: Obligee): void {
     if (!Number.isSafeInteger(delta)) throw conmapError(ErrorCode.INVALID_ARGUMENT, `delta must be an integer, got ${String(delta)}`)
@@ -75,6 +79,9 @@ export class WaitGroup {
     this.#locked(() => {
       const before = this.#countLocked()
       if (before + delta < 0) throw negative()
+      // The obligee may not have run any conmap code yet: until it is in the registry,
+      // a waiter's reclaimDead would take it for dead and cancel its obligation.
+      if (ownerId !== 0 && delta > 0) this.#registry.admit(ownerId)
       if (ownerId === 0) {
         Atomics.store(this.#i32, UNOWNED, Atomics.load(this.#i32, UNOWNED) + delta)
       } else {

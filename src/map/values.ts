@@ -1,0 +1,114 @@
+/**
+ * Values in records. Most values go through the map's codec as bytes; strings and
+ * numbers skip it where the codec would give back the same value anyway
+ * ('structured': strings and numbers; 'string': strings; 'number': numbers). They
+ * are stored natively, tagged in the record's kind word (layout.ts):
+ *
+ *   CODEC   the codec's bytes
+ *   STRING  UTF-16 code units, written and read through charCodeAt/fromCharCode:
+ *           no TextEncoder, no msgpack, no intermediate copy on either side
+ *   NUMBER  the float64's 8 bytes (NaN canonical), as two u32 words
+ *
+ * This is what keeps get/set of short strings within a few times Map's cost. The
+ * native forms round-trip exactly (even -0 and lone surrogates, which msgpack and
+ * UTF-8 would alter), and a value has one encoding, so compareAndSwap compares
+ * (tag, bytes) as it compares codec bytes.
+ *
+ * "Raw" is what a reader copies out of shared memory before validating: the string
+ * or number itself, or a private copy of codec bytes that `finish` decodes once the
+ * read is known to be consistent.
+ */
+import { bytesEqual, type Codec } from '../codec/index.js'
+import { float64Words, getFloat64, setFloat64 } from '../codec/float64.js'
+import type { Arena } from './arena.js'
+
+export const ValueTag = { codec: 0, string: 1, number: 2 } as const
+export type ValueTag = (typeof ValueTag)[keyof typeof ValueTag]
+
+/** An encoded value: a native string or number, or codec bytes. */
+export type Encoded = string | number | Uint8Array
+export type Raw = string | number | Uint8Array
+
+const CHUNK = 8192
+
+export class Values {
+  readonly #codec: Codec<unknown>
+  readonly #strings: boolean
+  readonly #numbers: boolean
+  readonly #arena: Arena
+
+  constructor(codec: Codec<unknown>, codecName: string, arena: Arena) {
+    this.#codec = codec
+    this.#strings = codecName === 'builtin:structured' || codecName === 'builtin:string'
+    this.#numbers = codecName === 'builtin:structured' || codecName === 'builtin:number'
+    this.#arena = arena
+  }
+
+  encode(value: unknown): Encoded {
+    if (typeof value === 'string' && this.#strings) return value
+    if (typeof value === 'number' && this.#numbers) return value
+    return this.#codec.encode(value)
+  }
+
+  tagOf(encoded: Encoded): ValueTag {
+    return typeof encoded === 'string' ? ValueTag.string : typeof encoded === 'number' ? ValueTag.number : ValueTag.codec
+  }
+
+  byteLength(encoded: Encoded): number {
+    return typeof encoded === 'string' ? encoded.length * 2 : typeof encoded === 'number' ? 8 : encoded.length
+  }
+
+  /** Writes at a 4-byte-aligned offset (plain stores: the record is not yet published). */
+  write(encoded: Encoded, offset: number): void {
+    if (typeof encoded === 'string') {
+      const u16 = this.#arena.keys.u16
+      const at = offset >>> 1
+      for (let i = 0; i < encoded.length; i++) u16[at + i] = encoded.charCodeAt(i)
+    } else if (typeof encoded === 'number') {
+      setFloat64(encoded)
+      this.#arena.u32[offset >>> 2] = float64Words[0] ?? 0
+      this.#arena.u32[(offset >>> 2) + 1] = float64Words[1] ?? 0
+    } else {
+      this.#arena.u8.set(encoded, offset)
+    }
+  }
+
+  /** Copies a stored value out; the caller has checked offset + bytes is inside the arena. */
+  read(tag: number, offset: number, bytes: number): Raw {
+    if (tag === ValueTag.string) return readUtf16(this.#arena.keys.u16, offset >>> 1, bytes >>> 1)
+    if (tag === ValueTag.number) {
+      float64Words[0] = this.#arena.u32[offset >>> 2] ?? 0
+      float64Words[1] = this.#arena.u32[(offset >>> 2) + 1] ?? 0
+      return getFloat64()
+    }
+    return this.#arena.u8.slice(offset, offset + bytes)
+  }
+
+  /** The value a validated raw copy stands for. */
+  finish(raw: Raw): unknown {
+    return typeof raw === 'object' ? this.#codec.decode(raw) : raw
+  }
+
+  /** compareAndSwap's test: does the stored value have exactly this encoding? */
+  equals(encoded: Encoded, tag: number, offset: number, bytes: number): boolean {
+    if (tag !== this.tagOf(encoded) || bytes !== this.byteLength(encoded)) return false
+    if (typeof encoded === 'object') return bytesEqual(this.#arena.u8.subarray(offset, offset + bytes), encoded)
+    if (typeof encoded === 'number') {
+      setFloat64(encoded)
+      return this.#arena.u32[offset >>> 2] === float64Words[0] && this.#arena.u32[(offset >>> 2) + 1] === float64Words[1]
+    }
+    const u16 = this.#arena.keys.u16
+    const at = offset >>> 1
+    for (let i = 0; i < encoded.length; i++) if (u16[at + i] !== encoded.charCodeAt(i)) return false
+    return true
+  }
+}
+
+function readUtf16(u16: Uint16Array, at: number, units: number): string {
+  if (units <= CHUNK) return String.fromCharCode.apply(null, u16.subarray(at, at + units) as unknown as number[])
+  let text = ''
+  for (let i = 0; i < units; i += CHUNK) {
+    text += String.fromCharCode.apply(null, u16.subarray(at + i, at + Math.min(units, i + CHUNK)) as unknown as number[])
+  }
+  return text
+}
