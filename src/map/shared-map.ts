@@ -110,6 +110,8 @@ export interface ShardStats {
   readonly tombstones: number
   readonly resizing: boolean
   readonly resizes: number
+  /** Longest probe sequence in the shard's table (1 = every key in its home slot). */
+  readonly longestProbe: number
 }
 
 export interface SharedMapStats {
@@ -122,6 +124,8 @@ export interface SharedMapStats {
   readonly tombstones: number
   readonly resizes: number
   readonly resizing: number
+  /** Longest probe sequence of any shard: stays small under hash flooding (seeded hashing). */
+  readonly longestProbe: number
   readonly bytes: { readonly used: number; readonly reserved: number; readonly max: number; readonly free: number }
   /** Validation retries of this thread's optimistic reads (a measure of read/write contention). */
   readonly optimisticRetries: number
@@ -440,6 +444,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
         tombstones: Atomics.load(u32, fields + S.TOMBS),
         resizing: Atomics.load(u32, fields + S.OLD) !== 0,
         resizes: Atomics.load(u32, fields + S.RESIZES),
+        longestProbe: this.#tables.longestProbe(fields),
       })
       free += this.#arena.freeBytes(fields, 1 << 20)
     }
@@ -455,6 +460,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
       tombstones: sum((s) => s.tombstones),
       resizes: sum((s) => s.resizes),
       resizing: perShard.filter((s) => s.resizing).length,
+      longestProbe: Math.max(0, ...perShard.map((s) => s.longestProbe)),
       bytes: { used: this.#arena.top, reserved: this.#arena.buffer.byteLength, max: this.#arena.buffer.maxByteLength, free },
       optimisticRetries: this.#retries,
       perShard,

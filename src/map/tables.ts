@@ -154,6 +154,24 @@ export class ShardTables {
   }
 
   /**
+   * The longest probe sequence in the current table (slots from a key's home slot
+   * to where it sits, plus one): what a flood of colliding keys would inflate. Reads
+   * only; approximate while writers run.
+   */
+  longestProbe(fields: number): number {
+    const { i32, u32 } = this.#arena
+    const table = u32[fields + S.TABLE] ?? 0
+    const cap = u32[fields + S.CAP] ?? 0
+    if (!this.#plausible(table, cap)) return 0
+    let longest = 0
+    for (let i = 0; i < cap; i++) {
+      const meta = i32[(table >>> 2) + 2 * i] ?? 0
+      if ((meta & 3) === FULL) longest = Math.max(longest, ((i - (meta >>> 2)) & (cap - 1)) + 1)
+    }
+    return longest
+  }
+
+  /**
    * Makes a shard whose writer died consistent again: undoes a resize whose start
    * was cut off, completes one in progress, recounts live entries and tombstones.
    */
