@@ -16,7 +16,8 @@
  *   14 none-last: owner id of the last writer ('none' only)
  *   15-16 map id (random; tells two maps apart in per-thread state)
  *   17 words per shard descriptor
- *   18-19 unused (keep the global lock 8-byte aligned)
+ *   18 recoveries: shards repaired after a thread died holding them (a statistic)
+ *   19 unused (keeps the global lock 8-byte aligned)
  *   20.. global lock: a lock word ('mutex'), an RWLock ('rwmutex'), else nothing
  *
  * Shard descriptor (words from the shard's base; L = lock words of the strategy:
@@ -75,6 +76,7 @@ export const H = {
   MAP_ID0: 15,
   MAP_ID1: 16,
   SHARD_WORDS: 17,
+  RECOVERIES: 18,
   GLOBAL_LOCK: 20,
 } as const
 

@@ -16,9 +16,11 @@
  *               write"). A detection poisons the map (header word POISON) so every
  *               later call on any thread fails instead of returning torn data.
  *
- * lockWrite returns true when the lock was taken over from a thread that died
- * holding it: the caller must repair what that lock guards (one shard, or all of
- * them for the map-wide locks; `global` says which).
+ * Dead holders: whichever path takes a lock over from a thread that died holding
+ * it, a writer's or a reader's, calls `repair` with the lock held exclusively (the
+ * shard, or -1 for all shards under a map-wide lock) before anything else reads or
+ * changes what it guards. An RWLock reopened by a reader keeps its `suspect` flag
+ * until the next write unlock, so the next writer repairs.
  */
 import { conmapError, ErrorCode } from '../errors/index.js'
 import { LockWord } from '../sync/lock-word.js'
@@ -48,32 +50,45 @@ export class Protection {
   readonly #rw: readonly RWLock[]
   readonly #i32: Int32Array
   readonly #registry: ThreadRegistry
+  readonly #repair: (shard: number) => void
 
-  constructor(strategy: StrategyId, i32: Int32Array, shardLockIndexes: readonly number[], registry: ThreadRegistry) {
+  constructor(strategy: StrategyId, i32: Int32Array, shardLockIndexes: readonly number[], registry: ThreadRegistry, repair: (shard: number) => void) {
     this.#strategy = strategy
     this.#i32 = i32
     this.#registry = registry
+    this.#repair = repair
     this.global = strategy === Strategy.rwmutex || strategy === Strategy.mutex || strategy === Strategy.none
     const at = strategy === Strategy.optimistic || strategy === Strategy.sharded ? shardLockIndexes : [H.GLOBAL_LOCK]
     this.#words = strategy === Strategy.optimistic || strategy === Strategy.mutex ? at.map((index) => new LockWord(i32, index, registry)) : []
     this.#rw = strategy === Strategy.sharded || strategy === Strategy.rwmutex ? at.map((index) => new RWLock(i32, index, registry)) : []
   }
 
-  lockWrite(shard: number): boolean {
+  lockWrite(shard: number): void {
+    const lock = this.global ? 0 : shard
+    let recovered: boolean
     switch (this.#strategy) {
       case Strategy.optimistic:
       case Strategy.mutex: {
-        const word = this.#words[this.global ? 0 : shard] as LockWord
+        const word = this.#words[lock] as LockWord
         if (!word.tryAcquire()) runBlocking(word.acquireSteps(Infinity, true))
-        return word.recovered()
+        recovered = word.recovered()
+        break
       }
       case Strategy.sharded:
       case Strategy.rwmutex: {
-        const rw = this.#rw[this.global ? 0 : shard] as RWLock
-        return rw.tryLock() ? false : runBlocking(rw.lockSteps(Infinity, true))
+        const rw = this.#rw[lock] as RWLock
+        recovered = rw.tryLock() ? rw.suspect() : runBlocking(rw.lockSteps(Infinity, true))
+        break
       }
       case Strategy.none:
-        return this.#enterWrite()
+        recovered = this.#enterWrite()
+    }
+    if (!recovered) return
+    try {
+      this.#repairHeld(shard)
+    } catch (err) {
+      this.unlockWrite(shard)
+      throw err
     }
   }
 
@@ -106,8 +121,11 @@ export class Protection {
         return 0
       }
       case Strategy.none: {
-        const seq = Atomics.load(this.#i32, H.NONE_SEQ)
-        if (seq & 1 && Atomics.load(this.#i32, H.NONE_WRITER) !== selfId) throw this.poison(ErrorCode.CONCURRENT_MAP_READ_WRITE)
+        let seq = Atomics.load(this.#i32, H.NONE_SEQ)
+        if (seq & 1 && Atomics.load(this.#i32, H.NONE_WRITER) !== selfId) {
+          if (!this.#finishDeadWrite()) throw this.poison(ErrorCode.CONCURRENT_MAP_READ_WRITE)
+          seq = Atomics.load(this.#i32, H.NONE_SEQ)
+        }
         return seq
       }
       default:
@@ -133,12 +151,23 @@ export class Protection {
     }
   }
 
-  /** 'optimistic' readers: if the shard's writer died, take the shard over (returns true). */
-  takeOverDeadWriter(shard: number): boolean {
+  /**
+   * For 'optimistic' readers that find a shard's seq odd for long: if its writer
+   * died, take the shard over, repair it and release it.
+   */
+  recoverDeadWriter(shard: number): void {
     const word = this.#words[shard] as LockWord
     const holder = word.holder()
-    if (holder === 0 || this.#registry.isAlive(holder)) return false
-    return word.tryAcquire()
+    if (holder === 0 || this.#registry.isAlive(holder) || !word.tryAcquire()) return
+    try {
+      this.#repairHeld(shard)
+    } finally {
+      word.release()
+    }
+  }
+
+  #repairHeld(shard: number): void {
+    this.#repair(this.global ? -1 : shard)
   }
 
   /** Under 'none': throws ERR_MAP_POISONED once a misuse was detected. */
@@ -153,6 +182,23 @@ export class Protection {
   poison(code: PoisonCode): Error {
     Atomics.compareExchange(this.#i32, H.POISON, 0, Poison[code])
     return conmapError(code, `fatal error: ${messages[code]}`)
+  }
+
+  /**
+   * 'none': a reader found a write in progress. If its writer is dead, finish the
+   * write on its behalf (take it over, repair, end it) and return true.
+   */
+  #finishDeadWrite(): boolean {
+    const writer = Atomics.load(this.#i32, H.NONE_WRITER)
+    if (writer === 0 || this.#registry.isAlive(writer)) return false
+    // Taken over, or already cleared by another reader (then this is an empty write).
+    const tookOver = this.#enterWrite()
+    try {
+      if (tookOver) this.#repairHeld(-1)
+    } finally {
+      this.unlockWrite(0)
+    }
+    return true
   }
 
   /** 'none': returns true when the previous writer died mid-write (repair needed). */

@@ -127,6 +127,8 @@ export interface SharedMapStats {
   /** Longest probe sequence of any shard: stays small under hash flooding (seeded hashing). */
   readonly longestProbe: number
   readonly bytes: { readonly used: number; readonly reserved: number; readonly max: number; readonly free: number }
+  /** Shard repairs after a thread died holding a shard (or the map-wide lock). */
+  readonly recoveries: number
   /** Validation retries of this thread's optimistic reads (a measure of read/write contention). */
   readonly optimisticRetries: number
   readonly perShard: readonly ShardStats[]
@@ -205,7 +207,11 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     this.#shardsBase = shardsBase(locks.global)
     this.#tables = new ShardTables(arena, maxShardCap(this.#shardBits))
     const shardLocks = Array.from({ length: this.#shards }, (_, s) => this.#shardsBase + s * this.#shardWords)
-    this.#protection = new Protection(this.#strategy, i32, shardLocks, ThreadRegistry.of(this.handle.registry))
+    this.#protection = new Protection(this.#strategy, i32, shardLocks, ThreadRegistry.of(this.handle.registry), (shard) => {
+      this.#arena.sync()
+      if (shard >= 0) this.#repairLocked(this.#fieldsOf(shard))
+      else for (let s = 0; s < this.#shards; s++) this.#repairLocked(this.#fieldsOf(s))
+    })
   }
 
   /**
@@ -462,6 +468,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
       resizing: perShard.filter((s) => s.resizing).length,
       longestProbe: Math.max(0, ...perShard.map((s) => s.longestProbe)),
       bytes: { used: this.#arena.top, reserved: this.#arena.buffer.byteLength, max: this.#arena.buffer.maxByteLength, free },
+      recoveries: Atomics.load(this.#arena.i32, H.RECOVERIES),
       optimisticRetries: this.#retries,
       perShard,
     }
@@ -543,15 +550,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     } catch {
       // A thread that may not block keeps spinning.
     }
-    if (attempt % 16 === 0 && this.#protection.takeOverDeadWriter(shard)) {
-      this.#arena.sync()
-      const fields = this.#fieldsOf(shard)
-      try {
-        this.#repairLocked(fields)
-      } finally {
-        this.#protection.unlockWrite(shard)
-      }
-    }
+    if (attempt % 16 === 0) this.#protection.recoverDeadWriter(shard)
   }
 
   /** A record's value copied out (raw); TORN when the record's lengths are impossible. */
@@ -808,20 +807,11 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
 
   // ---- locks and checks ----
 
-  /** Write-locks shard (the map, for map-wide locks); repairs after a dead holder. */
+  /** Write-locks shard (the map, for map-wide locks); Protection repairs after a dead holder. */
   #lockShard(shard: number): number {
     this.#enter()
-    const repair = this.#protection.lockWrite(shard)
+    this.#protection.lockWrite(shard)
     this.#arena.sync()
-    if (repair) {
-      try {
-        if (this.#protection.global) for (let s = 0; s < this.#shards; s++) this.#repairLocked(this.#fieldsOf(s))
-        else this.#repairLocked(this.#fieldsOf(shard))
-      } catch (err) {
-        this.#protection.unlockWrite(shard)
-        throw err
-      }
-    }
     return this.#fieldsOf(shard)
   }
 
@@ -851,6 +841,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   }
 
   #repairLocked(fields: number): void {
+    Atomics.add(this.#arena.i32, H.RECOVERIES, 1)
     const seq = Atomics.load(this.#arena.i32, fields + S.SEQ)
     if (seq & 1) Atomics.store(this.#arena.i32, fields + S.SEQ, seq + 1)
     this.#beginChange(fields)

@@ -160,6 +160,11 @@ export class RWLock {
     this.#reopen()
   }
 
+  /** True from a dead writer's take-over until the next write unlock: the data may be half-written. */
+  suspect(): boolean {
+    return Atomics.load(this.#i32, this.#base + SUSPECT) === 1
+  }
+
   writeLocked(): boolean {
     return this.#writer.holder() !== 0
   }

@@ -2,13 +2,22 @@
  * Test helpers for real worker threads: start a fixture worker running a named
  * scenario, wait for messages, and collect results. Workers load the compiled
  * fixtures from dist/, like users' workers load dist/.
+ *
+ * Start line: workers started in one synchronous batch (e.g. `Array.from({ length: 4 },
+ * () => start(...))`) begin their scenarios at the same moment. Booting a worker takes
+ * tens of milliseconds, far longer than a scenario's loop, so without the start line
+ * staggered boots would serialise the workers and races or contention would not happen.
+ * A worker of a batch waits for its siblings to boot, so do not terminate a worker in
+ * the same synchronous run that started it beside others.
  */
 import { Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
 import { once } from 'node:events'
-import { reviveError, isSerializedError } from '../../src/index.js'
+import assert from 'node:assert/strict'
+import { reviveError, isSerializedError, isConmapError, type ErrorCode } from '../../src/index.js'
 
 export const syncWorkerFile = fileURLToPath(new URL('../fixtures/sync-worker.js', import.meta.url))
+export const mapWorkerFile = fileURLToPath(new URL('../fixtures/map-worker.js', import.meta.url))
 
 export interface Started {
   readonly worker: Worker
@@ -18,8 +27,26 @@ export interface Started {
   event(name: string): Promise<unknown>
 }
 
+/** The start line of the batch being started: word 0 = workers arrived, word 1 = batch size (0 until known). */
+let batch: { line: SharedArrayBuffer; size: number } | undefined
+
+function startLine(): SharedArrayBuffer {
+  if (batch === undefined) {
+    const current = { line: new SharedArrayBuffer(8), size: 0 }
+    batch = current
+    queueMicrotask(() => {
+      batch = undefined
+      const words = new Int32Array(current.line)
+      Atomics.store(words, 1, current.size)
+      Atomics.notify(words, 0)
+    })
+  }
+  batch.size++
+  return batch.line
+}
+
 export function start(scenario: string, data: Record<string, unknown> = {}, file = syncWorkerFile): Started {
-  const worker = new Worker(file, { workerData: { scenario, ...data } })
+  const worker = new Worker(file, { workerData: { scenario, startLine: startLine(), ...data } })
   const waiters = new Map<string, Array<(value: unknown) => void>>()
   const seen = new Map<string, unknown>()
   const result = new Promise<unknown>((resolve, reject) => {
@@ -59,4 +86,48 @@ export async function exited(worker: Worker): Promise<void> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** A one-word flag in shared memory that workers wait on (`hold` scenario) until the test opens it. */
+export class Gate {
+  readonly buffer = new SharedArrayBuffer(4)
+
+  open(): void {
+    const word = new Int32Array(this.buffer)
+    Atomics.store(word, 0, 1)
+    Atomics.notify(word, 0)
+  }
+}
+
+/** A validator for assert.throws/rejects: a ConmapError with `code`, or an assertion error naming what came instead. */
+export function withCode(code: ErrorCode): (err: unknown) => true {
+  return (err) => {
+    if (isConmapError(err, code)) return true
+    const seen = err instanceof Error ? `${err.name} ${String((err as { code?: unknown }).code)}: ${err.message}` : String(err)
+    throw new assert.AssertionError({ message: `expected a ConmapError with code ${code}, got ${seen}`, actual: err, expected: code })
+  }
+}
+
+/** True when `promise` has not settled within `ms`. */
+export async function stillPending(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let settled = false
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  )
+  await sleep(ms)
+  return !settled
+}
+
+/** Bounds for a wait that must end by its timeout: not early, and not much later even on a loaded 2-core machine. */
+export function assertTimedOut(elapsed: number, timeout: number): void {
+  assert.ok(elapsed >= timeout - 5, `gave up after ${elapsed.toFixed(1)} ms, before its ${timeout} ms timeout`)
+  assert.ok(elapsed < timeout + 1500, `gave up after ${elapsed.toFixed(1)} ms, far past its ${timeout} ms timeout`)
+}
+
+/** Awaits `run` (sync or async), expects ERR_LOCK_TIMEOUT, and checks it came on time. */
+export async function expectTimeout(run: () => unknown, timeout: number): Promise<void> {
+  const began = performance.now()
+  await assert.rejects(async () => run(), withCode('ERR_LOCK_TIMEOUT'))
+  assertTimedOut(performance.now() - began, timeout)
 }
