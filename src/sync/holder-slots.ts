@@ -62,7 +62,16 @@ export class HolderSlots {
    * (WaitGroup admits an obligee before claiming its slot).
    */
   claim(ownerId: number = selfId): number {
-    if (ownerId === selfId) this.#registry.enter()
+    if (ownerId === selfId) {
+      this.#registry.enter()
+      // The common case: this thread's last slot, still its own or free again.
+      const hint = this.#hint
+      if (hint >= 0) {
+        const at = this.#base + hint * SLOT_WORDS
+        const owner = Atomics.load(this.#i32, at)
+        if (owner === selfId || (owner === 0 && Atomics.compareExchange(this.#i32, at, 0, selfId) === 0)) return hint
+      }
+    }
     const existing = ownerId === selfId ? this.mine() : this.find(ownerId)
     if (existing >= 0) return existing
     const i32 = this.#i32

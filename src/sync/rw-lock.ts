@@ -36,6 +36,8 @@ const READERS_WAITING = WRITING + 3
 const READER_PASS = WRITING + 4
 const SLOT_COUNT = WRITING + 5
 const SLOTS = WRITING + 6 // = 8
+/** Polls before sleeping: read and write sections last well under a microsecond. */
+const SPIN_ROUNDS = 128
 
 export function rwLockWords(readerSlots: number): number {
   return SLOTS + readerSlots * SLOT_WORDS
@@ -90,6 +92,7 @@ export class RWLock {
       if (blocking && this.#readers.heldBySelf() > 0) {
         throw conmapError(ErrorCode.DEADLOCK, 'this thread already holds a read lock and a writer is waiting: a second rlock would block for ever (Go forbids recursive read locking)')
       }
+      if (this.#spinUntil(() => Atomics.load(i32, base + WRITING) === 0)) continue
       const slice = sliceUntil(deadline)
       if (slice === undefined) throw lockTimeout()
       waited = true
@@ -141,6 +144,7 @@ export class RWLock {
       for (;;) {
         const drain = Atomics.load(i32, base + DRAIN)
         if (!this.#readers.anyHeld()) return Atomics.load(i32, base + SUSPECT) === 1
+        if (this.#spinUntil(() => !this.#readers.anyHeld())) continue
         const slice = sliceUntil(deadline)
         if (slice === undefined) throw lockTimeout()
         const outcome = yield step(i32, base + DRAIN, drain, slice)
@@ -189,6 +193,11 @@ export class RWLock {
       Atomics.add(i32, this.#base + DRAIN, 1)
       Atomics.notify(i32, this.#base + DRAIN)
     }
+  }
+
+  #spinUntil(done: () => boolean): boolean {
+    for (let i = 0; i < SPIN_ROUNDS; i++) if (done()) return true
+    return false
   }
 
   #usePass(): void {
