@@ -111,8 +111,11 @@ export class Protection {
     }
   }
 
-  /** Returns a token for unlockRead. Not called for 'optimistic'. */
-  lockRead(shard: number): number {
+  /**
+   * Returns a token for unlockRead. Not called for 'optimistic'. `iterating` picks
+   * Go's iteration message for a detection under 'none'.
+   */
+  lockRead(shard: number, iterating = false): number {
     switch (this.#strategy) {
       case Strategy.sharded:
       case Strategy.rwmutex: {
@@ -123,7 +126,7 @@ export class Protection {
       case Strategy.none: {
         let seq = Atomics.load(this.#i32, H.NONE_SEQ)
         if (seq & 1 && Atomics.load(this.#i32, H.NONE_WRITER) !== selfId) {
-          if (!this.#finishDeadWrite()) throw this.poison(ErrorCode.CONCURRENT_MAP_READ_WRITE)
+          if (!this.#finishDeadWrite()) throw this.poison(iterating ? ErrorCode.CONCURRENT_MAP_ITERATION_WRITE : ErrorCode.CONCURRENT_MAP_READ_WRITE)
           seq = Atomics.load(this.#i32, H.NONE_SEQ)
         }
         return seq
@@ -134,7 +137,6 @@ export class Protection {
     }
   }
 
-  /** `iterating` picks Go's iteration message for a detection under 'none'. */
   unlockRead(shard: number, token: number, iterating = false): void {
     switch (this.#strategy) {
       case Strategy.sharded:

@@ -593,7 +593,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
       }
       return this.#withShard(shard, () => this.#collect(fields, withValues) as Entry[])
     }
-    const token = this.#protection.lockRead(shard)
+    const token = this.#protection.lockRead(shard, true)
     try {
       this.#arena.sync()
       return this.#collect(fields, withValues) as Entry[]
@@ -622,7 +622,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
       return this.#withAllShards(() => this.#collectAll())
     }
     if (this.#protection.global || this.#strategy === Strategy.none) {
-      const token = this.#protection.lockRead(0)
+      const token = this.#protection.lockRead(0, true)
       try {
         return this.#collectAll()
       } finally {
@@ -916,7 +916,7 @@ function defaultShards(): number {
 function create(options: SharedMapOptions): { handle: SharedMapHandle; codec: Codec<unknown>; arena: Arena } {
   if (typeof options !== 'object' || options === null) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'options must be an object')
   const concurrency = options.concurrency ?? 'optimistic'
-  const strategy = Strategy[concurrency]
+  const strategy = Object.hasOwn(Strategy, concurrency) ? Strategy[concurrency] : undefined
   if (strategy === undefined) {
     throw conmapError(ErrorCode.INVALID_ARGUMENT, `concurrency must be one of ${Object.keys(Strategy).join(', ')}, got ${String(concurrency)}`)
   }
@@ -944,8 +944,9 @@ function create(options: SharedMapOptions): { handle: SharedMapHandle; codec: Co
   const base = shardsBase(locks.global)
   const heapStart = align8((base + shards * words) * 4)
   const perShard = Math.min(maxShardCap(shardBits), Math.max(MIN_CAP, 2 ** Math.ceil(Math.log2(Math.ceil(initialCapacity / shards / 0.75) || 1))))
-  // Room for the tables plus ~48 bytes of record per initial entry, before any growth.
-  const initialBytes = Math.min(maxBytes, heapStart + shards * perShard * SLOT_BYTES + initialCapacity * 48 + 65536)
+  // Room for the tables plus ~48 bytes of record per initial entry, before any growth
+  // (kept a multiple of 8 and within maxBytes, which need not be one).
+  const initialBytes = Math.min(maxBytes - (maxBytes % 8), heapStart + shards * perShard * SLOT_BYTES + initialCapacity * 48 + 65536)
   if (heapStart + shards * perShard * SLOT_BYTES > maxBytes) {
     throw conmapError(ErrorCode.MAP_FULL, `maxBytes ${maxBytes} cannot hold the map's ${shards} shards`)
   }

@@ -4,7 +4,8 @@
  * slots; deletions leave tombstones; the table resizes at 3/4 load (live entries +
  * tombstones), doubling when live entries pass 3/8 and otherwise rebuilding at the
  * same size to drop tombstones, and halves (or more) when live entries fall below
- * 1/8.
+ * 1/8. When maxBytes leaves no room for the new table, inserts go on into the
+ * current one up to 7/8 load (reserveLocked).
  *
  * Resizing is incremental, as in Go's runtime map: starting one allocates the new
  * table and moves the current one to OLD; every later write to the shard moves a
@@ -26,7 +27,7 @@
  * counts are recounted). At worst a dead writer leaks a block.
  */
 import { keyEquals, type Key, type KeyKind } from '../codec/index.js'
-import { conmapError, ErrorCode } from '../errors/index.js'
+import { conmapError, ErrorCode, isConmapError } from '../errors/index.js'
 import type { Arena } from './arena.js'
 import { EMPTY, FULL, MIN_CAP, R_KEY, R_KEY_BYTES, R_KIND, S, SLOT_BYTES, TOMBSTONE } from './layout.js'
 
@@ -92,7 +93,14 @@ export class ShardTables {
     if (!grow && (count + 1) * 8 > cap * 7) {
       throw conmapError(ErrorCode.MAP_FULL, `a shard reached its largest table (${cap} slots): use more shards`)
     }
-    this.#startResizeLocked(fields, grow ? cap * 2 : cap)
+    try {
+      this.#startResizeLocked(fields, grow ? cap * 2 : cap)
+    } catch (err) {
+      // The arena has no block for the new table (maxBytes reached; freed records are
+      // smaller blocks). Up to 7/8 of its slots used, the current table takes the
+      // entry unresized, so that deletes in a full map make room for later sets.
+      if (!isConmapError(err, ErrorCode.MAP_FULL) || used * 8 > cap * 7) throw err
+    }
   }
 
   /** Publishes a new key's record in the current table (the key must be absent). */
