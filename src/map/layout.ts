@@ -129,13 +129,17 @@ export const CLASS_COUNT = 56
 
 export function classOf(bytes: number): number {
   if (bytes <= 16) return 0
-  const k = 31 - Math.clz32(bytes - 1) // 2^k < bytes <= 2^(k+1)
-  return bytes <= 3 * 2 ** (k - 1) ? 2 * (k - 4) + 1 : 2 * (k - 3)
+  const k = 31 - Math.clz32(bytes - 1) // 2^k < bytes <= 2^(k+1), 4 <= k <= 31
+  return bytes <= 3 * (1 << (k - 1)) ? 2 * (k - 4) + 1 : 2 * (k - 3)
 }
 
-export function classBytes(cls: number): number {
+const CLASS_BYTES = Array.from({ length: CLASS_COUNT }, (_, cls) => {
   const k = (cls >> 1) + 4
   return cls & 1 ? 3 * 2 ** (k - 1) : 2 ** k
+})
+
+export function classBytes(cls: number): number {
+  return CLASS_BYTES[cls] ?? Infinity
 }
 
 export function lockWordsOf(strategy: StrategyId, readerSlots: number): { global: number; shard: number } {

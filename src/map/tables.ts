@@ -4,8 +4,8 @@
  * slots; deletions leave tombstones; the table resizes at 3/4 load (live entries +
  * tombstones), doubling when live entries pass 3/8 and otherwise rebuilding at the
  * same size to drop tombstones, and halves (or more) when live entries fall below
- * 1/8. When maxBytes leaves no room for the new table, inserts go on into the
- * current one up to 7/8 load (reserveLocked).
+ * 1/8. When maxBytes leaves no room for a new table, inserts go on into the
+ * current one up to 7/8 live entries and 15/16 used slots (reserveLocked).
  *
  * Resizing is incremental, as in Go's runtime map: starting one allocates the new
  * table and moves the current one to OLD; every later write to the shard moves a
@@ -96,10 +96,11 @@ export class ShardTables {
     try {
       this.#startResizeLocked(fields, grow ? cap * 2 : cap)
     } catch (err) {
-      // The arena has no block for the new table (maxBytes reached; freed records are
-      // smaller blocks). Up to 7/8 of its slots used, the current table takes the
-      // entry unresized, so that deletes in a full map make room for later sets.
-      if (!isConmapError(err, ErrorCode.MAP_FULL) || used * 8 > cap * 7) throw err
+      // maxBytes leaves no block for the new table (freed records are smaller blocks).
+      // The current table then takes the entry unresized while live entries stay within
+      // 7/8 of it and 1/16 of its slots stay empty (tombstones count as used), so that
+      // deletes in a full map make room for later sets; probes get longer, no more.
+      if (!isConmapError(err, ErrorCode.MAP_FULL) || (count + 1) * 8 > cap * 7 || used * 16 > cap * 15) throw err
     }
   }
 

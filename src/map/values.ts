@@ -30,6 +30,8 @@ export type Encoded = string | number | Uint8Array
 export type Raw = string | number | Uint8Array
 
 const CHUNK = 8192
+/** Below this, concatenating code units beats String.fromCharCode.apply (no subarray, no apply). */
+const SHORT = 32
 
 export class Values {
   readonly #codec: Codec<unknown>
@@ -105,6 +107,11 @@ export class Values {
 }
 
 function readUtf16(u16: Uint16Array, at: number, units: number): string {
+  if (units < SHORT) {
+    let text = ''
+    for (let i = 0; i < units; i++) text += String.fromCharCode(u16[at + i] ?? 0)
+    return text
+  }
   if (units <= CHUNK) return String.fromCharCode.apply(null, u16.subarray(at, at + units) as unknown as number[])
   let text = ''
   for (let i = 0; i < units; i += CHUNK) {
