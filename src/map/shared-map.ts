@@ -245,6 +245,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     }
   }
 
+  /** The strategy chosen at creation. */
   get concurrency(): Concurrency {
     return this.#concurrency
   }
@@ -400,11 +401,16 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     for (const [key, value] of this.entries()) if (fn(key, value) === false) return
   }
 
+  /** Map's forEach, under range()'s contract (each entry read atomically, the whole not). */
   forEach(fn: (value: V, key: K, map: SharedMap<K, V>) => void, thisArg?: unknown): void {
     for (const [key, value] of this.entries()) fn.call(thisArg, value, key, this)
   }
 
-  /** Entries, shard by shard, under range()'s contract. */
+  /**
+   * Entries, shard by shard, under range()'s contract: each shard is read as one
+   * consistent copy when the iterator reaches it; the map as a whole is not frozen
+   * (use snapshot() for that). Order is not insertion order.
+   */
   *entries(): IterableIterator<[K, V]> {
     for (let shard = 0; shard < this.#shards; shard++) {
       for (const entry of this.#shardEntries(shard, true)) {
@@ -413,21 +419,27 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     }
   }
 
+  /** Keys, under the contract of entries(). */
   *keys(): IterableIterator<K> {
     for (let shard = 0; shard < this.#shards; shard++) {
       for (const entry of this.#shardEntries(shard, false)) yield entry.key as K
     }
   }
 
+  /** Values, under the contract of entries(). */
   *values(): IterableIterator<V> {
     for (const [, value] of this.entries()) yield value
   }
 
+  /** Same as entries(). */
   [Symbol.iterator](): IterableIterator<[K, V]> {
     return this.entries()
   }
 
-  /** A consistent copy of the whole map at one point in time. */
+  /**
+   * A consistent copy of the whole map at one point in time (atomic across all
+   * shards: optimistic validation, or every shard's lock when writers keep moving).
+   */
   snapshot(): Map<K, V> {
     this.#enter()
     const copy = this.#snapshotEntries()
@@ -436,6 +448,10 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     return map
   }
 
+  /**
+   * Figures about the map: sizes, load, resizes, memory, recoveries, and this
+   * thread's optimistic read retries. Read without locks: approximate while writers run.
+   */
   stats(): SharedMapStats {
     this.#enter()
     this.#arena.sync()
