@@ -4,6 +4,8 @@
  * UTF-8 cannot hold an unpaired surrogate (an encoder would put U+FFFD in its place), so such a
  * string is rejected with ERR_INVALID_VALUE rather than stored altered; 'structured' or 'json'
  * keep it. The decoder keeps a leading U+FEFF (ignoreBOM), which is part of the value.
+ * A SharedMap with this codec stores strings natively as UTF-16 (map/values.ts) and does not
+ * call it: there every string round-trips, lone surrogates included.
  */
 import { cannotEncode, type Codec } from './codec.js'
 

@@ -233,8 +233,9 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     if ((shardsBase(locks.global) + 2 ** bits * shardWords(locks.shard)) * 4 > handle.buffer.byteLength) throw invalid('the buffer is truncated')
     const option = options.codec ?? builtInCodec(handle.codec)
     if (option === undefined) throw conmapError(ErrorCode.INVALID_ARGUMENT, `the map uses the user codec '${handle.codec}': pass it again as attach(handle, { codec })`)
+    if (typeof handle.codec !== 'string' || i32[H.CODEC] !== stringHash(handle.codec)) throw invalid('its codec does not match the map')
     const id = codecId(option)
-    if (id !== handle.codec || i32[H.CODEC] !== stringHash(id)) {
+    if (id !== handle.codec) {
       throw conmapError(ErrorCode.INVALID_ARGUMENT, `codec mismatch: the map stores values with '${handle.codec}', not '${id}'`)
     }
     attaching = { handle, codec: resolveCodec(option), registry: ThreadRegistry.of(registry) }
@@ -366,7 +367,8 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   /**
    * The value of key, computing and storing it if absent. The factory runs at most
    * once per absent key across all threads (the others wait for it and get its
-   * value); same callback rules as update().
+   * value); same callback rules as update(). A factory returning undefined stores
+   * nothing (as update() deletes on undefined), so the next call runs it again.
    */
   getOrCompute(key: K, factory: (key: K) => V): V {
     const present = this.#load(key)
@@ -964,7 +966,7 @@ function create(options: SharedMapOptions): { handle: SharedMapHandle; codec: Co
   // (kept a multiple of 8 and within maxBytes, which need not be one).
   const initialBytes = Math.min(maxBytes - (maxBytes % 8), heapStart + shards * perShard * SLOT_BYTES + initialCapacity * 48 + 65536)
   if (heapStart + shards * perShard * SLOT_BYTES > maxBytes) {
-    throw conmapError(ErrorCode.MAP_FULL, `maxBytes ${maxBytes} cannot hold the map's ${shards} shards`)
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `maxBytes ${maxBytes} cannot hold the map's ${shards} shards and initial tables: raise maxBytes or lower shards/initialCapacity`)
   }
   const buffer = new SharedArrayBuffer(align8(initialBytes), { maxByteLength: maxBytes })
   const registry = ThreadRegistry.local()
