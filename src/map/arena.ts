@@ -80,9 +80,9 @@ export class Arena {
     const cls = classOf(bytes)
     if (cls >= CLASS_COUNT) throw full(bytes, this.buffer.maxByteLength)
     const head = fields + S.FREE + cls
-    const block = Atomics.load(this.u32, head)
+    const block = (this.u32[head] ?? 0)
     if (block !== 0) {
-      Atomics.store(this.u32, head, this.u32[block >>> 2] ?? 0)
+      this.u32[head] = this.u32[block >>> 2] ?? 0
       return block
     }
     const fresh = this.#bump(classBytes(cls))
@@ -93,15 +93,15 @@ export class Arena {
   /** Returns a block to its shard's free list. Call with the shard's write lock held. */
   freeLocked(fields: number, offset: number, bytes: number): void {
     const head = fields + S.FREE + classOf(bytes)
-    this.u32[offset >>> 2] = Atomics.load(this.u32, head)
-    Atomics.store(this.u32, head, offset)
+    this.u32[offset >>> 2] = (this.u32[head] ?? 0)
+    this.u32[head] = offset
   }
 
   /** Bytes on a shard's free lists (walks them: for stats and checks). */
   freeBytes(fields: number, limit: number): number {
     let total = 0
     for (let cls = 0; cls < CLASS_COUNT; cls++) {
-      let block = Atomics.load(this.u32, fields + S.FREE + cls)
+      let block = (this.u32[fields + S.FREE + cls] ?? 0)
       for (let n = 0; block !== 0 && n < limit; n++) {
         total += classBytes(cls)
         block = this.u32[block >>> 2] ?? 0

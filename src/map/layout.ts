@@ -39,9 +39,15 @@
  * which bounds a shard's table (maxShardCap).
  *
  * Record (bytes): 0 key bytes | 4 key kind (low byte) and value tag (next byte,
- * values.ts) | 8 value bytes | 12 key body, padded to 4 | value. A record is written completely before the one Atomics.store
- * that makes it reachable (the slot's meta for a new key, its record offset for a
- * new value), so no reader and no dead writer ever exposes half of one.
+ * values.ts) | 8 value bytes | 12 key body, padded to 4 | value. A record is
+ * written completely before the one store that makes it reachable (the slot's meta
+ * for a new key, its record offset for a new value), so no reader and no dead
+ * writer ever exposes half of one.
+ *
+ * Stores under a shard's write lock are plain: an aligned 32-bit typed-array store
+ * never tears (ECMAScript memory model), and the lock word and seq, which are
+ * Atomics, order them for other threads. Optimistic readers may see them in any
+ * order inside a read, which their seq validation then rejects.
  */
 import { LOCK_WORDS } from '../sync/lock-word.js'
 import { rwLockWords } from '../sync/rw-lock.js'

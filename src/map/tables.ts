@@ -74,7 +74,7 @@ export class ShardTables {
     if (inOld < 0) return -1
     const record = u32[inOld + 1] ?? 0
     const moved = this.#placeLocked(fields, table, cap, meta, record)
-    Atomics.store(this.#arena.i32, inOld, TOMBSTONE)
+    this.#arena.i32[inOld] = TOMBSTONE
     return moved
   }
 
@@ -108,14 +108,14 @@ export class ShardTables {
   insertLocked(fields: number, meta: number, record: number): void {
     const u32 = this.#arena.u32
     this.#placeLocked(fields, u32[fields + S.TABLE] ?? 0, u32[fields + S.CAP] ?? 0, meta, record)
-    Atomics.store(u32, fields + S.COUNT, (u32[fields + S.COUNT] ?? 0) + 1)
+    u32[fields + S.COUNT] = (u32[fields + S.COUNT] ?? 0) + 1
   }
 
   /** Points an existing key's slot at a new record; returns the old record. */
   replaceLocked(slot: number, record: number): number {
     const u32 = this.#arena.u32
     const previous = u32[slot + 1] ?? 0
-    Atomics.store(u32, slot + 1, record)
+    u32[slot + 1] = record
     return previous
   }
 
@@ -123,9 +123,9 @@ export class ShardTables {
   removeLocked(fields: number, slot: number): number {
     const { i32, u32 } = this.#arena
     const record = u32[slot + 1] ?? 0
-    Atomics.store(i32, slot, TOMBSTONE)
-    Atomics.store(u32, fields + S.TOMBS, (u32[fields + S.TOMBS] ?? 0) + 1)
-    Atomics.store(u32, fields + S.COUNT, (u32[fields + S.COUNT] ?? 0) - 1)
+    i32[slot] = TOMBSTONE
+    u32[fields + S.TOMBS] = (u32[fields + S.TOMBS] ?? 0) + 1
+    u32[fields + S.COUNT] = (u32[fields + S.COUNT] ?? 0) - 1
     return record
   }
 
@@ -188,8 +188,8 @@ export class ShardTables {
     const u32 = this.#arena.u32
     const old = u32[fields + S.OLD] ?? 0
     if (old !== 0 && old === u32[fields + S.TABLE]) {
-      Atomics.store(u32, fields + S.CAP, u32[fields + S.OLD_CAP] ?? 0)
-      Atomics.store(u32, fields + S.OLD, 0)
+      u32[fields + S.CAP] = u32[fields + S.OLD_CAP] ?? 0
+      u32[fields + S.OLD] = 0
     }
     if ((u32[fields + S.OLD] ?? 0) !== 0) this.#evacuateLocked(fields, u32[fields + S.OLD_CAP] ?? 0)
     const table = u32[fields + S.TABLE] ?? 0
@@ -201,8 +201,8 @@ export class ShardTables {
       if (meta === TOMBSTONE) tombs++
       else if (meta !== EMPTY) count++
     }
-    Atomics.store(u32, fields + S.COUNT, count)
-    Atomics.store(u32, fields + S.TOMBS, tombs)
+    u32[fields + S.COUNT] = count
+    u32[fields + S.TOMBS] = tombs
   }
 
   #startResizeLocked(fields: number, newCap: number): void {
@@ -212,13 +212,13 @@ export class ShardTables {
     const { u8, u32 } = this.#arena
     u8.fill(0, table, table + bytes)
     // Order matters for repairLocked: OLD == TABLE marks a start that was cut off.
-    Atomics.store(u32, fields + S.OLD_CAP, u32[fields + S.CAP] ?? 0)
-    Atomics.store(u32, fields + S.EVAC, 0)
-    Atomics.store(u32, fields + S.OLD, u32[fields + S.TABLE] ?? 0)
-    Atomics.store(u32, fields + S.TOMBS, 0)
-    Atomics.store(u32, fields + S.CAP, newCap)
-    Atomics.store(u32, fields + S.TABLE, table)
-    Atomics.store(u32, fields + S.RESIZES, (u32[fields + S.RESIZES] ?? 0) + 1)
+    u32[fields + S.OLD_CAP] = u32[fields + S.CAP] ?? 0
+    u32[fields + S.EVAC] = 0
+    u32[fields + S.OLD] = u32[fields + S.TABLE] ?? 0
+    u32[fields + S.TOMBS] = 0
+    u32[fields + S.CAP] = newCap
+    u32[fields + S.TABLE] = table
+    u32[fields + S.RESIZES] = (u32[fields + S.RESIZES] ?? 0) + 1
   }
 
   /** Old slots to move on this write so that evacuation ends before the new table fills. */
@@ -244,14 +244,14 @@ export class ShardTables {
       if ((meta & 3) !== FULL) continue
       const record = u32[slot + 1] ?? 0
       if (!this.#holds(table, cap, meta, record)) this.#placeLocked(fields, table, cap, meta, record)
-      Atomics.store(i32, slot, TOMBSTONE)
+      i32[slot] = TOMBSTONE
     }
-    Atomics.store(u32, fields + S.EVAC, to)
+    u32[fields + S.EVAC] = to
     if (to === oldCap) {
       // OLD is cleared before the table is freed: freed first, a death in between
       // would leave a free block still in use.
-      Atomics.store(u32, fields + S.OLD, 0)
-      Atomics.store(u32, fields + S.OLD_CAP, 0)
+      u32[fields + S.OLD] = 0
+      u32[fields + S.OLD_CAP] = 0
       this.#arena.freeLocked(fields, old, oldCap * SLOT_BYTES)
     }
   }
@@ -264,9 +264,9 @@ export class ShardTables {
       const slot = (table >>> 2) + 2 * i
       const seen = i32[slot] ?? 0
       if (seen === EMPTY || seen === TOMBSTONE) {
-        if (seen === TOMBSTONE) Atomics.store(u32, fields + S.TOMBS, (u32[fields + S.TOMBS] ?? 0) - 1)
-        Atomics.store(u32, slot + 1, record)
-        Atomics.store(i32, slot, meta)
+        if (seen === TOMBSTONE) u32[fields + S.TOMBS] = (u32[fields + S.TOMBS] ?? 0) - 1
+        u32[slot + 1] = record
+        i32[slot] = meta
         return slot
       }
     }
