@@ -38,7 +38,9 @@ export class Mutex {
    * ERR_WAIT_FORBIDDEN where the thread may not block (use lockAsync there).
    */
   lock(options?: WaitOptions): void {
-    runBlocking(this.#word.acquireSteps(deadlineOf(options), true))
+    const deadline = deadlineOf(options)
+    // Uncontended: no generator to build.
+    if (!this.#word.tryAcquire()) runBlocking(this.#word.acquireSteps(deadline, true))
   }
 
   /** Takes the lock if it is free (or held by a dead thread); never waits. */
@@ -50,7 +52,7 @@ export class Mutex {
    * Waits without blocking the event loop (Atomics.waitAsync). An abort rejects
    * with `signal.reason` and leaves the lock as it was.
    */
-  lockAsync(options?: AsyncWaitOptions): Promise<void> {
+  async lockAsync(options?: AsyncWaitOptions): Promise<void> {
     return runAsync(this.#word.acquireSteps(deadlineOf(options), false), options?.signal)
   }
 

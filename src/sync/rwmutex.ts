@@ -54,8 +54,8 @@ export class RWMutex {
     return this.#lock.tryRLock()
   }
 
-  rlockAsync(options?: AsyncWaitOptions): Promise<void> {
-    return runAsync(this.#lock.rlockSteps(deadlineOf(options), false), options?.signal).then(() => undefined)
+  async rlockAsync(options?: AsyncWaitOptions): Promise<void> {
+    await runAsync(this.#lock.rlockSteps(deadlineOf(options), false), options?.signal)
   }
 
   /** ERR_NOT_LOCKED unless this thread holds a read lock. */
@@ -72,8 +72,8 @@ export class RWMutex {
     return this.#lock.tryLock()
   }
 
-  lockAsync(options?: AsyncWaitOptions): Promise<void> {
-    return runAsync(this.#lock.lockSteps(deadlineOf(options), false), options?.signal).then(() => undefined)
+  async lockAsync(options?: AsyncWaitOptions): Promise<void> {
+    await runAsync(this.#lock.lockSteps(deadlineOf(options), false), options?.signal)
   }
 
   /** ERR_NOT_LOCKED unless this thread holds the write lock. */

@@ -126,7 +126,7 @@ export class WaitGroup {
     runBlocking(this.#waitSteps(deadlineOf(options), true))
   }
 
-  waitAsync(options?: AsyncWaitOptions): Promise<void> {
+  async waitAsync(options?: AsyncWaitOptions): Promise<void> {
     return runAsync(this.#waitSteps(deadlineOf(options), false), options?.signal)
   }
 

@@ -7,9 +7,11 @@
  * () => start(...))`) begin their scenarios at the same moment. Booting a worker takes
  * tens of milliseconds, far longer than a scenario's loop, so without the start line
  * staggered boots would serialise the workers and races or contention would not happen.
- * A worker of a batch waits for its siblings to boot, so do not terminate a worker in
- * the same synchronous run that started it beside others.
+ * The batch size is published by a microtask, so a test that blocks its thread right
+ * after starting workers (a blocking wait()) should `await null` first; otherwise the
+ * workers wait at the line for 1 s before starting anyway.
  */
+import { after } from 'node:test'
 import { Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
 import { once } from 'node:events'
@@ -27,12 +29,12 @@ export interface Started {
   event(name: string): Promise<unknown>
 }
 
-/** The start line of the batch being started: word 0 = workers arrived, word 1 = batch size (0 until known). */
+/** The start line of the batch being started (layout in the fixture): word 0 = workers arrived, word 1 = batch size (0 until known). */
 let batch: { line: SharedArrayBuffer; size: number } | undefined
 
 function startLine(): SharedArrayBuffer {
   if (batch === undefined) {
-    const current = { line: new SharedArrayBuffer(8), size: 0 }
+    const current = { line: new SharedArrayBuffer(24), size: 0 }
     batch = current
     queueMicrotask(() => {
       batch = undefined
@@ -45,8 +47,16 @@ function startLine(): SharedArrayBuffer {
   return batch.line
 }
 
+/** Workers still running. A test that fails midway may leave a holder parked on a gate: the file's end terminates it, so the file ends instead of hanging. */
+const running = new Set<Worker>()
+after(async () => {
+  await Promise.all([...running].map((worker) => worker.terminate()))
+})
+
 export function start(scenario: string, data: Record<string, unknown> = {}, file = syncWorkerFile): Started {
   const worker = new Worker(file, { workerData: { scenario, startLine: startLine(), ...data } })
+  running.add(worker)
+  worker.once('exit', () => running.delete(worker))
   const waiters = new Map<string, Array<(value: unknown) => void>>()
   const seen = new Map<string, unknown>()
   const result = new Promise<unknown>((resolve, reject) => {
@@ -70,10 +80,19 @@ export function start(scenario: string, data: Record<string, unknown> = {}, file
     result,
     event(name) {
       if (seen.has(name)) return Promise.resolve(seen.get(name))
-      return new Promise((resolve) => {
+      return new Promise((resolve, reject) => {
         const list = waiters.get(name) ?? []
         list.push(resolve)
         waiters.set(name, list)
+        // A worker that ends (or dies, e.g. of a load error) without posting the event
+        // must fail the wait, not leave it pending with nothing to keep the loop alive.
+        const missed = (why: string, cause?: unknown) => {
+          if (!seen.has(name)) reject(new Error(`the '${scenario}' worker ${why} before posting '${name}'`, cause === undefined ? undefined : { cause }))
+        }
+        result.then(
+          () => missed('finished'),
+          (err: unknown) => missed(`failed (${err instanceof Error ? err.message : String(err)})`, err),
+        )
       })
     },
   }

@@ -1,0 +1,56 @@
+/**
+ * `npm run bench`: the locks benchmark (locks.bench.ts), printed as a table, or as one
+ * JSON document with --json. --quick runs a shorter version (under ~20 s).
+ *
+ *   npm run bench -- --quick
+ *   node dist/bench/run.js --json
+ */
+import { runLocksBench, type ContendedRow, type LocksBenchResult } from './locks.bench.js'
+
+const args = new Set(process.argv.slice(2))
+for (const arg of args) {
+  if (arg !== '--quick' && arg !== '--json') {
+    console.error(`unknown option ${arg}\nusage: node dist/bench/run.js [--quick] [--json]`)
+    process.exit(2)
+  }
+}
+const quick = args.has('--quick')
+const json = args.has('--json')
+
+const began = performance.now()
+if (!json) console.error(`measuring locks${quick ? ' (quick)' : ''}…`)
+const result = await runLocksBench({ quick })
+const seconds = (performance.now() - began) / 1000
+if (json) console.log(JSON.stringify({ locks: result, seconds: Math.round(seconds * 10) / 10 }, null, 2))
+else console.log(format(result, seconds))
+if (!result.exact) process.exitCode = 1
+
+function format(r: LocksBenchResult, secs: number): string {
+  const out: string[] = []
+  const m = r.machine
+  out.push(`conmap locks benchmark${r.quick ? ' (--quick)' : ''}: ${m.cpus} × ${m.model}, node ${m.node}, ${m.platform}, load ${m.loadavg.join(' ')}`)
+  out.push('')
+  out.push('(a) Uncontended lock + unlock, one thread           ns/op   × spin lock   × async-mutex acquire')
+  for (const row of r.uncontended) {
+    out.push(`    ${row.name.padEnd(44)} ${row.nsPerOp.toFixed(1).padStart(8)} ${row.vsSpin.toFixed(2).padStart(12)} ${row.vsAsyncMutex.toFixed(3).padStart(20)}`)
+  }
+  out.push('')
+  out.push('(b) Contended: threads increment one shared counter     threads        ops/s   per-thread spread')
+  for (const row of r.contendedThreads) out.push(contended(row, 'workers'))
+  out.push('    Contended across async tasks of ONE thread (async-mutex cannot cross threads; the section spans an await):')
+  for (const row of r.contendedTasks) out.push(contended(row, 'tasks'))
+  out.push('')
+  out.push('    Ratios (throughput, worker threads, same run):')
+  for (const ratio of r.ratios) out.push(`      ${ratio.label.padEnd(56)} ${ratio.ratio.toFixed(2).padStart(7)}×`)
+  out.push('')
+  out.push(`    every contended counter exact: ${r.exact ? 'yes' : 'NO (a lock failed to exclude)'}`)
+  for (const note of r.notes) out.push(`    note: ${note}`)
+  out.push(`    (${secs.toFixed(1)} s)`)
+  out.push('    per-thread spread: least and most increments of one thread or task over the mean, in the median repetition')
+  return out.join('\n')
+}
+
+function contended(row: ContendedRow, unit: string): string {
+  const spread = `${row.spread.min.toFixed(2)}–${row.spread.max.toFixed(2)}× mean`
+  return `    ${row.name.padEnd(44)} ${`${row.threads} ${unit}`.padStart(10)} ${Math.round(row.opsPerSec).toLocaleString('en-US').padStart(12)}   ${spread}`
+}
