@@ -22,6 +22,14 @@ import { selfId, type ThreadRegistry } from './threads.js'
 
 export const SLOT_WORDS = 2
 const RECLAIMING = -1
+/**
+ * A flag in a slot's held word, beside the count: its owner is waiting for the
+ * resource (an RWLock reader sleeping behind a writer). Counts and totals ignore it;
+ * `liveWaiting` counts it for threads still alive, so a waiter that dies stops
+ * counting without anyone having to clean up after it.
+ */
+export const WAITING_FLAG = 1 << 30
+const COUNT = WAITING_FLAG - 1
 
 export class HolderSlots {
   readonly #i32: Int32Array
@@ -102,21 +110,32 @@ export class HolderSlots {
   /** What this thread holds. */
   heldBySelf(): number {
     const slot = this.mine()
-    return slot < 0 ? 0 : this.held(slot)
+    return slot < 0 ? 0 : this.held(slot) & COUNT
   }
 
   anyHeld(): boolean {
     const i32 = this.#i32
     for (let slot = 0; slot < this.#count; slot++) {
-      if (Atomics.load(i32, this.#base + slot * SLOT_WORDS + 1) !== 0) return true
+      if ((Atomics.load(i32, this.#base + slot * SLOT_WORDS + 1) & COUNT) !== 0) return true
     }
     return false
   }
 
   total(): number {
     let sum = 0
-    for (let slot = 0; slot < this.#count; slot++) sum += this.held(slot)
+    for (let slot = 0; slot < this.#count; slot++) sum += this.held(slot) & COUNT
     return sum
+  }
+
+  /** Slots flagged WAITING whose owner is alive. */
+  liveWaiting(): number {
+    const i32 = this.#i32
+    let waiting = 0
+    for (let slot = 0; slot < this.#count; slot++) {
+      const at = this.#base + slot * SLOT_WORDS
+      if ((Atomics.load(i32, at + 1) & WAITING_FLAG) !== 0 && this.#registry.isAlive(Atomics.load(i32, at))) waiting++
+    }
+    return waiting
   }
 
   /** Empties the slots of dead threads; returns what they held in all. */
@@ -128,7 +147,7 @@ export class HolderSlots {
       const owner = Atomics.load(i32, at)
       if (owner <= 0 || owner === selfId || this.#registry.isAlive(owner)) continue
       if (Atomics.compareExchange(i32, at, owner, RECLAIMING) !== owner) continue
-      reclaimed += Atomics.exchange(i32, at + 1, 0)
+      reclaimed += Atomics.exchange(i32, at + 1, 0) & COUNT
       Atomics.store(i32, at, 0)
     }
     return reclaimed

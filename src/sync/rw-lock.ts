@@ -9,7 +9,9 @@
  *   2    WRITING: 1 while a writer holds the lock or waits for readers to leave
  *   3    drain: bumped by a reader leaving while WRITING = 1; the writer sleeps on it
  *   4    suspect: 1 after a dead writer was taken over, until the next write unlock
- *   5    readersWaiting: readers sleeping behind a writer
+ *   5    readersWaiting: a hint that readers may sleep behind a writer (the truth is
+ *        the WAITING flag in their slots: a waiter killed in its sleep leaves the
+ *        hint high, and then only costs each write unlock a scan of the slots)
  *   6    readerPass: readers a finished writer lets in before the next writer
  *   7    R, the number of reader slots
  *   8..  R holder slots (holder-slots.ts): each reading thread's read-lock count
@@ -24,7 +26,7 @@
  * by the next writer or by a waiting reader, which then reopens the lock.
  */
 import { conmapError, ErrorCode } from '../errors/index.js'
-import { HolderSlots, SLOT_WORDS } from './holder-slots.js'
+import { HolderSlots, SLOT_WORDS, WAITING_FLAG } from './holder-slots.js'
 import { LOCK_WORDS, LockWord, lockTimeout } from './lock-word.js'
 import type { ThreadRegistry } from './threads.js'
 import { sliceUntil, step, WAIT_SLICE_MS, type Steps } from './wait.js'
@@ -96,12 +98,17 @@ export class RWLock {
       const slice = sliceUntil(deadline)
       if (slice === undefined) throw lockTimeout()
       waited = true
+      const slot = this.#readers.claim()
+      this.#readers.setHeld(slot, this.#readers.held(slot) | WAITING_FLAG)
       Atomics.add(i32, base + READERS_WAITING, 1)
       let outcome
       try {
         outcome = yield step(i32, base + WRITING, 1, slice)
       } finally {
         Atomics.sub(i32, base + READERS_WAITING, 1)
+        const held = this.#readers.held(slot) & ~WAITING_FLAG
+        this.#readers.setHeld(slot, held)
+        if (held === 0) this.#readers.free(slot)
       }
       if (outcome === 'timed-out') this.#reopenIfWriterDied()
     }
@@ -160,7 +167,8 @@ export class RWLock {
     if (!this.#writer.heldBySelf()) throw conmapError(ErrorCode.NOT_LOCKED, 'unlock of an RWMutex this thread has not write-locked')
     const i32 = this.#i32
     Atomics.store(i32, this.#base + SUSPECT, 0)
-    Atomics.store(i32, this.#base + READER_PASS, Atomics.load(i32, this.#base + READERS_WAITING))
+    const maybeWaiting = Atomics.load(i32, this.#base + READERS_WAITING) > 0
+    Atomics.store(i32, this.#base + READER_PASS, maybeWaiting ? this.#readers.liveWaiting() : 0)
     this.#reopen()
   }
 

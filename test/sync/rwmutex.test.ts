@@ -96,3 +96,26 @@ test('RWMutex timeouts fire and leave the lock usable', async () => {
   assert.equal(rw.tryLock(), true)
   rw.unlock()
 })
+
+test('a reader killed while waiting behind a writer does not slow later writers (its waiting mark dies with it)', async () => {
+  const { watch } = await import('../../src/index.js')
+  const { exited } = await import('../helpers/workers.js')
+  const rw = new RWMutex()
+  rw.lock()
+  const reader = start('hold', { kind: 'rwmutex-read', handle: rw.handle })
+  watch(reader.worker)
+  await sleep(150) // the reader is now asleep behind the write lock
+  await reader.worker.terminate()
+  await exited(reader.worker)
+  rw.unlock()
+  // Had the dead waiter stayed counted, every lock() would wait a 50 ms slice for it.
+  const began = performance.now()
+  for (let i = 0; i < 10; i++) {
+    rw.lock()
+    rw.unlock()
+  }
+  const elapsed = performance.now() - began
+  assert.ok(elapsed < 250, `10 write locks took ${elapsed.toFixed(0)} ms`)
+  assert.equal(rw.tryRLock(), true)
+  rw.runlock()
+})
