@@ -4,12 +4,15 @@
  * with `--json`. Exit status: 0 success, 1 a violation or failed check, 2 usage.
  */
 import { demoCommand } from './demo.js'
+import { stormCommand } from './storm.js'
 import { processIo, type Io } from './terminal.js'
 
 const USAGE = `usage: conmap <command> [options]
 
 commands:
   demo    a narrated run of seed 000's story with real workers (npm start)
+  storm   many workers against one map: latency, errors, linearizability (--check),
+          worker kills (--kill); run 'conmap storm --help' for its options
   help    this text
 `
 
@@ -17,6 +20,7 @@ type Command = (argv: string[], io: Io) => Promise<number>
 
 const commands: Record<string, Command> = {
   demo: demoCommand,
+  storm: stormCommand,
   async help(_argv, io) {
     io.stdout.write(USAGE)
     return 0

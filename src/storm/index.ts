@@ -1,0 +1,22 @@
+/**
+ * conmap storm: many worker threads against one SharedMap, with fault injection
+ * and linearizability checking (the seeds' `go test -race` + goroutine storm).
+ *
+ *   const report = await runStorm({ concurrency: 'sharded', workers: 4, duration: 5, check: true, kill: 2 })
+ *   if (!report.ok) console.error(formatStormReport(report))
+ *
+ * How it fits together: options.ts validates; each worker (worker-loop.ts) runs a
+ * seeded operation stream (op-stream.ts) writing unique values (values.ts) and
+ * keeps counters, latency histograms (histogram.ts) and operation records in
+ * shared memory (region.ts), so a killed worker loses nothing but the answer of
+ * the call it died in. The parent (run.ts) starts workers, schedules kills, drains
+ * the records into a bounded history (history-store.ts), and afterwards verifies
+ * the map from a fresh thread (verify.ts, storm-probe.ts), the acknowledged writes
+ * (acked-writes.ts) and linearizability (conmap/check), and reports (report.ts).
+ */
+export { runStorm, type RunStormHooks, type StormProgress } from './run.js'
+export { validateStormOptions, CONCURRENCIES, DEFAULTS, type StormInput, type StormOptions } from './options.js'
+export { parseMix, formatMix, DEFAULT_MIX, STORM_OPS, type Mix, type StormOp } from './mix.js'
+export { formatStormReport, type StormReport } from './report.js'
+export type { LatencySummary } from './totals.js'
+export { runStormWorker, type StormTarget } from './worker-loop.js'

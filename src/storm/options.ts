@@ -1,0 +1,124 @@
+/**
+ * Storm options: defaults, bounds and validation. The library and the CLI share
+ * this code; numbers may arrive as numeric strings (as from a command line), and
+ * every bad value is an ERR_INVALID_ARGUMENT naming the option as the caller knows it.
+ */
+import type { Concurrency } from '../map/index.js'
+import { conmapError, ErrorCode } from '../errors/index.js'
+import { DEFAULT_MIX, parseMix, type Mix } from './mix.js'
+
+export const CONCURRENCIES: readonly Concurrency[] = ['optimistic', 'sharded', 'rwmutex', 'mutex', 'none']
+
+export interface StormOptions {
+  /** The map's strategy (default 'optimistic'). */
+  readonly concurrency: Concurrency
+  /** Worker threads storming the map at once (default 4). */
+  readonly workers: number
+  /** Seconds to run (default 5; fractions allowed). */
+  readonly duration: number
+  /** Size of the key space: keys k0 … k{keys-1} (default 1024). */
+  readonly keys: number
+  /** Relative weights of the operations (default DEFAULT_MIX). */
+  readonly mix: Mix
+  /** Bytes per written string value (default 16; at least the value's id, `${writer}.${seq}`). */
+  readonly valueSize: number
+  /** Seed of the operation streams (default: random, and reported so the run can be repeated). */
+  readonly seed: number
+  /** Record histories and check them for linearizability (default false). */
+  readonly check: boolean
+  /**
+   * Most operations kept for the check (default 500,000). Past it, recording keeps
+   * whole per-key histories for fewer keys (see history-store.ts).
+   */
+  readonly checkLimit: number
+  /** Seconds the linearizability search may take before giving up undecided (default 60). */
+  readonly checkTimeout: number
+  /** Worker kills per second (default 0: none); killed workers are respawned. */
+  readonly kill: number
+  /** Shards of the map (a power of two from 1 to 1024; default SharedMap's). */
+  readonly shards: number | undefined
+  /** Seconds without progress that count as a deadlock (default 10). */
+  readonly stallTimeout: number
+}
+
+export type StormInput = {
+  readonly [K in Exclude<keyof StormOptions, 'mix'>]?: StormOptions[K] | string
+} & {
+  readonly mix?: string | Readonly<Partial<Record<string, number | string>>>
+}
+
+export const DEFAULTS = {
+  concurrency: 'optimistic',
+  workers: 4,
+  duration: 5,
+  keys: 1024,
+  mix: DEFAULT_MIX,
+  valueSize: 16,
+  check: false,
+  checkLimit: 500_000,
+  checkTimeout: 60,
+  kill: 0,
+  stallTimeout: 10,
+} as const
+
+/** Upper bound of keys × value size: the storm's map stays far below SharedMap's default ceiling. */
+const MAX_VALUE_BYTES = 256 * 2 ** 20
+
+/**
+ * Validates and completes storm options. `label` names an option in messages
+ * (the CLI passes its flag names).
+ */
+export function validateStormOptions(input: StormInput = {}, label: (name: keyof StormOptions) => string = (name) => name): StormOptions {
+  if (typeof input !== 'object' || input === null) throw invalid('storm options must be an object')
+  const known = new Set<string>([...Object.keys(DEFAULTS), 'seed', 'shards'])
+  for (const name of Object.keys(input)) if (!known.has(name)) throw invalid(`unknown storm option '${name}'`)
+  const concurrency = input.concurrency ?? DEFAULTS.concurrency
+  if (!CONCURRENCIES.includes(concurrency as Concurrency)) {
+    throw invalid(`${label('concurrency')} must be one of ${CONCURRENCIES.join(', ')}, got '${String(concurrency)}'`)
+  }
+  const number = (name: keyof StormOptions, fallback: number, min: number, max: number, integer: boolean, exclusiveMin = false): number => {
+    const raw = input[name as keyof StormInput]
+    if (raw === undefined) return fallback
+    const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw
+    const ok = typeof value === 'number' && Number.isFinite(value) && (exclusiveMin ? value > min : value >= min) && value <= max && (!integer || Number.isInteger(value))
+    if (!ok) {
+      const kind = integer ? 'an integer' : 'a number'
+      const range = exclusiveMin ? `above ${min} and at most ${max}` : `from ${min} to ${max}`
+      throw invalid(`${label(name)} must be ${kind} ${range}, got '${String(raw)}'`)
+    }
+    return value as number
+  }
+  const options: StormOptions = {
+    concurrency: concurrency as Concurrency,
+    workers: number('workers', DEFAULTS.workers, 1, 256, true),
+    duration: number('duration', DEFAULTS.duration, 0, 86_400, false, true),
+    keys: number('keys', DEFAULTS.keys, 1, 4_000_000, true),
+    mix: parseMix(input.mix ?? DEFAULTS.mix, label('mix')),
+    valueSize: number('valueSize', DEFAULTS.valueSize, 1, 2 ** 20, true),
+    seed: number('seed', Math.floor(Math.random() * 0x100000000), 0, 0xffffffff, true),
+    check: flag(input.check, DEFAULTS.check, label('check')),
+    checkLimit: number('checkLimit', DEFAULTS.checkLimit, 1000, 50_000_000, true),
+    checkTimeout: number('checkTimeout', DEFAULTS.checkTimeout, 0, 86_400, false, true),
+    kill: number('kill', DEFAULTS.kill, 0, 1000, false),
+    shards: input.shards === undefined ? undefined : number('shards', 0, 1, 1024, true),
+    stallTimeout: number('stallTimeout', DEFAULTS.stallTimeout, 0, 3600, false, true),
+  }
+  if (options.shards !== undefined && (options.shards & (options.shards - 1)) !== 0) {
+    throw invalid(`${label('shards')} must be a power of two from 1 to 1024, got '${String(input.shards)}'`)
+  }
+  if (options.keys * options.valueSize > MAX_VALUE_BYTES) {
+    throw invalid(`${label('keys')} × ${label('valueSize')} = ${options.keys * options.valueSize} bytes of values; at most ${MAX_VALUE_BYTES} are allowed`)
+  }
+  return options
+}
+
+function flag(raw: boolean | string | undefined, fallback: boolean, name: string): boolean {
+  if (raw === undefined) return fallback
+  if (raw === true || raw === 'true') return true
+  if (raw === false || raw === 'false') return false
+  throw invalid(`${name} must be a boolean, got '${String(raw)}'`)
+}
+
+function invalid(message: string) {
+  return conmapError(ErrorCode.INVALID_ARGUMENT, message)
+}

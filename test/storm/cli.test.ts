@@ -1,0 +1,87 @@
+// `conmap storm` end to end, in a child process as a user runs it: argv in, one
+// JSON document or a text report out, and the exit status.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { stormCommand } from '../../src/cli/storm.js'
+
+const command = new URL('../../src/cli/storm.js', import.meta.url).href
+const SCRIPT = `import { stormCommand } from ${JSON.stringify(command)}
+process.exitCode = await stormCommand(process.argv.slice(1), { stdout: process.stdout, stderr: process.stderr, isTTY: false })`
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', SCRIPT, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    child.once('error', reject)
+    child.once('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+test('--json: exactly one JSON document on stdout, with the promised fields; exit 0', async () => {
+  const { code, stdout, stderr } = await run(['--concurrency', 'sharded', '--workers', '2', '--duration', '1', '--keys', '64', '--check', '--check-limit', '50000', '--kill', '2', '--seed', '9', '--json'])
+  assert.equal(code, 0, stderr + stdout)
+  const report = JSON.parse(stdout) as Record<string, unknown>
+  for (const field of ['concurrency', 'workers', 'ops', 'opsPerSec', 'errors', 'latency', 'linearizable', 'operationsChecked', 'keysChecked', 'kills', 'lostAckedWrites', 'invariantViolations']) {
+    assert.ok(field in report, field)
+  }
+  assert.equal(report['concurrency'], 'sharded')
+  assert.equal(report['workers'], 2)
+  assert.equal(report['seed'], 9)
+  assert.equal(report['linearizable'], true)
+  assert.equal(report['lostAckedWrites'], 0)
+  assert.equal(report['invariantViolations'], 0)
+  assert.deepEqual(report['errors'], {})
+  assert.ok((report['ops'] as number) > 0 && (report['operationsChecked'] as number) > 0)
+  const get = (report['latency'] as Record<string, Record<string, number>>)['get']
+  assert.ok(get !== undefined && ['count', 'p50', 'p99', 'p999', 'max'].every((k) => typeof get[k] === 'number'))
+  assert.equal(stderr, '', 'no status line without a TTY')
+})
+
+test('a violation exits 1: two writers on a map with no locks', async () => {
+  const { code, stdout } = await run(['--concurrency', 'none', '--workers', '2', '--mix', 'set:1,delete:1', '--duration', '2'])
+  assert.equal(code, 1)
+  assert.match(stdout, /ERR_CONCURRENT_MAP_WRITES/)
+  assert.match(stdout, /fatal error: concurrent map writes/)
+  assert.match(stdout, /result\s+FAIL/)
+  assert.doesNotMatch(stdout, /\u001b\[/, 'plain text when not a TTY')
+})
+
+test('bad options exit 2 with a message on stderr and nothing on stdout', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--workers', 'many'], /--workers must be an integer from 1 to 256, got 'many'/],
+    [['--concurrency', 'lockfree'], /--concurrency must be one of optimistic, sharded, rwmutex, mutex, none/],
+    [['--mix', 'get:1,range:1'], /--mix: unknown operation 'range'/],
+    [['--duration=-1'], /--duration must be a number above 0 and at most 86400, got '-1'/],
+    [['--kill'], /argument missing/],
+    [['--frobnicate'], /Unknown option '--frobnicate'/],
+    [['extra'], /Unexpected argument 'extra'/],
+  ]
+  for (const [args, message] of cases) {
+    const out: string[] = []
+    const err: string[] = []
+    const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, isTTY: false }
+    assert.equal(await stormCommand(args, io as never), 2, args.join(' '))
+    assert.match(err.join(''), message)
+    assert.equal(out.join(''), '')
+  }
+  const { code, stdout, stderr } = await run(['--value-size', '0'])
+  assert.equal(code, 2)
+  assert.equal(stdout, '')
+  assert.match(stderr, /^conmap storm: --value-size must be an integer from 1 to 1048576, got '0'/)
+})
+
+test('--help prints the options and exits 0; a TTY gets a live status line on stderr', async () => {
+  const out: string[] = []
+  const err: string[] = []
+  const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, isTTY: true }
+  assert.equal(await stormCommand(['--help'], io as never), 0)
+  assert.match(out.join(''), /--concurrency[\s\S]*--kill <rate>[\s\S]*--json/)
+  out.length = 0
+  assert.equal(await stormCommand(['--duration', '0.8', '--workers', '2'], io as never), 0)
+  assert.match(err.join(''), /\r\u001b\[2Kstorm: \d\.\d\/0\.8 s +[\d.]+[kM]? ops\/s +errors 0/)
+  assert.match(out.join(''), /operations +[\d,]+ in [\d.]+ s: [\d,]+ ops\/s[\s\S]*latency \(µs\)[\s\S]*result +PASS/)
+})
