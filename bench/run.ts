@@ -1,29 +1,38 @@
 /**
- * `npm run bench`: the locks benchmark (locks.bench.ts), printed as a table, or as one
- * JSON document with --json. --quick runs a shorter version (under ~20 s).
+ * `npm run bench`: everything, in one process. First the locks (locks.bench.ts:
+ * conmap's Mutex against a bare spin lock and async-mutex), then the maps
+ * (src/bench, the same run as `conmap bench`: SharedMap against Map, postMessage and
+ * the peer libraries). Tables, or one JSON document `{ locks, maps }` with --json.
  *
  *   npm run bench -- --quick
  *   node dist/bench/run.js --json
  */
+import { runBench } from '../src/bench/run.js'
+import { renderReport } from '../src/bench/report.js'
+import { StatusLine, processIo } from '../src/cli/terminal.js'
 import { runLocksBench, type ContendedRow, type LocksBenchResult } from './locks.bench.js'
 
-const args = new Set(process.argv.slice(2))
-for (const arg of args) {
+const argv = process.argv.slice(2)
+for (const arg of argv) {
   if (arg !== '--quick' && arg !== '--json') {
     console.error(`unknown option ${arg}\nusage: node dist/bench/run.js [--quick] [--json]`)
     process.exit(2)
   }
 }
-const quick = args.has('--quick')
-const json = args.has('--json')
+const quick = argv.includes('--quick')
+const json = argv.includes('--json')
 
 const began = performance.now()
 if (!json) console.error(`measuring locks${quick ? ' (quick)' : ''}…`)
-const result = await runLocksBench({ quick })
-const seconds = (performance.now() - began) / 1000
-if (json) console.log(JSON.stringify({ locks: result, seconds: Math.round(seconds * 10) / 10 }, null, 2))
-else console.log(format(result, seconds))
-if (!result.exact) process.exitCode = 1
+const locks = await runLocksBench({ quick })
+const lockSeconds = (performance.now() - began) / 1000
+if (!json) console.log(format(locks, lockSeconds))
+const status = new StatusLine(processIo())
+const maps = await runBench({ mode: quick ? 'quick' : 'full', command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '), progress: (text) => status.update(text) })
+status.clear()
+if (json) console.log(JSON.stringify({ locks, maps }, null, 2))
+else console.log(`\n${renderReport(maps)}`)
+if (!locks.exact || !maps.ok) process.exitCode = 1
 
 function format(r: LocksBenchResult, secs: number): string {
   const out: string[] = []

@@ -3,6 +3,7 @@
  * The `conmap` command: `demo` (what `npm start` runs), `storm` and `bench`, each
  * with `--json`. Exit status: 0 success, 1 a violation or failed check, 2 usage.
  */
+import { benchCommand } from './bench.js'
 import { demoCommand } from './demo.js'
 import { stormCommand } from './storm.js'
 import { processIo, type Io } from './terminal.js'
@@ -13,6 +14,7 @@ commands:
   demo    a narrated run of seed 000's story with real workers (npm start)
   storm   many workers against one map: latency, errors, linearizability (--check),
           worker kills (--kill); run 'conmap storm --help' for its options
+  bench   SharedMap against Map, postMessage and peer libraries (--quick, --json)
   help    this text
 `
 
@@ -21,6 +23,7 @@ type Command = (argv: string[], io: Io) => Promise<number>
 const commands: Record<string, Command> = {
   demo: demoCommand,
   storm: stormCommand,
+  bench: benchCommand,
   async help(_argv, io) {
     io.stdout.write(USAGE)
     return 0

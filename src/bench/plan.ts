@@ -1,0 +1,77 @@
+/**
+ * What one `conmap bench` run measures and for how long, by mode:
+ *  - full (default): about 10 minutes on 2 cores; 100k and 1M keys, 1/2/4/8 workers.
+ *  - quick: under a minute; one round, 1/2 workers, 10k keys on one thread.
+ *  - smoke: a few seconds; tiny sizes, every section present (for the CLI test).
+ * Each section repeats its measurements in rounds and reports medians.
+ */
+export type Mode = 'full' | 'quick' | 'smoke'
+
+export interface Plan {
+  readonly mode: Mode
+  /** Keys of the main comparisons (the issue's 100k). */
+  readonly keys: number
+  /** The large key count, or 0 to skip it. */
+  readonly largeKeys: number
+  /** Keys of the seed-000 experiment (the seed's own figure) and of the objectbuffer rows. */
+  readonly smallKeys: number
+  /**
+   * Keys are `keys` except in quick mode, which times single-thread passes over fewer;
+   * `small` adds the passes at smallKeys (where objectbuffer can take part).
+   */
+  readonly singleThread: {
+    readonly keys: number
+    readonly rounds: number
+    readonly largeRounds: number
+    readonly opsPerPass: number
+    /** Operations of warm-up passes before the measured ones (at most 1.5 s of them). */
+    readonly warmupOps: number
+    readonly small: boolean
+  }
+  /** Value kinds whose memory per entry is measured. */
+  readonly memoryValues: readonly ('string' | 'object')[]
+  /** Whether the workers section adds 2-worker runs with object values (and 1M keys when largeKeys). */
+  readonly extraCases: boolean
+  readonly throughput: { readonly rounds: number; readonly workers: readonly number[]; readonly windowMs: number; readonly warmupMs: number }
+  readonly operations: { readonly rounds: number; readonly workers: readonly number[]; readonly windowMs: number; readonly warmupMs: number }
+  readonly seed: { readonly rounds: number; readonly workers: readonly number[]; readonly windowMs: number; readonly warmupMs: number }
+}
+
+export const PLANS: Readonly<Record<Mode, Plan>> = {
+  full: {
+    mode: 'full',
+    keys: 100_000,
+    largeKeys: 1_000_000,
+    smallKeys: 1_000,
+    singleThread: { keys: 100_000, rounds: 3, largeRounds: 3, opsPerPass: 100_000, warmupOps: 80_000, small: true },
+    memoryValues: ['string', 'object'],
+    extraCases: true,
+    throughput: { rounds: 3, workers: [1, 2, 4, 8], windowMs: 400, warmupMs: 100 },
+    operations: { rounds: 3, workers: [1, 2, 8], windowMs: 200, warmupMs: 80 },
+    seed: { rounds: 3, workers: [2, 4, 8], windowMs: 300, warmupMs: 80 },
+  },
+  quick: {
+    mode: 'quick',
+    keys: 100_000,
+    largeKeys: 0,
+    smallKeys: 1_000,
+    singleThread: { keys: 10_000, rounds: 3, largeRounds: 0, opsPerPass: 10_000, warmupOps: 20_000, small: false },
+    memoryValues: ['string'],
+    extraCases: false,
+    throughput: { rounds: 1, workers: [1, 2], windowMs: 150, warmupMs: 50 },
+    operations: { rounds: 1, workers: [2], windowMs: 80, warmupMs: 30 },
+    seed: { rounds: 1, workers: [4], windowMs: 150, warmupMs: 50 },
+  },
+  smoke: {
+    mode: 'smoke',
+    keys: 2_000,
+    largeKeys: 0,
+    smallKeys: 200,
+    singleThread: { keys: 2_000, rounds: 1, largeRounds: 0, opsPerPass: 2_000, warmupOps: 2_000, small: true },
+    memoryValues: ['string'],
+    extraCases: true,
+    throughput: { rounds: 1, workers: [1, 2], windowMs: 30, warmupMs: 10 },
+    operations: { rounds: 1, workers: [2], windowMs: 20, warmupMs: 10 },
+    seed: { rounds: 1, workers: [2], windowMs: 30, warmupMs: 10 },
+  },
+}

@@ -1,0 +1,144 @@
+/**
+ * The shape of one `conmap bench --json` document. Every figure that could not be
+ * measured is null with an `error` or `note` saying why: a failed correctness
+ * check never leaves a number behind.
+ */
+import type { Concurrency } from '../map/index.js'
+import type { Mode } from './plan.js'
+
+/** Who is measured: a plain Map, a SharedMap strategy, the postMessage baseline or a peer. */
+export type ContenderId = 'map' | Concurrency | 'postmessage' | 'sharedmap' | 'lmdb' | 'objectbuffer'
+export type ValueKind = 'string' | 'object'
+export type Op = 'get' | 'set' | 'update' | 'delete'
+
+export interface Machine {
+  readonly cores: number
+  readonly cpuModel: string
+  readonly node: string
+  readonly v8: string
+  readonly platform: string
+  readonly totalMemoryGiB: number
+  /** Cost of one performance.now() pair: the floor under every latency figure. */
+  readonly timerFloorNs: number
+}
+
+export interface PeerInfo {
+  readonly name: string
+  readonly version: string | null
+  readonly available: boolean
+  /** What the peer cannot do, and so what it is not measured on. */
+  readonly note: string
+}
+
+export interface Latency {
+  readonly p50Ns: number | null
+  readonly p99Ns: number | null
+}
+
+export interface SingleThreadRow {
+  readonly contender: ContenderId
+  readonly label: string
+  readonly values: ValueKind
+  readonly keys: number
+  readonly op: Op
+  readonly nsPerOp: number | null
+  /** nsPerOp over Map's at the same keys and values: lower is better, 1 is Map. */
+  readonly ratioToMap: number | null
+  readonly samples: readonly number[]
+  /** Why an operation the contender lacks, or cannot do correctly, was not measured. */
+  readonly note?: string
+  readonly error?: string
+}
+
+export interface MemoryRow {
+  readonly contender: ContenderId
+  readonly label: string
+  readonly values: ValueKind
+  readonly keys: number
+  /** Shared or mapped memory the structure itself reports, per entry. */
+  readonly sharedBytesPerEntry: number | null
+  /** JS heap growth of the building thread per entry (after GC). */
+  readonly heapBytesPerEntry: number | null
+  /** Process RSS growth per entry (after GC): touched pages of every kind. */
+  readonly rssBytesPerEntry: number | null
+  readonly error?: string
+}
+
+/** A workload run by worker threads: a get/set mix, or one operation alone. */
+export type Workload = { readonly kind: 'mix'; readonly readShare: number } | { readonly kind: 'op'; readonly op: Op }
+
+export interface ThroughputRow {
+  /** The group this row belongs to (one key count, value kind and workload). */
+  readonly case: string
+  readonly contender: ContenderId
+  readonly label: string
+  readonly workload: Workload
+  readonly values: ValueKind
+  readonly keys: number
+  readonly workers: number
+  /** Median over rounds of the operations per second of all workers together. */
+  readonly opsPerSec: number | null
+  readonly samples: readonly number[]
+  /** opsPerSec over a plain Map's on one thread, same workload: higher is better. */
+  readonly ratioToMap: number | null
+  /** opsPerSec over this contender's own at 1 worker; compare with the calibration. */
+  readonly scalingVs1: number | null
+  readonly latency: { readonly all: Latency; readonly read: Latency; readonly write: Latency }
+  readonly error?: string
+}
+
+/** Pure arithmetic in N workers at once: the most scaling the machine gives right now. */
+export interface CalibrationRow {
+  readonly workers: number
+  readonly opsPerSec: number
+  /** opsPerSec over the 1-worker figure of the same section. */
+  readonly scaling: number
+  readonly samples: readonly number[]
+}
+
+export interface Section {
+  readonly calibration: readonly CalibrationRow[]
+  readonly rows: readonly ThroughputRow[]
+}
+
+export interface SeedComparison {
+  readonly workers: number
+  readonly qps: Readonly<Partial<Record<'rwmutex' | 'sharded' | 'optimistic', number | null>>>
+  readonly p99Ms: Readonly<Partial<Record<'rwmutex' | 'sharded' | 'optimistic', number | null>>>
+  /** sharded QPS over rwmutex QPS (the seed: 136,500 / 28,400 = 4.81x). */
+  readonly shardedOverGlobalQps: number | null
+  /** rwmutex P99 over sharded P99 (the seed: 12.7 / 2.1 = 6.05x). */
+  readonly globalOverShardedP99: number | null
+  readonly optimisticOverShardedQps: number | null
+}
+
+export interface Target {
+  readonly id: string
+  readonly name: string
+  readonly target: string
+  readonly reached: string
+  readonly value: number | null
+  readonly met: boolean
+}
+
+export interface BenchResult {
+  readonly tool: 'conmap bench'
+  readonly version: string
+  readonly command: string
+  readonly mode: Mode
+  readonly startedAt: string
+  readonly seconds: number
+  readonly machine: Machine
+  readonly peers: readonly PeerInfo[]
+  readonly singleThread: { readonly rows: readonly SingleThreadRow[]; readonly memory: readonly MemoryRow[] }
+  readonly throughput: Section
+  readonly operations: Section
+  readonly seed000: Section & {
+    readonly seed: { readonly keys: 1000; readonly readShare: 0.9; readonly qps: { readonly rwmutex: 28_400; readonly sharded: 136_500 }; readonly p99Ms: { readonly rwmutex: 12.7; readonly sharded: 2.1 } }
+    readonly comparison: readonly SeedComparison[]
+  }
+  readonly targets: readonly Target[]
+  readonly notes: readonly string[]
+  /** False when any measurement failed its correctness checks (the command exits 1). */
+  readonly ok: boolean
+}

@@ -1,0 +1,141 @@
+/**
+ * One `conmap bench` run, section by section: the machine and peers, single-thread
+ * operations and memory, multi-worker mixes side by side with Map, postMessage and
+ * the peers, each operation by strategy and worker count, and seed 000's experiment;
+ * then the issue's targets and the notes that say what was not measured and why.
+ */
+import { createRequire } from 'node:module'
+import { STRATEGIES } from './contenders.js'
+import { shortCount } from './format.js'
+import { describeMachine } from './machine.js'
+import { runMemory } from './memory.js'
+import type { MemoryJob } from './memory-child.js'
+import { describePeers } from './peers.js'
+import { PLANS, type Mode, type Plan } from './plan.js'
+import type { BenchResult, ContenderId, Op, ValueKind, Workload } from './result.js'
+import { runSection, type Case, type Progress } from './section.js'
+import { compareWithSeed, SEED_000 } from './seed000.js'
+import { OBJECTBUFFER_DELETE, runSingleThread, type SingleThreadSet } from './single-thread.js'
+import { evaluateTargets } from './targets.js'
+
+export interface RunOptions {
+  readonly mode: Mode
+  /** The command line as typed, recorded in the result and on every chart. */
+  readonly command: string
+  readonly progress: Progress
+}
+
+const OPS: readonly Op[] = ['get', 'set', 'update', 'delete']
+
+export async function runBench(options: RunOptions): Promise<BenchResult> {
+  const plan = PLANS[options.mode]
+  const began = performance.now()
+  const startedAt = new Date().toISOString()
+  const machine = describeMachine()
+  const peers = await describePeers()
+  const has = (name: string) => peers.some((p) => p.name === name && p.available)
+  const peerIds: ContenderId[] = [...(has('sharedmap') ? ['sharedmap' as const] : []), ...(has('lmdb') ? ['lmdb' as const] : [])]
+  const objectbuffer: ContenderId[] = has('@bnaya/objectbuffer') ? ['objectbuffer'] : []
+  const { progress } = options
+
+  const sets = singleThreadSets(plan, peerIds, objectbuffer)
+  const singleThread = { rows: await runSingleThread(sets, plan, progress), memory: await runMemory(memoryJobs(sets, plan), progress) }
+  const throughput = await runSection('workers', throughputCases(plan, peerIds), plan.throughput, progress)
+  const operations = await runSection('operations', operationCases(plan), plan.operations, progress)
+  const seedCase: Case = {
+    id: caseId({ kind: 'mix', readShare: 0.9 }, 'string', plan.smallKeys),
+    workload: { kind: 'mix', readShare: 0.9 },
+    values: 'string',
+    keys: plan.smallKeys,
+    contenders: ['map', 'rwmutex', 'sharded', 'optimistic', 'postmessage', ...peerIds, ...objectbuffer],
+    workers: plan.seed.workers,
+    shards: { sharded: 16 },
+  }
+  const seedSection = await runSection('seed 000', [seedCase], plan.seed, progress)
+
+  const partial = { singleThread, throughput, operations }
+  const rows = [...throughput.rows, ...operations.rows, ...seedSection.rows]
+  return {
+    tool: 'conmap bench',
+    version: packageVersion(),
+    command: options.command,
+    mode: plan.mode,
+    startedAt,
+    seconds: Math.round((performance.now() - began) / 100) / 10,
+    machine,
+    peers,
+    ...partial,
+    seed000: { ...seedSection, seed: SEED_000, comparison: compareWithSeed(seedSection.rows, plan.seed.workers) },
+    targets: evaluateTargets(partial, plan),
+    notes: notes(plan, machine.timerFloorNs, peers.filter((p) => !p.available).map((p) => p.name)),
+    ok: [...singleThread.rows, ...singleThread.memory, ...rows].every((r) => r.error === undefined),
+  }
+}
+
+function caseId(workload: Workload, values: ValueKind, keys: number): string {
+  const what = workload.kind === 'mix' ? `${Math.round(workload.readShare * 100)}% get / ${Math.round((1 - workload.readShare) * 100)}% set` : workload.op
+  return `${what}, ${shortCount(keys)} keys, ${values} values`
+}
+
+function singleThreadSets(plan: Plan, peers: readonly ContenderId[], objectbuffer: readonly ContenderId[]): SingleThreadSet[] {
+  const all: ContenderId[] = ['map', ...STRATEGIES, ...peers]
+  const { keys, rounds, largeRounds } = plan.singleThread
+  return [
+    { keys, values: 'string', contenders: all, rounds },
+    { keys, values: 'object', contenders: all, rounds },
+    ...(plan.largeKeys > 0 ? [{ keys: plan.largeKeys, values: 'string' as const, contenders: ['map', 'optimistic', 'sharded', ...peers] as ContenderId[], rounds: largeRounds }] : []),
+    ...(plan.singleThread.small && objectbuffer.length > 0 ? [{ keys: plan.smallKeys, values: 'string' as const, contenders: ['map', 'optimistic', ...objectbuffer] as ContenderId[], rounds }] : []),
+  ]
+}
+
+/** Memory of every single-thread contender (the postMessage baseline's is the Map's). */
+function memoryJobs(sets: readonly SingleThreadSet[], plan: Plan): MemoryJob[] {
+  return sets.filter((set) => plan.memoryValues.includes(set.values)).flatMap((set) => set.contenders.map((contender) => ({ contender, values: set.values, keys: set.keys })))
+}
+
+function throughputCases(plan: Plan, peers: readonly ContenderId[]): Case[] {
+  const workers = plan.throughput.workers
+  const mix = (readShare: number): Workload => ({ kind: 'mix', readShare })
+  const everyone: ContenderId[] = ['map', ...STRATEGIES, 'postmessage', ...peers]
+  const some: ContenderId[] = ['map', 'optimistic', 'sharded', 'postmessage', ...peers]
+  const cases: Case[] = [
+    { id: caseId(mix(0.9), 'string', plan.keys), workload: mix(0.9), values: 'string', keys: plan.keys, contenders: everyone, workers },
+    { id: caseId(mix(0.5), 'string', plan.keys), workload: mix(0.5), values: 'string', keys: plan.keys, contenders: everyone, workers },
+  ]
+  if (plan.extraCases && workers.includes(2)) {
+    cases.push({ id: caseId(mix(0.9), 'object', plan.keys), workload: mix(0.9), values: 'object', keys: plan.keys, contenders: some, workers: [2] })
+    if (plan.largeKeys > 0) cases.push({ id: caseId(mix(0.9), 'string', plan.largeKeys), workload: mix(0.9), values: 'string', keys: plan.largeKeys, contenders: some, workers: [2] })
+  }
+  return cases
+}
+
+function operationCases(plan: Plan): Case[] {
+  return OPS.map((op) => {
+    const workload: Workload = { kind: 'op', op }
+    return { id: caseId(workload, 'string', plan.keys), workload, values: 'string' as const, keys: plan.keys, contenders: ['map', ...STRATEGIES], workers: plan.operations.workers }
+  })
+}
+
+function notes(plan: Plan, timerFloorNs: number, missing: readonly string[]): string[] {
+  return [
+    'Ratios, not absolute numbers, are the result: every contender runs in the same run, alternating within each round, and the figure is the median over rounds.',
+    'Thread scaling is bounded by the calibration beside it: pure arithmetic in N workers at once, measured in the same section. On a shared machine it can be far below N.',
+    `Latency: one operation in 32 is timed on its own (every one for postMessage); the timer pair itself costs about ${timerFloorNs} ns, included in every p50/p99.`,
+    "'none' runs writing workloads on one worker only: a second writer is detected as 'concurrent map writes' and poisons the map, by design (seed 000).",
+    "The update benchmark uses SharedMap.update (atomic per key); its counters are summed afterwards and must equal the updates applied. The postMessage baseline and peers take part in the get/set mixes only.",
+    "'delete' with workers deletes one of the worker's own keys and sets it back at once: both count as operations, only the delete is timed.",
+    'Single-thread set starts from an empty structure (no initialCapacity), so it includes growth, as Map.set does; sharedmap is created at its fixed size.',
+    `@bnaya/objectbuffer keeps an object's keys in a linked list: it is measured at ${plan.smallKeys} keys only (${plan.singleThread.small ? 'single thread, and ' : ''}across threads with its global lock in the seed-000 section).`,
+    `@bnaya/objectbuffer delete: ${OBJECTBUFFER_DELETE}.`,
+    ...(plan.mode === 'full' ? [] : [`${plan.mode} mode: fewer rounds and shorter windows; figures are indicative, use the full run for BENCHMARKS.md.`]),
+    ...missing.map((name) => `${name} is not installed: its rows are skipped (npm i -D ${name}).`),
+  ]
+}
+
+function packageVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('../../../package.json') as { version: string }).version
+  } catch {
+    return 'unknown'
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * `conmap bench`: SharedMap side by side with a plain Map, a postMessage-served Map
+ * and the peer libraries (sharedmap, lmdb, @bnaya/objectbuffer, when installed).
+ * A table by default, exactly one JSON document on stdout with --json; progress
+ * goes to stderr on a TTY. Exit status 1 when any measurement failed its checks.
+ */
+import { renderReport } from '../bench/report.js'
+import { runBench } from '../bench/run.js'
+import type { Mode } from '../bench/plan.js'
+import { StatusLine, type Io } from './terminal.js'
+
+const USAGE = `usage: conmap bench [--quick | --smoke] [--json]
+
+  (default)  the full run, about 10 minutes on 2 cores
+  --quick    under a minute: fewer rounds, worker counts and keys
+  --smoke    a few seconds, tiny sizes: checks that every section runs
+  --json     one JSON document on stdout instead of the tables
+`
+
+export async function benchCommand(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; isTTY: boolean }): Promise<number> {
+  const known = new Set(['--quick', '--smoke', '--json'])
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(USAGE)
+    return 0
+  }
+  const unknown = argv.filter((a) => !known.has(a))
+  if (unknown.length > 0 || (argv.includes('--quick') && argv.includes('--smoke'))) {
+    io.stderr.write(`${unknown.length > 0 ? `conmap bench: unknown option ${unknown.join(' ')}\n` : ''}${USAGE}`)
+    return 2
+  }
+  const mode: Mode = argv.includes('--smoke') ? 'smoke' : argv.includes('--quick') ? 'quick' : 'full'
+  const json = argv.includes('--json')
+  const status = new StatusLine(io as Io)
+  const result = await runBench({ mode, command: ['conmap', 'bench', ...argv].join(' '), progress: (text) => status.update(text) })
+  status.clear()
+  io.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : renderReport(result))
+  return result.ok ? 0 : 1
+}
