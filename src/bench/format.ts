@@ -18,5 +18,6 @@ export function shortCount(n: number): string {
 
 export function times(value: number | null): string {
   if (value === null) return '-'
+  if (value < 0.1) return `${value.toPrecision(2)}x`
   return value >= 100 ? `${value.toFixed(0)}x` : value >= 10 ? `${value.toFixed(1)}x` : `${value.toFixed(2)}x`
 }

@@ -116,6 +116,7 @@ export function renderMarkdown(result: BenchResult): string {
         label,
         ...seedCounts.map((w) => {
           const row = seed.rows.find((r) => r.label === label && r.workers === (r.contender === 'map' ? 1 : w))
+          if (row?.contender === 'map') return w === seedCounts[0] ? `${formatRate(row.opsPerSec ?? 0)} (one thread), ${formatNs(row.latency.all.p99Ns)}` : ''
           return row === undefined || row.opsPerSec === null ? '-' : `${formatRate(row.opsPerSec)} (${x(row.ratioToMap)}), ${formatNs(row.latency.all.p99Ns)}`
         }),
       ]),

@@ -2,7 +2,7 @@
  * What one `conmap bench` run measures and for how long, by mode:
  *  - full (default): about 10 minutes on 2 cores; 100k and 1M keys, 1/2/4/8 workers.
  *  - quick: under a minute; one round, 1/2 workers, 10k keys on one thread.
- *  - smoke: a few seconds; tiny sizes, every section present (for the CLI test).
+ *  - smoke: about half a minute; tiny sizes, every section present (for the CLI test).
  * Each section repeats its measurements in rounds and reports medians.
  */
 export type Mode = 'full' | 'quick' | 'smoke'

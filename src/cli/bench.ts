@@ -12,8 +12,8 @@ import { StatusLine, type Io } from './terminal.js'
 const USAGE = `usage: conmap bench [--quick | --smoke] [--json]
 
   (default)  the full run, about 10 minutes on 2 cores
-  --quick    under a minute: fewer rounds, worker counts and keys
-  --smoke    a few seconds, tiny sizes: checks that every section runs
+  --quick    under a minute: one round, 1-2 workers, fewer keys
+  --smoke    about half a minute, tiny sizes: checks that every section runs
   --json     one JSON document on stdout instead of the tables
 `
 

@@ -1,18 +1,18 @@
-// `conmap bench --smoke --json` in a real child process: exactly one JSON document on
-// stdout with every section filled, no failed correctness check, and the targets
-// evaluated. The smoke mode runs every section at tiny sizes in well under a minute.
+// `conmap bench --smoke --json` in a real child process (dist/src/cli/main.js): exactly
+// one JSON document on stdout with every section filled, no failed correctness check,
+// and the targets evaluated. The smoke mode runs every section at tiny sizes in about
+// half a minute.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { BenchResult } from '../../src/bench/result.js'
 
-const BENCH = fileURLToPath(new URL('../../src/cli/bench.js', import.meta.url))
+const CONMAP = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
 
 function runBench(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const script = `import(${JSON.stringify(BENCH)}).then((m) => m.benchCommand(process.argv.slice(1), { stdout: process.stdout, stderr: process.stderr, isTTY: false })).then((code) => { process.exitCode = code })`
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [CONMAP, 'bench', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
