@@ -6,21 +6,32 @@
  * given back (`reclaimDead`).
  *
  * Layout: `count` slots of two Int32 words at `base`:
- *   word 0, owner: 0 = free, RECLAIMING while a reclaimer empties it, else owner id
+ *   word 0, owner: NEVER (0) = never used, FREED = free again, RECLAIMING while a
+ *                  reclaimer empties it, else owner id
  *   word 1, held:  the owner's holdings
  *
- * Who writes what: a slot is claimed by CAS on its owner word (0 -> id), so two
+ * Who writes what: a slot is claimed by CAS on its owner word (free -> id), so two
  * claimers never share one. Its `held` word is written only by the code path its
  * primitive serialises for that owner (the owner thread itself for RWMutex readers;
  * the primitive's internal lock for Semaphore and WaitGroup). A slot is freed by
- * storing 0 in its owner word after its held word is 0. A reclaimer takes a dead
+ * storing FREED in its owner word after its held word is 0. A reclaimer takes a dead
  * owner's slot by CAS owner -> RECLAIMING, so of several reclaimers exactly one
  * gives the holdings back.
+ *
+ * The used slots form a prefix: a claim takes the lowest free slot (or its own last
+ * one, which is inside the prefix), and a freed slot never becomes NEVER again. So
+ * every scan stops at the first NEVER slot, and a writer checking for readers reads
+ * as many slots as threads have ever read at once, not all of them. A claim racing a
+ * scan is safe: the claimer publishes its owner and count before it checks the
+ * primitive's state, the scanner changes that state before it scans (RWLock's
+ * Dekker pair), so one of them sees the other.
  */
 import { conmapError, ErrorCode } from '../errors/index.js'
 import { selfId, type ThreadRegistry } from './threads.js'
 
 export const SLOT_WORDS = 2
+const NEVER = 0
+const FREED = -2
 const RECLAIMING = -1
 /**
  * A flag in a slot's held word, beside the count: its owner is waiting for the
@@ -58,7 +69,9 @@ export class HolderSlots {
   find(ownerId: number): number {
     const i32 = this.#i32
     for (let slot = 0; slot < this.#count; slot++) {
-      if (Atomics.load(i32, this.#base + slot * SLOT_WORDS) === ownerId) return slot
+      const owner = Atomics.load(i32, this.#base + slot * SLOT_WORDS)
+      if (owner === ownerId) return slot
+      if (owner === NEVER) return -1
     }
     return -1
   }
@@ -70,23 +83,23 @@ export class HolderSlots {
    * (WaitGroup admits an obligee before claiming its slot).
    */
   claim(ownerId: number = selfId): number {
+    const i32 = this.#i32
     if (ownerId === selfId) {
       this.#registry.enter()
       // The common case: this thread's last slot, still its own or free again.
       const hint = this.#hint
       if (hint >= 0) {
         const at = this.#base + hint * SLOT_WORDS
-        const owner = Atomics.load(this.#i32, at)
-        if (owner === selfId || (owner === 0 && Atomics.compareExchange(this.#i32, at, 0, selfId) === 0)) return hint
+        const owner = Atomics.load(i32, at)
+        if (owner === selfId || (owner === FREED && Atomics.compareExchange(i32, at, FREED, selfId) === FREED)) return hint
       }
     }
     const existing = ownerId === selfId ? this.mine() : this.find(ownerId)
     if (existing >= 0) return existing
-    const i32 = this.#i32
-    const start = ownerId === selfId && this.#hint >= 0 ? this.#hint : ownerId % this.#count
-    for (let i = 0; i < this.#count; i++) {
-      const slot = (start + i) % this.#count
-      if (Atomics.compareExchange(i32, this.#base + slot * SLOT_WORDS, 0, ownerId) === 0) {
+    for (let slot = 0; slot < this.#count; slot++) {
+      const at = this.#base + slot * SLOT_WORDS
+      const owner = Atomics.load(i32, at)
+      if ((owner === NEVER || owner === FREED) && Atomics.compareExchange(i32, at, owner, ownerId) === owner) {
         if (ownerId === selfId) this.#hint = slot
         return slot
       }
@@ -104,7 +117,7 @@ export class HolderSlots {
 
   /** Frees a slot whose holdings are 0. */
   free(slot: number): void {
-    Atomics.store(this.#i32, this.#base + slot * SLOT_WORDS, 0)
+    Atomics.store(this.#i32, this.#base + slot * SLOT_WORDS, FREED)
   }
 
   /** What this thread holds. */
@@ -116,26 +129,32 @@ export class HolderSlots {
   anyHeld(): boolean {
     const i32 = this.#i32
     for (let slot = 0; slot < this.#count; slot++) {
-      if ((Atomics.load(i32, this.#base + slot * SLOT_WORDS + 1) & COUNT) !== 0) return true
+      const at = this.#base + slot * SLOT_WORDS
+      if ((Atomics.load(i32, at + 1) & COUNT) !== 0) return true
+      if (Atomics.load(i32, at) === NEVER) return false
     }
     return false
   }
 
   total(): number {
     let sum = 0
-    for (let slot = 0; slot < this.#count; slot++) sum += this.held(slot) & COUNT
+    for (let slot = 0; slot < this.#count && this.#owner(slot) !== NEVER; slot++) sum += this.held(slot) & COUNT
     return sum
   }
 
   /** Slots flagged WAITING whose owner is alive. */
   liveWaiting(): number {
-    const i32 = this.#i32
     let waiting = 0
     for (let slot = 0; slot < this.#count; slot++) {
-      const at = this.#base + slot * SLOT_WORDS
-      if ((Atomics.load(i32, at + 1) & WAITING_FLAG) !== 0 && this.#registry.isAlive(Atomics.load(i32, at))) waiting++
+      const owner = this.#owner(slot)
+      if (owner === NEVER) break
+      if ((this.held(slot) & WAITING_FLAG) !== 0 && this.#registry.isAlive(owner)) waiting++
     }
     return waiting
+  }
+
+  #owner(slot: number): number {
+    return Atomics.load(this.#i32, this.#base + slot * SLOT_WORDS)
   }
 
   /** Empties the slots of dead threads; returns what they held in all. */
@@ -145,10 +164,11 @@ export class HolderSlots {
     for (let slot = 0; slot < this.#count; slot++) {
       const at = this.#base + slot * SLOT_WORDS
       const owner = Atomics.load(i32, at)
+      if (owner === NEVER) break
       if (owner <= 0 || owner === selfId || this.#registry.isAlive(owner)) continue
       if (Atomics.compareExchange(i32, at, owner, RECLAIMING) !== owner) continue
       reclaimed += Atomics.exchange(i32, at + 1, 0) & COUNT
-      Atomics.store(i32, at, 0)
+      Atomics.store(i32, at, FREED)
     }
     return reclaimed
   }
