@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SharedMap, type Concurrency } from '../index.js'
+import { SharedMap } from '../index.js'
 import { adapterOverMap, objectbufferBytes, openAdapter, sharedmapCapacity, sharedmapValueChars, SHAREDMAP_KEY_CHARS, type Adapter, type TargetSpec } from './adapters.js'
 import { isStrategy, valuePool, workerKeys } from './contenders.js'
 import { loadObjectBuffer, loadSharedMapPeer } from './peers.js'

@@ -46,7 +46,7 @@ import {
   type KeyKind,
 } from '../codec/index.js'
 import { availableParallelism } from 'node:os'
-import { conmapError, ErrorCode, isConmapError } from '../errors/index.js'
+import { conmapError, ErrorCode } from '../errors/index.js'
 import { Kind, magicOf, openHandle, type Handle } from '../shared/handle.js'
 import { initRWLock } from '../sync/rw-lock.js'
 import { ThreadRegistry } from '../sync/threads.js'
@@ -788,12 +788,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
 
   #removeLocked(fields: number, slot: number): void {
     this.#freeRecordLocked(fields, this.#tables.removeLocked(fields, slot))
-    try {
-      this.#tables.maybeShrinkLocked(fields)
-    } catch (err) {
-      // Shrinking needs a new table; with the arena full, the shard keeps its size.
-      if (!isConmapError(err, ErrorCode.MAP_FULL)) throw err
-    }
+    this.#tables.maybeShrinkLocked(fields)
   }
 
   #freeRecordLocked(fields: number, record: number): void {
@@ -817,11 +812,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     u32[fields + S.COUNT] = 0
     u32[fields + S.TOMBS] = 0
     for (const record of records) this.#freeRecordLocked(fields, record)
-    try {
-      this.#tables.maybeShrinkLocked(fields)
-    } catch (err) {
-      if (!isConmapError(err, ErrorCode.MAP_FULL)) throw err
-    }
+    this.#tables.maybeShrinkLocked(fields)
   }
 
   // ---- locks and checks ----

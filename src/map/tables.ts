@@ -129,14 +129,22 @@ export class ShardTables {
     return record
   }
 
-  /** After removals: starts a shrink when live entries fall below 1/8 of the table. */
+  /**
+   * After removals: starts a shrink when live entries fall below 1/8 of the table.
+   * A shrink needs a new table; when maxBytes leaves no block for it the shard simply
+   * keeps its size, so a removal never fails for lack of memory.
+   */
   maybeShrinkLocked(fields: number): void {
     const u32 = this.#arena.u32
     if ((u32[fields + S.OLD] ?? 0) !== 0) return
     const cap = u32[fields + S.CAP] ?? 0
     const count = u32[fields + S.COUNT] ?? 0
     if (cap <= MIN_CAP || count * 8 >= cap) return
-    this.#startResizeLocked(fields, Math.max(MIN_CAP, 2 ** Math.ceil(Math.log2(Math.max(1, count * 4)))))
+    try {
+      this.#startResizeLocked(fields, Math.max(MIN_CAP, 2 ** Math.ceil(Math.log2(Math.max(1, count * 4)))))
+    } catch (err) {
+      if (!isConmapError(err, ErrorCode.MAP_FULL)) throw err
+    }
   }
 
   /** Visits every live [meta word index, record] once, old table included. */
