@@ -173,7 +173,7 @@ class SharedMapPeerAdapter implements Adapter {
     this.#map.set(key, value as string)
   }
   update(key: string, fn: (value: unknown) => unknown): void {
-    this.#map.set(key, fn(this.#map.get(key)) as string)
+    this.set(key, fn(this.get(key)))
   }
   delete(key: string): boolean {
     this.#map.delete(key)
@@ -192,35 +192,14 @@ class SharedMapPeerAdapter implements Adapter {
 }
 
 /** Objects through sharedmap: what its README says to do, JSON in and out. */
-class SharedMapPeerJsonAdapter implements Adapter {
-  readonly #map: SharedMapPeer
-  constructor(map: SharedMapPeer) {
-    this.#map = map
-  }
-  get(key: string): unknown {
-    const text = this.#map.get(key)
+class SharedMapPeerJsonAdapter extends SharedMapPeerAdapter {
+  override get(key: string): unknown {
+    const text = super.get(key) as string | undefined
     return text === undefined ? undefined : JSON.parse(text)
   }
-  set(key: string, value: unknown): void {
-    this.#map.set(key, JSON.stringify(value))
+  override set(key: string, value: unknown): void {
+    super.set(key, JSON.stringify(value))
   }
-  update(key: string, fn: (value: unknown) => unknown): void {
-    this.set(key, fn(this.get(key)))
-  }
-  delete(key: string): boolean {
-    this.#map.delete(key)
-    return true
-  }
-  batch(body: () => void): void {
-    body()
-  }
-  size(): number {
-    return this.#map.length
-  }
-  sharedBytes(): number {
-    return this.#map.storage.byteLength
-  }
-  async close(): Promise<void> {}
 }
 
 class LmdbAdapter implements Adapter {
