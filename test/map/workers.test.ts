@@ -74,6 +74,32 @@ for (const concurrency of STRATEGIES) {
       })
     })
 
+    test('snapshot() is one point in time across all shards while a writer runs', async () => {
+      // The writer sets s:0 … s:255 to its round number in key order. At any instant
+      // the keys read r … r, r-1 … r-1: non-increasing, spread at most 1. A copy taken
+      // shard by shard at different moments would break that.
+      const count = 256
+      const map = new SharedMap<string, number>({ concurrency, shards: 16 })
+      for (let i = 0; i < count; i++) map.set(`s:${i}`, 0)
+      const stop = new SharedArrayBuffer(4)
+      const writer = run('rounds', { handle: map.handle, count, stop })
+      let checked = 0
+      const deadline = performance.now() + 1500
+      while (performance.now() < deadline) {
+        const snapshot = map.snapshot()
+        const values = Array.from({ length: count }, (_, i) => snapshot.get(`s:${i}`) as number)
+        for (let i = 1; i < count; i++) {
+          assert.ok((values[i] as number) <= (values[i - 1] as number), `s:${i} = ${values[i]} after s:${i - 1} = ${values[i - 1]}`)
+        }
+        assert.ok((values[0] as number) - (values[count - 1] as number) <= 1, `spread ${values[0]} … ${values[count - 1]}`)
+        checked++
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      Atomics.store(new Int32Array(stop), 0, 1)
+      const rounds = (await writer.result) as number
+      assert.ok(rounds > 1 && checked > 10, `${rounds} rounds written, ${checked} snapshots checked`)
+    })
+
     test('getOrCompute runs the factory once per absent key across threads', async () => {
       const map = new SharedMap<string, number>({ concurrency })
       const keys = Array.from({ length: 500 }, (_, i) => `goc:${i}`)
