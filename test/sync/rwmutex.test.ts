@@ -23,7 +23,8 @@ test('a stream of overlapping readers does not starve a writer (writer preferenc
   const rw = new RWMutex()
   const stop = new SharedArrayBuffer(4)
   const readers = Array.from({ length: 3 }, () => start('readerStream', { handle: rw.handle, stop }))
-  await sleep(200)
+  // Every reader must be in its stream before the writer comes, or nothing is tested.
+  await Promise.all(readers.map((r) => r.event('reading')))
   const began = performance.now()
   const acquired = await rw.acquireAsync({ timeout: 5000 })
   const waited = performance.now() - began
