@@ -23,31 +23,46 @@
  * reader's validation fails and it retries. A free block's first word links to the
  * next one; push and pop are single stores made under the shard lock, so a writer
  * that dies between them leaks a block at worst and never corrupts a list.
+ *
+ * Racy memory ('optimistic' maps, `racy`): optimistic readers read published blocks
+ * with no lock, so every store into memory that a reader may be reading (a slot, a
+ * shard field, a free-list link, any word of a reused block) goes through
+ * Atomics.store (`store`, words.ts). Fresh memory from the bump pointer was never
+ * reachable, is still zero (SharedArrayBuffer memory starts zeroed and TOP only
+ * grows), and is written with plain stores before the Atomics store that publishes
+ * it. `reused` tells a writer which case its last allocation was.
  */
 import { conmapError, ErrorCode } from '../errors/index.js'
-import { keyViews, type KeyViews } from '../codec/index.js'
 import { LockWord } from '../sync/lock-word.js'
 import type { ThreadRegistry } from '../sync/threads.js'
 import { runBlocking } from '../sync/wait.js'
+import { failpoint } from './failpoints.js'
 import { CLASS_COUNT, H, S, classBytes, classOf } from './layout.js'
+import { viewsOf, type Views } from './words.js'
 
 export class Arena {
   readonly buffer: SharedArrayBuffer
   i32: Int32Array
   u32: Uint32Array
   u8: Uint8Array
-  keys: KeyViews
+  /** The same memory as u8 / u16 / u32 views, for keys and values. */
+  views: Views
   /** Bytes the views cover. */
   length: number
+  /** Whether lock-free readers may read published blocks while writers change them. */
+  readonly racy: boolean
+  /** Whether the last allocLocked() block came from a free list (see the overview). */
+  reused = false
   readonly #growLock: LockWord
 
-  constructor(buffer: SharedArrayBuffer, registry: ThreadRegistry) {
+  constructor(buffer: SharedArrayBuffer, registry: ThreadRegistry, racy: boolean) {
     this.buffer = buffer
+    this.racy = racy
     this.length = buffer.byteLength
     this.i32 = new Int32Array(buffer, 0, this.length >>> 2)
     this.u32 = new Uint32Array(buffer, 0, this.length >>> 2)
     this.u8 = new Uint8Array(buffer, 0, this.length)
-    this.keys = keyViews(buffer, this.length)
+    this.views = viewsOf(buffer, this.length)
     // The grow lock lives in the header, inside every view the arena will ever have.
     this.#growLock = new LockWord(this.i32, H.GROW_LOCK, registry)
   }
@@ -64,11 +79,17 @@ export class Arena {
     this.i32 = new Int32Array(this.buffer, 0, length >>> 2)
     this.u32 = new Uint32Array(this.buffer, 0, length >>> 2)
     this.u8 = new Uint8Array(this.buffer, 0, length)
-    this.keys = keyViews(this.buffer, length)
+    this.views = viewsOf(this.buffer, length)
   }
 
   get top(): number {
     return Atomics.load(this.u32, H.TOP)
+  }
+
+  /** Stores a word that lock-free readers may be reading (Atomics.store when racy). */
+  store(index: number, value: number): void {
+    if (this.racy) Atomics.store(this.u32, index, value)
+    else this.u32[index] = value
   }
 
   /**
@@ -80,20 +101,25 @@ export class Arena {
     const cls = classOf(bytes)
     if (cls >= CLASS_COUNT) throw full(bytes, this.buffer.maxByteLength)
     const head = fields + S.FREE + cls
-    const block = (this.u32[head] ?? 0)
+    const block = this.u32[head] ?? 0
     if (block !== 0) {
       this.u32[head] = this.u32[block >>> 2] ?? 0
+      this.reused = true
+      failpoint('alloc:reused')
       return block
     }
     const fresh = this.#bump(classBytes(cls))
     if (fresh + classBytes(cls) > this.length) this.#refresh()
+    this.reused = false
     return fresh
   }
 
   /** Returns a block to its shard's free list. Call with the shard's write lock held. */
   freeLocked(fields: number, offset: number, bytes: number): void {
     const head = fields + S.FREE + classOf(bytes)
-    this.u32[offset >>> 2] = (this.u32[head] ?? 0)
+    // The link overwrites the block's first word, which a reader may still be reading.
+    this.store(offset >>> 2, this.u32[head] ?? 0)
+    failpoint('free:linked')
     this.u32[head] = offset
   }
 

@@ -78,7 +78,7 @@ export function checkMapInvariants(ctx: InvariantContext): void {
         const hash = ctx.hashStored(record + R_KEY, keyBytes, kind)
         if (metaOf(hash) !== meta) fail(shard, `record ${record}'s key does not hash to its slot's meta`)
         if (ctx.shardOf(hash) !== shard) fail(shard, `record ${record}'s key belongs to shard ${ctx.shardOf(hash)}`)
-        const key = readKey(arena.keys, record + R_KEY, keyBytes, kind)
+        const key = readKey(arena.views, record + R_KEY, keyBytes, kind)
         if (ctx.find(fields, key, kind, hash) !== record) fail(shard, `key ${String(key)} is not found by a lookup`)
         live++
       }

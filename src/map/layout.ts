@@ -13,7 +13,8 @@
  *   10-11 grow lock (lock word): serialises SharedArrayBuffer.grow
  *   12 none-writer: owner id of the thread inside a write ('none' only)
  *   13 none-seq: odd while a write is in progress ('none' only)
- *   14 none-last: owner id of the last writer ('none' only)
+ *   14 none-repairer: owner id of the thread finishing a dead writer's write, else 0
+ *      ('none' only: other threads wait for it instead of reporting a misuse)
  *   15-16 map id (random; tells two maps apart in per-thread state)
  *   17 words per shard descriptor
  *   18 recoveries: shards repaired after a thread died holding them (a statistic)
@@ -30,7 +31,9 @@
  *   L+5 old table during a resize, else 0        L+6 old cap
  *   L+7 evacuation cursor: old slots below it have been moved
  *   L+8 resizes (a statistic)
- *   L+9 ..< L+9+CLASS_COUNT  free-list heads, one per size class
+ *   L+9 clearing: 1 from the start of a clear() of the shard to its end, so that a
+ *       thread taking over from a writer that died in it finishes it (tables.ts)
+ *   L+10 ..< L+10+CLASS_COUNT  free-list heads, one per size class
  *
  * Table: cap slots of two words [meta, record offset]. meta is EMPTY (0),
  * TOMBSTONE (1) or FULL: the key's 32-bit hash with its low two bits replaced by 2.
@@ -44,15 +47,14 @@
  * for a new key, its record offset for a new value), so no reader and no dead
  * writer ever exposes half of one.
  *
- * Stores under a shard's write lock are plain: an aligned 32-bit typed-array store
- * never tears (ECMAScript memory model), and the lock word and seq, which are
- * Atomics, order them for other threads. Optimistic readers may see them in any
- * order inside a read, which their seq validation then rejects.
+ * Stores under a shard's write lock are Atomics.store wherever an optimistic reader
+ * may be reading (Arena.store, words.ts; the argument is in shared-map.ts), and plain
+ * in fresh, unpublished memory and in maps whose readers take locks.
  */
 import { LOCK_WORDS } from '../sync/lock-word.js'
 import { rwLockWords } from '../sync/rw-lock.js'
 
-export const LAYOUT_VERSION = 1
+export const LAYOUT_VERSION = 2
 
 export const Strategy = {
   optimistic: 1,
@@ -78,7 +80,7 @@ export const H = {
   GROW_LOCK: 10,
   NONE_WRITER: 12,
   NONE_SEQ: 13,
-  NONE_LAST: 14,
+  NONE_REPAIRER: 14,
   MAP_ID0: 15,
   MAP_ID1: 16,
   SHARD_WORDS: 17,
@@ -97,7 +99,8 @@ export const S = {
   OLD_CAP: 6,
   EVAC: 7,
   RESIZES: 8,
-  FREE: 9,
+  CLEARING: 9,
+  FREE: 10,
 } as const
 
 export const EMPTY = 0

@@ -11,10 +11,13 @@
  *   none        no lock: Go's misuse detection. A writer claims the header word
  *               NONE_WRITER by CAS; finding it taken by a live thread is "concurrent
  *               map writes". Writers keep NONE_SEQ odd while writing; a reader that
- *               sees it odd, or changed by another thread across its read, is
- *               "concurrent map read and map write" (an iterator: "… iteration and map
- *               write"). A detection poisons the map (header word POISON) so every
- *               later call on any thread fails instead of returning torn data.
+ *               sees it odd, or changed across its read (a reader never writes during
+ *               its own read), is "concurrent map read and map write" (an iterator:
+ *               "… iteration and map write"). A detection poisons the map (header word
+ *               POISON) so every later call on any thread fails instead of returning
+ *               torn data. A write left unfinished by a dead thread is not a misuse:
+ *               the first thread to meet it claims NONE_REPAIRER and finishes it as a
+ *               write of its own; threads meeting it meanwhile wait for that write.
  *
  * Dead holders: whichever path takes a lock over from a thread that died holding
  * it, a writer's or a reader's, calls `repair` with the lock held exclusively (the
@@ -81,7 +84,8 @@ export class Protection {
         break
       }
       case Strategy.none:
-        recovered = this.#enterWrite()
+        this.#enterWrite()
+        return
     }
     if (!recovered) return
     try {
@@ -104,9 +108,9 @@ export class Protection {
         return
       case Strategy.none: {
         const i32 = this.#i32
-        Atomics.store(i32, H.NONE_LAST, selfId)
         Atomics.add(i32, H.NONE_SEQ, 1)
         Atomics.store(i32, H.NONE_WRITER, 0)
+        Atomics.notify(i32, H.NONE_SEQ)
       }
     }
   }
@@ -121,16 +125,20 @@ export class Protection {
       case Strategy.rwmutex: {
         const rw = this.#rw[this.global ? 0 : shard] as RWLock
         if (!rw.tryRLock()) runBlocking(rw.rlockSteps(Infinity, true))
-        return 0
+        if (!rw.suspect()) return 0
+        // This reader reopened the lock of a writer that died: what it guards may be
+        // half-changed, so repair it as a writer before reading.
+        rw.runlock()
+        this.lockWrite(shard)
+        this.unlockWrite(shard)
+        return this.lockRead(shard, iterating)
       }
-      case Strategy.none: {
-        let seq = Atomics.load(this.#i32, H.NONE_SEQ)
-        if (seq & 1 && Atomics.load(this.#i32, H.NONE_WRITER) !== selfId) {
-          if (!this.#finishDeadWrite()) throw this.poison(iterating ? ErrorCode.CONCURRENT_MAP_ITERATION_WRITE : ErrorCode.CONCURRENT_MAP_READ_WRITE)
-          seq = Atomics.load(this.#i32, H.NONE_SEQ)
+      case Strategy.none:
+        for (;;) {
+          const seq = Atomics.load(this.#i32, H.NONE_SEQ)
+          if ((seq & 1) === 0 || Atomics.load(this.#i32, H.NONE_WRITER) === selfId) return seq
+          if (!this.#settleDeadWrite()) throw this.poison(iterating ? ErrorCode.CONCURRENT_MAP_ITERATION_WRITE : ErrorCode.CONCURRENT_MAP_READ_WRITE)
         }
-        return seq
-      }
       default:
         this.lockWrite(shard)
         return 0
@@ -144,7 +152,7 @@ export class Protection {
         ;(this.#rw[this.global ? 0 : shard] as RWLock).runlock()
         return
       case Strategy.none:
-        if (Atomics.load(this.#i32, H.NONE_SEQ) !== token && Atomics.load(this.#i32, H.NONE_LAST) !== selfId) {
+        if (Atomics.load(this.#i32, H.NONE_SEQ) !== token) {
           throw this.poison(iterating ? ErrorCode.CONCURRENT_MAP_ITERATION_WRITE : ErrorCode.CONCURRENT_MAP_READ_WRITE)
         }
         return
@@ -187,37 +195,65 @@ export class Protection {
   }
 
   /**
-   * 'none': a reader found a write in progress. If its writer is dead, finish the
-   * write on its behalf (take it over, repair, end it) and return true.
+   * 'none': another thread's write is in progress. Returns false if its writer is
+   * alive (a misuse); true once the write is over: it ended, or its writer was dead
+   * and this thread or another finished it (the repairer claims NONE_REPAIRER, takes
+   * NONE_WRITER over, repairs every shard and ends the write).
    */
-  #finishDeadWrite(): boolean {
-    const writer = Atomics.load(this.#i32, H.NONE_WRITER)
-    if (writer === 0 || this.#registry.isAlive(writer)) return false
-    // Taken over, or already cleared by another reader (then this is an empty write).
-    const tookOver = this.#enterWrite()
-    try {
-      if (tookOver) this.#repairHeld(-1)
-    } finally {
-      this.unlockWrite(0)
+  #settleDeadWrite(): boolean {
+    const i32 = this.#i32
+    for (;;) {
+      const writer = Atomics.load(i32, H.NONE_WRITER)
+      if (writer === 0) return true
+      // A repairer claims NONE_REPAIRER before it takes NONE_WRITER and keeps it until
+      // after it ends the write: a live writer seen with no live repairer is a user's.
+      const repairer = Atomics.load(i32, H.NONE_REPAIRER)
+      if (repairer !== 0 && repairer !== selfId && this.#registry.isAlive(repairer)) {
+        waitBriefly(i32, H.NONE_SEQ, Atomics.load(i32, H.NONE_SEQ))
+        continue
+      }
+      if (this.#registry.isAlive(writer)) {
+        if (Atomics.load(i32, H.NONE_WRITER) !== writer) continue
+        return false
+      }
+      this.#registry.enter()
+      if (Atomics.compareExchange(i32, H.NONE_REPAIRER, repairer, selfId) !== repairer) continue
+      try {
+        if (Atomics.compareExchange(i32, H.NONE_WRITER, writer, selfId) === writer) {
+          // The dead writer left NONE_SEQ odd, or died just before making it odd.
+          if ((Atomics.load(i32, H.NONE_SEQ) & 1) === 0) Atomics.add(i32, H.NONE_SEQ, 1)
+          try {
+            this.#repairHeld(-1)
+          } finally {
+            this.unlockWrite(0)
+          }
+        }
+      } finally {
+        Atomics.store(i32, H.NONE_REPAIRER, 0)
+        Atomics.notify(i32, H.NONE_SEQ)
+      }
+      return true
     }
-    return true
   }
 
-  /** 'none': returns true when the previous writer died mid-write (repair needed). */
-  #enterWrite(): boolean {
+  /** 'none': claims the write, after finishing a dead thread's unfinished one. */
+  #enterWrite(): void {
     const i32 = this.#i32
     this.#registry.enter()
-    const seen = Atomics.compareExchange(i32, H.NONE_WRITER, 0, selfId)
-    let tookOver = false
-    if (seen !== 0) {
-      if (seen === selfId || this.#registry.isAlive(seen) || Atomics.compareExchange(i32, H.NONE_WRITER, seen, selfId) !== seen) {
-        throw this.poison(ErrorCode.CONCURRENT_MAP_WRITES)
-      }
-      tookOver = true
-      // The dead writer left NONE_SEQ odd; make it odd again on our behalf below.
-      if (Atomics.load(i32, H.NONE_SEQ) & 1) Atomics.add(i32, H.NONE_SEQ, 1)
+    for (;;) {
+      const seen = Atomics.compareExchange(i32, H.NONE_WRITER, 0, selfId)
+      if (seen === 0) break
+      if (seen === selfId || !this.#settleDeadWrite()) throw this.poison(ErrorCode.CONCURRENT_MAP_WRITES)
     }
     Atomics.add(i32, H.NONE_SEQ, 1)
-    return tookOver
+  }
+}
+
+/** Sleeps until word changes from value, at most a millisecond (spins where Atomics.wait is not allowed). */
+function waitBriefly(i32: Int32Array, index: number, value: number): void {
+  try {
+    Atomics.wait(i32, index, value, 1)
+  } catch {
+    // The main thread of a browser-like host may not block: spinning is the fallback.
   }
 }

@@ -52,7 +52,6 @@ import { initRWLock } from '../sync/rw-lock.js'
 import { ThreadRegistry } from '../sync/threads.js'
 import { Arena } from './arena.js'
 import {
-  EMPTY,
   FULL,
   H,
   LAYOUT_VERSION,
@@ -78,6 +77,8 @@ import { checkMapInvariants } from './invariants.js'
 import { Protection } from './protection.js'
 import { ShardTables } from './tables.js'
 import { Values, type Encoded, type Raw } from './values.js'
+import { failpoint } from './failpoints.js'
+import { loadWords, scratchFor, storeWords } from './words.js'
 
 export interface SharedMapOptions {
   /** How threads are kept apart (default 'optimistic'); fixed for the map's life. */
@@ -184,7 +185,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     attaching = undefined
     if (opened !== undefined) {
       this.handle = opened.handle
-      this.#arena = new Arena(opened.handle.buffer, opened.registry)
+      this.#arena = new Arena(opened.handle.buffer, opened.registry, opened.handle.concurrency === 'optimistic')
       this.#values = new Values(opened.codec, this.handle.codec, this.#arena)
     } else {
       const made = create(options)
@@ -384,7 +385,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
       try {
         this.#beginChange(fields)
         try {
-          this.#clearLocked(fields)
+          this.#tables.clearLocked(fields)
         } finally {
           this.#endChange(fields)
         }
@@ -507,7 +508,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
         shards,
         fieldsOf: (shard) => this.#fieldsOf(shard),
         shardOf: (hash) => this.#shardOf(hash),
-        hashStored: (offset, bytes, kind) => hashStoredKey(this.#arena.keys, offset, bytes, kind, this.#seed0, this.#seed1),
+        hashStored: (offset, bytes, kind) => hashStoredKey(this.#arena.views, offset, bytes, kind, this.#seed0, this.#seed1),
         find: (fields, key, kind, hash) => this.#tables.find(fields, key, kind, metaOf(hash)),
         heapStart: this.#shardsBase * 4 + this.#shards * this.#shardWords * 4,
         maxCap: maxShardCap(this.#shardBits),
@@ -533,11 +534,13 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
       const arena = this.#arena
       const seqAt = fields + S.SEQ
       for (let attempt = 0; ; attempt++) {
-        arena.sync()
         const before = Atomics.load(arena.i32, seqAt)
         if ((before & 1) === 0) {
-          const record = this.#tables.find(fields, key, kind, meta)
-          const value = record === 0 ? ABSENT : withValue ? this.#copyValue(record) : 0
+          // After the seq: every block of the state it names is then inside the views.
+          arena.sync()
+          failpoint('read:begun')
+          const record = this.#tables.findRacy(fields, key, kind, meta)
+          const value = record === 0 ? ABSENT : withValue ? this.#copyValueRacy(record) : 0
           if (Atomics.load(arena.i32, seqAt) === before && value !== TORN) return value
         }
         this.#retries++
@@ -572,19 +575,27 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     if (attempt % 16 === 0) this.#protection.recoverDeadWriter(shard)
   }
 
-  /** A record's value copied out (raw); TORN when the record's lengths are impossible. */
-  #copyValue(record: number): Raw | typeof TORN {
+  /**
+   * A record's value copied out with no lock (raw), every word with Atomics.load;
+   * TORN when the record's lengths are impossible (only in a read that validation
+   * rejects).
+   */
+  #copyValueRacy(record: number): Raw | typeof TORN {
     const u32 = this.#arena.u32
     const word = record >>> 2
-    const start = record + R_KEY + align4(u32[word + (R_KEY_BYTES >>> 2)] ?? 0)
-    const bytes = u32[word + (R_VALUE_BYTES >>> 2)] ?? 0
-    if (start + bytes > this.#arena.u8.length || start < R_KEY) return TORN
-    return this.#values.read((u32[word + (R_KIND >>> 2)] ?? 0) >>> 8, start, bytes)
+    if (word + (R_KEY >>> 2) > u32.length) return TORN
+    const start = record + R_KEY + align4(Atomics.load(u32, word + (R_KEY_BYTES >>> 2)))
+    const bytes = Atomics.load(u32, word + (R_VALUE_BYTES >>> 2))
+    if ((start + bytes + 3) >>> 2 > u32.length || start < R_KEY) return TORN
+    return this.#values.readRacy(Atomics.load(u32, word + (R_KIND >>> 2)) >>> 8, start, bytes)
   }
 
   /** A record's value (raw), under a lock that keeps it from changing. */
   #readLocked(record: number): Raw {
-    return this.#copyValue(record) as Raw
+    const u32 = this.#arena.u32
+    const word = record >>> 2
+    const start = record + R_KEY + align4(u32[word + (R_KEY_BYTES >>> 2)] ?? 0)
+    return this.#values.read((u32[word + (R_KIND >>> 2)] ?? 0) >>> 8, start, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0)
   }
 
   /** compareAndSwap's test, under the shard's write lock. */
@@ -602,20 +613,20 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     if (this.#strategy === Strategy.optimistic) {
       const seqAt = fields + S.SEQ
       for (let attempt = 0; attempt < OPTIMISTIC_SHARD_ATTEMPTS; attempt++) {
-        this.#arena.sync()
         const before = Atomics.load(this.#arena.i32, seqAt)
         if ((before & 1) === 0) {
-          const entries = this.#collect(fields, withValues)
+          this.#arena.sync()
+          const entries = this.#collect(fields, withValues, true)
           if (entries !== TORN && Atomics.load(this.#arena.i32, seqAt) === before) return entries
         }
         this.#retries++
       }
-      return this.#withShard(shard, () => this.#collect(fields, withValues) as Entry[])
+      return this.#withShard(shard, () => this.#collect(fields, withValues, false) as Entry[])
     }
     const token = this.#protection.lockRead(shard, true)
     try {
       this.#arena.sync()
-      return this.#collect(fields, withValues) as Entry[]
+      return this.#collect(fields, withValues, false) as Entry[]
     } finally {
       this.#protection.unlockRead(shard, token, true)
     }
@@ -625,13 +636,13 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const shards = this.#shards
     if (this.#strategy === Strategy.optimistic) {
       for (let attempt = 0; attempt < OPTIMISTIC_SNAPSHOT_ATTEMPTS; attempt++) {
-        this.#arena.sync()
         const seqs = Array.from({ length: shards }, (_, shard) => Atomics.load(this.#arena.i32, this.#fieldsOf(shard) + S.SEQ))
         if (seqs.some((seq) => (seq & 1) === 1)) continue
+        this.#arena.sync()
         const all: Entry[] = []
         let torn = false
         for (let shard = 0; shard < shards && !torn; shard++) {
-          const entries = this.#collect(this.#fieldsOf(shard), true)
+          const entries = this.#collect(this.#fieldsOf(shard), true, true)
           if (entries === TORN) torn = true
           else all.push(...entries)
         }
@@ -660,42 +671,43 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   #collectAll(): Entry[] {
     this.#arena.sync()
     const all: Entry[] = []
-    for (let shard = 0; shard < this.#shards; shard++) all.push(...(this.#collect(this.#fieldsOf(shard), true) as Entry[]))
+    for (let shard = 0; shard < this.#shards; shard++) all.push(...(this.#collect(this.#fieldsOf(shard), true, false) as Entry[]))
     return all
   }
 
   /**
-   * Copies a shard's keys (decoded) and value bytes. Safe against concurrent
-   * writers: every offset and length is bounded, and an impossible one gives TORN.
+   * Copies a shard's keys (decoded) and value bytes. racy: with no lock, every word
+   * read with Atomics.load, every offset and length bounded, and an impossible one
+   * gives TORN (only in a read that validation rejects).
    */
-  #collect(fields: number, withValues: boolean): Entry[] | typeof TORN {
+  #collect(fields: number, withValues: boolean, racy: boolean): Entry[] | typeof TORN {
     const u32 = this.#arena.u32
-    const i32 = this.#arena.i32
+    const load = racy ? (index: number) => Atomics.load(u32, index) : (index: number) => u32[index] ?? 0
     const entries: Entry[] = []
     const seen = new Set<number>()
-    const limit = this.#arena.u8.length
-    try {
-      for (const [tableAt, capAt] of TABLE_FIELDS) {
-        const table = u32[fields + tableAt] ?? 0
-        const cap = u32[fields + capAt] ?? 0
-        if (table === 0) continue
-        if (cap > maxShardCap(this.#shardBits) || table + cap * SLOT_BYTES > limit) return TORN
-        for (let i = 0; i < cap; i++) {
-          const slot = (table >>> 2) + 2 * i
-          if (((i32[slot] ?? 0) & 3) !== FULL) continue
-          const record = u32[slot + 1] ?? 0
-          if (seen.has(record)) continue
-          seen.add(record)
-          const keyBytes = u32[(record >>> 2) + (R_KEY_BYTES >>> 2)] ?? 0
-          if (record + R_KEY + keyBytes > limit) return TORN
-          const key = readKey(this.#arena.keys, record + R_KEY, keyBytes, (u32[(record >>> 2) + (R_KIND >>> 2)] ?? 0) & 0xff)
-          const value = withValues ? this.#copyValue(record) : undefined
-          if (value === TORN) return TORN
-          entries.push({ key, value })
-        }
+    const words = u32.length
+    for (const [tableAt, capAt] of TABLE_FIELDS) {
+      const table = load(fields + tableAt)
+      const cap = load(fields + capAt)
+      if (table === 0) continue
+      if (cap > maxShardCap(this.#shardBits) || (table >>> 2) + 2 * cap > words) return TORN
+      for (let i = 0; i < cap; i++) {
+        const slot = (table >>> 2) + 2 * i
+        if ((load(slot) & 3) !== FULL) continue
+        const record = load(slot + 1)
+        if (seen.has(record)) continue
+        seen.add(record)
+        const word = record >>> 2
+        if (word + (R_KEY >>> 2) > words) return TORN
+        const keyBytes = load(word + (R_KEY_BYTES >>> 2))
+        const keyWords = align4(keyBytes) >>> 2
+        if (word + (R_KEY >>> 2) + keyWords > words) return TORN
+        const kind = load(word + (R_KIND >>> 2)) & 0xff
+        const key = racy ? readKey(loadWords(u32, word + (R_KEY >>> 2), keyWords), 0, keyBytes, kind) : readKey(this.#arena.views, record + R_KEY, keyBytes, kind)
+        const value = !withValues ? undefined : racy ? this.#copyValueRacy(record) : this.#readLocked(record)
+        if (value === TORN) return TORN
+        entries.push({ key, value })
       }
-    } catch {
-      return TORN
     }
     return entries
   }
@@ -768,50 +780,36 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     }
   }
 
-  /** Writes a record for key and value and publishes it in slot (-1: as a new key). */
+  /**
+   * Writes a record for key and value and publishes it in slot (-1: as a new key).
+   * Into fresh memory with plain stores; into a reused block that optimistic readers
+   * may be reading, through a private scratch stored with Atomics (words.ts).
+   */
   #putLocked(fields: number, slot: number, key: Key, kind: KeyKind, hash: number, value: Encoded): void {
     if (slot < 0) this.#tables.reserveLocked(fields)
+    const arena = this.#arena
     const values = this.#values
     const keyBytes = encodedKeyBytes(key, kind)
     const valueBytes = values.byteLength(value)
-    const record = this.#arena.allocLocked(fields, recordBytes(keyBytes, valueBytes))
-    const u32 = this.#arena.u32
-    const word = record >>> 2
-    u32[word + (R_KEY_BYTES >>> 2)] = keyBytes
-    u32[word + (R_KIND >>> 2)] = kind | (values.tagOf(value) << 8)
-    u32[word + (R_VALUE_BYTES >>> 2)] = valueBytes
-    writeKey(key, kind, this.#arena.keys, record + R_KEY)
-    values.write(value, record + R_KEY + align4(keyBytes))
+    const bytes = recordBytes(keyBytes, valueBytes)
+    const record = arena.allocLocked(fields, bytes)
+    const atomic = arena.racy && arena.reused
+    const views = atomic ? scratchFor(align4(bytes)) : arena.views
+    const at = atomic ? 0 : record
+    const word = at >>> 2
+    views.u32[word + (R_KEY_BYTES >>> 2)] = keyBytes
+    views.u32[word + (R_KIND >>> 2)] = kind | (values.tagOf(value) << 8)
+    views.u32[word + (R_VALUE_BYTES >>> 2)] = valueBytes
+    writeKey(key, kind, views, at + R_KEY)
+    values.write(value, views, at + R_KEY + align4(keyBytes))
+    if (atomic) storeWords(arena.u32, record >>> 2, views.u32, align4(bytes) >>> 2)
+    failpoint('put:record-written')
     if (slot < 0) this.#tables.insertLocked(fields, metaOf(hash), record)
-    else this.#freeRecordLocked(fields, this.#tables.replaceLocked(slot, record))
+    else this.#tables.replaceLocked(fields, slot, record)
   }
 
   #removeLocked(fields: number, slot: number): void {
-    this.#freeRecordLocked(fields, this.#tables.removeLocked(fields, slot))
-    this.#tables.maybeShrinkLocked(fields)
-  }
-
-  #freeRecordLocked(fields: number, record: number): void {
-    const u32 = this.#arena.u32
-    const word = record >>> 2
-    this.#arena.freeLocked(fields, record, recordBytes(u32[word + (R_KEY_BYTES >>> 2)] ?? 0, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0))
-  }
-
-  #clearLocked(fields: number): void {
-    const records: number[] = []
-    this.#tables.forEachLocked(fields, (_, record) => records.push(record))
-    const u32 = this.#arena.u32
-    const old = u32[fields + S.OLD] ?? 0
-    if (old !== 0) {
-      u32[fields + S.OLD] = 0
-      this.#arena.freeLocked(fields, old, (u32[fields + S.OLD_CAP] ?? 0) * SLOT_BYTES)
-    }
-    const table = u32[fields + S.TABLE] ?? 0
-    const cap = u32[fields + S.CAP] ?? 0
-    this.#arena.i32.fill(EMPTY, table >>> 2, (table >>> 2) + 2 * cap)
-    u32[fields + S.COUNT] = 0
-    u32[fields + S.TOMBS] = 0
-    for (const record of records) this.#freeRecordLocked(fields, record)
+    this.#tables.removeLocked(fields, slot)
     this.#tables.maybeShrinkLocked(fields)
   }
 
@@ -988,6 +986,6 @@ function create(options: SharedMapOptions): { handle: SharedMapHandle; codec: Co
   }
   u32[H.TOP] = top
   const handle: SharedMapHandle = { conmap: Kind.SharedMap, version: 1, buffer, byteOffset: 0, registry: registry.buffer, concurrency, codec: id }
-  return { handle, codec, arena: new Arena(buffer, registry) }
+  return { handle, codec, arena: new Arena(buffer, registry, concurrency === 'optimistic') }
 }
 

@@ -15,21 +15,32 @@
  * table and then the old one; an evacuated old slot becomes a tombstone, so probes
  * in the old table still pass over it.
  *
- * `find` only reads: optimistic readers call it with no lock while writers change
- * the tables, so it bounds every loop and offset and may return a wrong answer that
- * the caller's seq validation then discards. Everything named ...Locked runs with
- * the shard's write lock held (and, for changes, the shard's seq odd).
+ * `findRacy` only reads, with Atomics.load for every word (words.ts): optimistic
+ * readers call it with no lock while writers change the tables, so it bounds every
+ * loop and offset and may return a wrong answer that the caller's seq validation
+ * then discards. `find` is the same lookup for callers holding a lock. Everything
+ * named ...Locked runs with the shard's write lock held (and, for changes, the
+ * shard's seq odd); its stores go through Arena.store where readers may be reading.
  *
  * Death of a writer midway: every step below is ordered so that the structure is
  * valid after each single store, or repairable by `repairLocked` (a resize whose
  * start was cut off is undone; one whose evacuation was cut off is completed, an
  * entry already copied to the new table being recognised by its record offset;
  * counts are recounted). At worst a dead writer leaks a block.
+ *
+ * clear() is the one change of many stores that must look atomic: it marks the
+ * shard CLEARING first, and a thread that takes over from a writer that died with
+ * the mark set finishes the clear (rolls it forward) instead of recounting what was
+ * left. Its steps are ordered so that finishing it twice frees nothing twice: the
+ * old table is detached before it is freed, and records are freed only after every
+ * slot naming them is empty.
  */
-import { keyEquals, type Key, type KeyKind } from '../codec/index.js'
+import { encodedKeyBytes, keyEquals, type Key, type KeyKind } from '../codec/index.js'
 import { conmapError, ErrorCode, isConmapError } from '../errors/index.js'
 import type { Arena } from './arena.js'
-import { EMPTY, FULL, MIN_CAP, R_KEY, R_KEY_BYTES, R_KIND, S, SLOT_BYTES, TOMBSTONE } from './layout.js'
+import { failpoint } from './failpoints.js'
+import { EMPTY, FULL, MIN_CAP, R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, S, SLOT_BYTES, TOMBSTONE, align4, recordBytes } from './layout.js'
+import { loadWords, zeroWords } from './words.js'
 
 const MIN_EVACUATION_STEP = 32
 
@@ -42,13 +53,25 @@ export class ShardTables {
     this.#maxCap = maxCap
   }
 
-  /** The record of `key`, or 0. Reads only; safe (if maybe wrong) under concurrent writes. */
+  /** The record of `key`, or 0, for a caller holding a lock on the shard. */
   find(fields: number, key: Key, kind: KeyKind, meta: number): number {
     const u32 = this.#arena.u32
-    const found = this.#search(u32[fields + S.TABLE] ?? 0, u32[fields + S.CAP] ?? 0, key, kind, meta)
+    const found = this.#search(u32[fields + S.TABLE] ?? 0, u32[fields + S.CAP] ?? 0, key, kind, meta, false)
     if (found !== 0) return found
     const old = u32[fields + S.OLD] ?? 0
-    return old === 0 ? 0 : this.#search(old, u32[fields + S.OLD_CAP] ?? 0, key, kind, meta)
+    return old === 0 ? 0 : this.#search(old, u32[fields + S.OLD_CAP] ?? 0, key, kind, meta, false)
+  }
+
+  /**
+   * The record of `key`, or 0, with no lock: every word is read with Atomics.load, and
+   * the answer is right only if the shard's seq did not move meanwhile.
+   */
+  findRacy(fields: number, key: Key, kind: KeyKind, meta: number): number {
+    const u32 = this.#arena.u32
+    const found = this.#search(Atomics.load(u32, fields + S.TABLE), Atomics.load(u32, fields + S.CAP), key, kind, meta, true)
+    if (found !== 0) return found
+    const old = Atomics.load(u32, fields + S.OLD)
+    return old === 0 ? 0 : this.#search(old, Atomics.load(u32, fields + S.OLD_CAP), key, kind, meta, true)
   }
 
   /** False for a table/cap pair that a torn read made up. */
@@ -74,7 +97,7 @@ export class ShardTables {
     if (inOld < 0) return -1
     const record = u32[inOld + 1] ?? 0
     const moved = this.#placeLocked(fields, table, cap, meta, record)
-    this.#arena.i32[inOld] = TOMBSTONE
+    this.#arena.store(inOld, TOMBSTONE)
     return moved
   }
 
@@ -106,27 +129,70 @@ export class ShardTables {
 
   /** Publishes a new key's record in the current table (the key must be absent). */
   insertLocked(fields: number, meta: number, record: number): void {
-    const u32 = this.#arena.u32
-    this.#placeLocked(fields, u32[fields + S.TABLE] ?? 0, u32[fields + S.CAP] ?? 0, meta, record)
-    u32[fields + S.COUNT] = (u32[fields + S.COUNT] ?? 0) + 1
+    const arena = this.#arena
+    this.#placeLocked(fields, arena.u32[fields + S.TABLE] ?? 0, arena.u32[fields + S.CAP] ?? 0, meta, record)
+    failpoint('put:inserted')
+    arena.store(fields + S.COUNT, (arena.u32[fields + S.COUNT] ?? 0) + 1)
   }
 
-  /** Points an existing key's slot at a new record; returns the old record. */
-  replaceLocked(slot: number, record: number): number {
-    const u32 = this.#arena.u32
-    const previous = u32[slot + 1] ?? 0
-    u32[slot + 1] = record
-    return previous
+  /** Points an existing key's slot at a new record and frees the old one. */
+  replaceLocked(fields: number, slot: number, record: number): void {
+    const previous = this.#arena.u32[slot + 1] ?? 0
+    this.#arena.store(slot + 1, record)
+    failpoint('put:replaced')
+    this.freeRecordLocked(fields, previous)
   }
 
-  /** Removes the key in `slot`; returns its record, for the caller to free. */
-  removeLocked(fields: number, slot: number): number {
-    const { i32, u32 } = this.#arena
-    const record = u32[slot + 1] ?? 0
-    i32[slot] = TOMBSTONE
-    u32[fields + S.TOMBS] = (u32[fields + S.TOMBS] ?? 0) + 1
-    u32[fields + S.COUNT] = (u32[fields + S.COUNT] ?? 0) - 1
-    return record
+  /** Removes the key in `slot` and frees its record. */
+  removeLocked(fields: number, slot: number): void {
+    const arena = this.#arena
+    const record = arena.u32[slot + 1] ?? 0
+    arena.store(slot, TOMBSTONE)
+    failpoint('remove:tombstoned')
+    arena.store(fields + S.TOMBS, (arena.u32[fields + S.TOMBS] ?? 0) + 1)
+    arena.store(fields + S.COUNT, (arena.u32[fields + S.COUNT] ?? 0) - 1)
+    this.freeRecordLocked(fields, record)
+  }
+
+  /** Returns a record's block to the shard's free lists (its lengths give its size). */
+  freeRecordLocked(fields: number, record: number): void {
+    const { u32 } = this.#arena
+    const word = record >>> 2
+    this.#arena.freeLocked(fields, record, recordBytes(u32[word + (R_KEY_BYTES >>> 2)] ?? 0, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0))
+  }
+
+  /**
+   * Empties the shard, as one change even if this thread dies in it (see the
+   * overview): marks it CLEARING, then finishes the clear as a take-over would.
+   */
+  clearLocked(fields: number): void {
+    this.#arena.store(fields + S.CLEARING, 1)
+    failpoint('clear:marked')
+    this.#finishClearLocked(fields)
+  }
+
+  #finishClearLocked(fields: number): void {
+    const arena = this.#arena
+    const records: number[] = []
+    this.forEachLocked(fields, (_, record) => records.push(record))
+    const old = arena.u32[fields + S.OLD] ?? 0
+    if (old !== 0) {
+      arena.store(fields + S.OLD, 0)
+      failpoint('clear:old-detached')
+      arena.freeLocked(fields, old, (arena.u32[fields + S.OLD_CAP] ?? 0) * SLOT_BYTES)
+    }
+    const table = arena.u32[fields + S.TABLE] ?? 0
+    const cap = arena.u32[fields + S.CAP] ?? 0
+    for (let i = 0; i < cap; i++) {
+      arena.store((table >>> 2) + 2 * i, EMPTY)
+      if (i === cap >>> 1) failpoint('clear:emptying')
+    }
+    arena.store(fields + S.COUNT, 0)
+    arena.store(fields + S.TOMBS, 0)
+    failpoint('clear:emptied')
+    for (const record of records) this.freeRecordLocked(fields, record)
+    arena.store(fields + S.CLEARING, 0)
+    this.maybeShrinkLocked(fields)
   }
 
   /**
@@ -189,15 +255,21 @@ export class ShardTables {
   }
 
   /**
-   * Makes a shard whose writer died consistent again: undoes a resize whose start
-   * was cut off, completes one in progress, recounts live entries and tombstones.
+   * Makes a shard whose writer died consistent again: finishes a clear it was in,
+   * undoes a resize whose start was cut off, completes one in progress, recounts
+   * live entries and tombstones.
    */
   repairLocked(fields: number): void {
-    const u32 = this.#arena.u32
+    const arena = this.#arena
+    const u32 = arena.u32
     const old = u32[fields + S.OLD] ?? 0
     if (old !== 0 && old === u32[fields + S.TABLE]) {
-      u32[fields + S.CAP] = u32[fields + S.OLD_CAP] ?? 0
-      u32[fields + S.OLD] = 0
+      arena.store(fields + S.CAP, u32[fields + S.OLD_CAP] ?? 0)
+      arena.store(fields + S.OLD, 0)
+    }
+    if ((u32[fields + S.CLEARING] ?? 0) !== 0) {
+      this.#finishClearLocked(fields)
+      return
     }
     if ((u32[fields + S.OLD] ?? 0) !== 0) this.#evacuateLocked(fields, u32[fields + S.OLD_CAP] ?? 0)
     const table = u32[fields + S.TABLE] ?? 0
@@ -209,24 +281,29 @@ export class ShardTables {
       if (meta === TOMBSTONE) tombs++
       else if (meta !== EMPTY) count++
     }
-    u32[fields + S.COUNT] = count
-    u32[fields + S.TOMBS] = tombs
+    arena.store(fields + S.COUNT, count)
+    arena.store(fields + S.TOMBS, tombs)
   }
 
   #startResizeLocked(fields: number, newCap: number): void {
+    const arena = this.#arena
     const bytes = newCap * SLOT_BYTES
-    const table = this.#arena.allocLocked(fields, bytes)
+    const table = arena.allocLocked(fields, bytes)
+    // Fresh memory is still zero; a reused block may be under a reader's eyes.
     // Views are taken after allocating: the allocation may have replaced them.
-    const { u8, u32 } = this.#arena
-    u8.fill(0, table, table + bytes)
+    if (arena.reused && arena.racy) zeroWords(arena.u32, table >>> 2, bytes >>> 2)
+    else if (arena.reused) arena.u8.fill(0, table, table + bytes)
+    failpoint('resize:allocated')
+    const u32 = arena.u32
     // Order matters for repairLocked: OLD == TABLE marks a start that was cut off.
-    u32[fields + S.OLD_CAP] = u32[fields + S.CAP] ?? 0
-    u32[fields + S.EVAC] = 0
-    u32[fields + S.OLD] = u32[fields + S.TABLE] ?? 0
-    u32[fields + S.TOMBS] = 0
-    u32[fields + S.CAP] = newCap
-    u32[fields + S.TABLE] = table
-    u32[fields + S.RESIZES] = (u32[fields + S.RESIZES] ?? 0) + 1
+    arena.store(fields + S.OLD_CAP, u32[fields + S.CAP] ?? 0)
+    arena.store(fields + S.EVAC, 0)
+    arena.store(fields + S.OLD, u32[fields + S.TABLE] ?? 0)
+    failpoint('resize:old-set')
+    arena.store(fields + S.TOMBS, 0)
+    arena.store(fields + S.CAP, newCap)
+    arena.store(fields + S.TABLE, table)
+    arena.store(fields + S.RESIZES, (u32[fields + S.RESIZES] ?? 0) + 1)
   }
 
   /** Old slots to move on this write so that evacuation ends before the new table fills. */
@@ -239,7 +316,8 @@ export class ShardTables {
   }
 
   #evacuateLocked(fields: number, slots: number): void {
-    const { i32, u32 } = this.#arena
+    const arena = this.#arena
+    const { i32, u32 } = arena
     const old = u32[fields + S.OLD] ?? 0
     const oldCap = u32[fields + S.OLD_CAP] ?? 0
     const table = u32[fields + S.TABLE] ?? 0
@@ -251,30 +329,36 @@ export class ShardTables {
       const meta = i32[slot] ?? 0
       if ((meta & 3) !== FULL) continue
       const record = u32[slot + 1] ?? 0
-      if (!this.#holds(table, cap, meta, record)) this.#placeLocked(fields, table, cap, meta, record)
-      i32[slot] = TOMBSTONE
+      if (!this.#holds(table, cap, meta, record)) {
+        this.#placeLocked(fields, table, cap, meta, record)
+        failpoint('evacuate:placed')
+      }
+      arena.store(slot, TOMBSTONE)
     }
-    u32[fields + S.EVAC] = to
+    arena.store(fields + S.EVAC, to)
     if (to === oldCap) {
       // OLD is cleared before the table is freed: freed first, a death in between
       // would leave a free block still in use.
-      u32[fields + S.OLD] = 0
-      u32[fields + S.OLD_CAP] = 0
-      this.#arena.freeLocked(fields, old, oldCap * SLOT_BYTES)
+      arena.store(fields + S.OLD, 0)
+      arena.store(fields + S.OLD_CAP, 0)
+      failpoint('evacuate:old-cleared')
+      arena.freeLocked(fields, old, oldCap * SLOT_BYTES)
     }
   }
 
   /** Writes [meta, record] into the first free slot of meta's probe sequence. */
   #placeLocked(fields: number, table: number, cap: number, meta: number, record: number): number {
-    const { i32, u32 } = this.#arena
+    const arena = this.#arena
+    const { i32, u32 } = arena
     const mask = cap - 1
     for (let i = (meta >>> 2) & mask, n = 0; n < cap; i = (i + 1) & mask, n++) {
       const slot = (table >>> 2) + 2 * i
       const seen = i32[slot] ?? 0
       if (seen === EMPTY || seen === TOMBSTONE) {
-        if (seen === TOMBSTONE) u32[fields + S.TOMBS] = (u32[fields + S.TOMBS] ?? 0) - 1
-        u32[slot + 1] = record
-        i32[slot] = meta
+        if (seen === TOMBSTONE) arena.store(fields + S.TOMBS, (u32[fields + S.TOMBS] ?? 0) - 1)
+        // The record first: a reader that sees the meta must find the record with it.
+        arena.store(slot + 1, record)
+        arena.store(slot, meta)
         return slot
       }
     }
@@ -305,16 +389,41 @@ export class ShardTables {
     return -1
   }
 
-  #search(table: number, cap: number, key: Key, kind: KeyKind, meta: number): number {
+  /** The record of key in one table, or 0 (racy: Atomics loads, bounded offsets). */
+  #search(table: number, cap: number, key: Key, kind: KeyKind, meta: number, racy: boolean): number {
     if (!this.#plausible(table, cap)) return 0
-    const at = this.#slotOf(table, cap, key, kind, meta)
-    return at < 0 ? 0 : (this.#arena.u32[at + 1] ?? 0)
+    if (!racy) {
+      const at = this.#slotOf(table, cap, key, kind, meta)
+      return at < 0 ? 0 : (this.#arena.u32[at + 1] ?? 0)
+    }
+    const { i32, u32 } = this.#arena
+    const keyBytes = encodedKeyBytes(key, kind)
+    const mask = cap - 1
+    for (let i = (meta >>> 2) & mask, n = 0; n < cap; i = (i + 1) & mask, n++) {
+      const slot = (table >>> 2) + 2 * i
+      const seen = Atomics.load(i32, slot)
+      if (seen === EMPTY) return 0
+      if (seen === meta) {
+        const record = Atomics.load(u32, slot + 1)
+        if (this.#matchesRacy(record, key, kind, keyBytes)) return record
+      }
+    }
+    return 0
   }
 
   #matches(record: number, key: Key, kind: KeyKind): boolean {
-    const { u32, keys } = this.#arena
+    const { u32, views } = this.#arena
     const word = record >>> 2
     const keyBytes = u32[word + (R_KEY_BYTES >>> 2)] ?? 0
-    return keyEquals(key, kind, keys, record + R_KEY, keyBytes, (u32[word + (R_KIND >>> 2)] ?? 0) & 0xff)
+    return keyEquals(key, kind, views, record + R_KEY, keyBytes, (u32[word + (R_KIND >>> 2)] ?? 0) & 0xff)
+  }
+
+  /** #matches on a private copy of the record's words, taken with Atomics.load. */
+  #matchesRacy(record: number, key: Key, kind: KeyKind, keyBytes: number): boolean {
+    const u32 = this.#arena.u32
+    const word = record >>> 2
+    if (record + R_KEY + align4(keyBytes) > this.#arena.length || (record & 3) !== 0) return false
+    if (Atomics.load(u32, word + (R_KEY_BYTES >>> 2)) !== keyBytes || (Atomics.load(u32, word + (R_KIND >>> 2)) & 0xff) !== kind) return false
+    return keyEquals(key, kind, loadWords(u32, word + (R_KEY >>> 2), align4(keyBytes) >>> 2), 0, keyBytes, kind)
   }
 }

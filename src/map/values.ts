@@ -21,6 +21,7 @@
 import { bytesEqual, type Codec } from '../codec/index.js'
 import { float64Words, getFloat64, setFloat64 } from '../codec/float64.js'
 import type { Arena } from './arena.js'
+import { loadWords, type Views } from './words.js'
 
 export const ValueTag = { codec: 0, string: 1, number: 2 } as const
 export type ValueTag = (typeof ValueTag)[keyof typeof ValueTag]
@@ -60,30 +61,32 @@ export class Values {
     return typeof encoded === 'string' ? encoded.length * 2 : typeof encoded === 'number' ? 8 : encoded.length
   }
 
-  /** Writes at a 4-byte-aligned offset (plain stores: the record is not yet published). */
-  write(encoded: Encoded, offset: number): void {
+  /**
+   * Writes at a 4-byte-aligned offset of views with plain stores: into an unpublished
+   * record of the arena, or into a scratch that is then stored with Atomics.
+   */
+  write(encoded: Encoded, views: Views, offset: number): void {
     if (typeof encoded === 'string') {
-      const u16 = this.#arena.keys.u16
+      const u16 = views.u16
       const at = offset >>> 1
       for (let i = 0; i < encoded.length; i++) u16[at + i] = encoded.charCodeAt(i)
     } else if (typeof encoded === 'number') {
       setFloat64(encoded)
-      this.#arena.u32[offset >>> 2] = float64Words[0] ?? 0
-      this.#arena.u32[(offset >>> 2) + 1] = float64Words[1] ?? 0
+      views.u32[offset >>> 2] = float64Words[0] ?? 0
+      views.u32[(offset >>> 2) + 1] = float64Words[1] ?? 0
     } else {
-      this.#arena.u8.set(encoded, offset)
+      views.u8.set(encoded, offset)
     }
   }
 
-  /** Copies a stored value out; the caller has checked offset + bytes is inside the arena. */
+  /** Copies a stored value out, under a lock; the caller has checked offset + bytes is inside the arena. */
   read(tag: number, offset: number, bytes: number): Raw {
-    if (tag === ValueTag.string) return readUtf16(this.#arena.keys.u16, offset >>> 1, bytes >>> 1)
-    if (tag === ValueTag.number) {
-      float64Words[0] = this.#arena.u32[offset >>> 2] ?? 0
-      float64Words[1] = this.#arena.u32[(offset >>> 2) + 1] ?? 0
-      return getFloat64()
-    }
-    return this.#arena.u8.slice(offset, offset + bytes)
+    return readFrom(this.#arena.views, tag, offset, bytes)
+  }
+
+  /** read() with no lock: the value's words are copied with Atomics.load first (words.ts). */
+  readRacy(tag: number, offset: number, bytes: number): Raw {
+    return readFrom(loadWords(this.#arena.u32, offset >>> 2, (bytes + 3) >>> 2), tag, 0, bytes)
   }
 
   /** The value a validated raw copy stands for. */
@@ -99,11 +102,21 @@ export class Values {
       setFloat64(encoded)
       return this.#arena.u32[offset >>> 2] === float64Words[0] && this.#arena.u32[(offset >>> 2) + 1] === float64Words[1]
     }
-    const u16 = this.#arena.keys.u16
+    const u16 = this.#arena.views.u16
     const at = offset >>> 1
     for (let i = 0; i < encoded.length; i++) if (u16[at + i] !== encoded.charCodeAt(i)) return false
     return true
   }
+}
+
+function readFrom(views: Views, tag: number, offset: number, bytes: number): Raw {
+  if (tag === ValueTag.string) return readUtf16(views.u16, offset >>> 1, bytes >>> 1)
+  if (tag === ValueTag.number) {
+    float64Words[0] = views.u32[offset >>> 2] ?? 0
+    float64Words[1] = views.u32[(offset >>> 2) + 1] ?? 0
+    return getFloat64()
+  }
+  return views.u8.slice(offset, offset + bytes)
 }
 
 function readUtf16(u16: Uint16Array, at: number, units: number): string {

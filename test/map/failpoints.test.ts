@@ -1,0 +1,72 @@
+// A kill at every crash point of the write protocol, under every strategy: a worker
+// runs a deterministic write sequence (failpoint-ops.ts) and parks at the point
+// (failpoints.ts); the test terminates it there. Then, before any write (so that
+// readers must repair on their own): size equals what iteration yields; the map
+// holds exactly the state after the acknowledged operations, or after those and the
+// one in flight (a clear() leaves all or nothing); checkInvariants() passes; every
+// shard takes writes again.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { isDeepStrictEqual } from 'node:util'
+import { SharedMap, watch, type Concurrency } from '../../src/index.js'
+import { FAILPOINTS, GateState, type Failpoint } from '../../src/map/failpoints.js'
+import { modelAfter, type FailpointValue } from '../helpers/failpoint-ops.js'
+import { exited, mapWorkerFile, start } from '../helpers/workers.js'
+
+const STRATEGIES: readonly Concurrency[] = ['optimistic', 'sharded', 'rwmutex', 'mutex', 'none']
+const WRITE_POINTS = FAILPOINTS.filter((point) => point !== 'read:begun')
+/** Hits skipped before parking: the first hit, and one deep in the run (after growth, reuse, clears). */
+const SKIPS = [0, 7] as const
+const MAX_OPS = 20_000
+
+async function reached(gate: SharedArrayBuffer, ms: number): Promise<boolean> {
+  const word = new Int32Array(gate)
+  const wait = Atomics.waitAsync(word, 0, GateState.WAITING, ms)
+  const outcome = wait.async ? await wait.value : wait.value
+  return outcome !== 'timed-out' && Atomics.load(word, 0) === GateState.REACHED
+}
+
+function sameEntries(actual: Map<string, unknown>, expected: Map<string, FailpointValue>): boolean {
+  return actual.size === expected.size && [...expected].every(([key, value]) => isDeepStrictEqual(actual.get(key), value))
+}
+
+async function killAt(concurrency: Concurrency, point: Failpoint, skip: number): Promise<void> {
+  // One shard, so that the writes resize, reuse and clear the same tables.
+  const map = new SharedMap<string, FailpointValue>({ concurrency, shards: 1, initialCapacity: 8 })
+  const gate = new SharedArrayBuffer(4)
+  const acked = new SharedArrayBuffer(4)
+  const kinds = new SharedArrayBuffer(4 * MAX_OPS)
+  const writer = start('failpoint', { handle: map.handle, point, skip, gate, acked, kinds }, mapWorkerFile)
+  watch(writer.worker)
+  const parked = await Promise.race([reached(gate, 20_000), writer.result.then((result) => assert.fail(`the writer ended (${String(result)}) without reaching '${point}'`))])
+  assert.ok(parked, `'${point}' was reached`)
+  await writer.worker.terminate()
+  await exited(writer.worker)
+
+  const ops = Atomics.load(new Int32Array(acked), 0)
+  const log = new Int32Array(kinds)
+  // Reads first: a reader meeting the dead writer's shard must repair it itself.
+  const iterated = [...map.keys()].length
+  assert.equal(map.size, iterated, `size equals the keys iteration yields (${ops} ops acked)`)
+  const snapshot = map.snapshot()
+  const before = modelAfter(ops, log)
+  const after = modelAfter(ops + 1, log)
+  assert.ok(
+    sameEntries(snapshot, before) || sameEntries(snapshot, after),
+    `the map holds the state after ${ops} acknowledged ops (${before.size} keys) or after the one in flight too (${after.size} keys), not ${snapshot.size} keys`,
+  )
+  map.checkInvariants()
+  for (let i = 0; i < 64; i++) map.set(`after${i}`, { i, pad: '' })
+  for (let i = 0; i < 64; i++) assert.deepEqual(map.get(`after${i}`), { i, pad: '' })
+  map.checkInvariants()
+}
+
+for (const concurrency of STRATEGIES) {
+  test(`'${concurrency}': a writer killed at each crash point leaves the map whole`, async (t) => {
+    for (const point of WRITE_POINTS) {
+      for (const skip of SKIPS) {
+        await t.test(`${point} (after ${skip} hits)`, () => killAt(concurrency, point, skip))
+      }
+    }
+  })
+}
