@@ -43,8 +43,10 @@ export const FAILPOINTS = [
   'clear:emptying',
   // clear(): the table is empty, its records not yet freed
   'clear:emptied',
-  // an optimistic read loaded the shard seq and synced its views, nothing looked up yet
+  // a read began (optimistic: loaded the seq; else: took its lock) and synced its views
   'read:begun',
+  // a thread that took a lock over from a dead holder is about to repair what it guards
+  'repair:begun',
 ] as const
 export type Failpoint = (typeof FAILPOINTS)[number]
 

@@ -30,6 +30,7 @@ import { LockWord } from '../sync/lock-word.js'
 import { RWLock } from '../sync/rw-lock.js'
 import { selfId, type ThreadRegistry } from '../sync/threads.js'
 import { runBlocking } from '../sync/wait.js'
+import { failpoint } from './failpoints.js'
 import { H, Strategy, type StrategyId } from './layout.js'
 
 export const Poison = {
@@ -177,6 +178,7 @@ export class Protection {
   }
 
   #repairHeld(shard: number): void {
+    failpoint('repair:begun')
     this.#repair(this.global ? -1 : shard)
   }
 

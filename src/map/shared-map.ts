@@ -550,6 +550,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const token = this.#protection.lockRead(shard)
     try {
       this.#arena.sync()
+      failpoint('read:begun')
       const record = this.#tables.find(fields, key, kind, meta)
       return record === 0 ? ABSENT : withValue ? this.#readLocked(record) : 0
     } finally {

@@ -14,7 +14,7 @@ import { modelAfter, type FailpointValue } from '../helpers/failpoint-ops.js'
 import { exited, mapWorkerFile, start } from '../helpers/workers.js'
 
 const STRATEGIES: readonly Concurrency[] = ['optimistic', 'sharded', 'rwmutex', 'mutex', 'none']
-const WRITE_POINTS = FAILPOINTS.filter((point) => point !== 'read:begun')
+const WRITE_POINTS = FAILPOINTS.filter((point) => point !== 'read:begun' && point !== 'repair:begun')
 /** Hits skipped before parking: the first hit, and one deep in the run (after growth, reuse, clears). */
 const SKIPS = [0, 7] as const
 const MAX_OPS = 20_000

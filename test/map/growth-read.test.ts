@@ -15,7 +15,7 @@ async function parkedRead(op: 'get' | 'has'): Promise<{ answer: unknown; grew: n
   map.set('k', 'v0')
   const gate = new SharedArrayBuffer(4)
   const word = new Int32Array(gate)
-  const reader = start('parkedRead', { handle: map.handle, gate, key: 'k', op }, mapWorkerFile)
+  const reader = start('parked', { handle: map.handle, point: 'read:begun', gate, key: 'k', op }, mapWorkerFile)
   const wait = Atomics.waitAsync(word, 0, GateState.WAITING, 20_000)
   if (wait.async) await wait.value
   assert.equal(Atomics.load(word, 0), GateState.REACHED, 'the reader parked inside its read')
@@ -29,7 +29,7 @@ async function parkedRead(op: 'get' | 'has'): Promise<{ answer: unknown; grew: n
   const grew = map.stats().bytes.reserved / reserved
   Atomics.store(word, 0, GateState.RELEASED)
   Atomics.notify(word, 0)
-  const answer = await reader.result
+  const { value: answer } = (await reader.result) as { value: unknown }
   await exited(reader.worker)
   return { answer, grew, value }
 }
