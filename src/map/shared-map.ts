@@ -16,11 +16,47 @@
  *    short, a leaked block) is repaired by the next writer, who takes the lock over
  *    once the dead thread is known (watch(), threads.ts).
  *  - 'optimistic' (the default): writers lock their shard and keep its seq odd while
- *    they change it; readers take no lock and write nothing. A reader reads the seq,
- *    looks the key up, copies the value's bytes, and accepts them only if the seq is
- *    still the same even number (a seqlock). Freed blocks are reused only by their
- *    own shard, so anything a reader might see reused moved that shard's seq.
- *    Values are decoded from the private copy, after validation.
+ *    they change it; readers take no lock and write nothing. A reader loads the seq
+ *    (s1), syncs its views, looks the key up, copies the value's words, and accepts
+ *    them only if the seq is still s1 and even (a seqlock). Freed blocks are reused
+ *    only by their own shard, so anything a reader might see reused moved that
+ *    shard's seq. Values are decoded from the private copy, after validation.
+ *
+ * Why the seqlock is correct under the ECMAScript memory model (not only on x86):
+ * the model orders only SeqCst events, through synchronizes-with (an Atomics read
+ * that reads an Atomics write) and, for SeqCst events on the same location, one
+ * total order. A plain read that races with a write may return that write even if
+ * it comes after the reader's closing seq load, and a plain store may be seen before
+ * the seq increment before it (ARM64 does both). So:
+ *   1. Every word a reader uses between s1 and s2 (table, cap, slots, record header,
+ *      key and value words) is read with Atomics.load into a private copy
+ *      (words.ts), and the reader decides on the copy.
+ *   2. Every store into memory a reader may be reading (slots, shard fields,
+ *      free-list links, every word of a reused block) is an Atomics.store made
+ *      between the writer's two seq increments (Arena.store); only fresh memory,
+ *      never yet reachable, is written plainly, before the Atomics store that
+ *      publishes it.
+ *   Then, if s1 = s2 = e (even): s1 reads the increment that ended the last change
+ *   before it, so that change and everything before it happen-before the reader's
+ *   loads, which therefore see at least that state (coherence). Suppose one load L
+ *   saw a later write X. X is an Atomics store (2.), so X synchronizes-with L, and the
+ *   increment that opened X's change happens-before X, hence before s2: s2 (SeqCst,
+ *   same word) cannot read a value older than that increment, so s2 != e; a
+ *   contradiction. So every load saw exactly the state at e: a state of the map,
+ *   whose offsets all lie inside the views synced after s1 (blocks are allocated
+ *   only below TOP, which growth passes first). Reading the seq after syncing would
+ *   lose that: the state at s1 could name blocks past the views, read as absent.
+ *   Plain reads of fresh memory are race-free: it is reached only through an offset
+ *   whose Atomics store happens-after its contents were written.
+ *   The cost: Atomics.load/store are calls in V8 (~10-15 ns on x86-64 against ~1 ns
+ *   for a plain access), paid per 32-bit word read by optimistic readers and per word
+ *   written into reused blocks; the lock strategies keep plain accesses under
+ *   their locks, which order them.
+ *   Wraparound: the seq is a 32-bit word, so a reader that stalls between s1 and s2
+ *   while exactly a multiple of 2^31 changes hit its shard would accept a torn read.
+ *   At the ~5.75M changes per second one shard takes here that is a stall of ~374 s
+ *   inside a read of a few hundred nanoseconds; like Linux's seqcount, this is
+ *   accepted and stated rather than defended against.
  *  - The other strategies take the locks of protection.ts around reads too.
  *  - Callbacks (update, getOrCompute) run holding the shard's write lock but with
  *    its seq even, so optimistic readers are not held up by user code; the change

@@ -1,0 +1,85 @@
+// Side by side in one process: the per-operation cost of SharedMap in two builds of
+// conmap (each a checkout whose dist/ is built), as ratios to a plain Map measured in
+// the same rounds. Rounds alternate between the builds, so a machine that slows down
+// or speeds up midway moves both alike; the figure is the median over rounds.
+//
+//   node scripts/compare-builds.mjs <checkout A> <checkout B> [--keys 100000] [--rounds 7]
+//
+// Keys look like 'user:123:2f9k1x' and are precomputed; reads go in random order over
+// every key, and each read's answer is checked. Values: 27-char strings (codec
+// 'string') and small objects { id, gen, name, tags, score } (default 'structured').
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+
+const args = process.argv.slice(2)
+const flag = (name, fallback) => {
+  const at = args.indexOf(name)
+  return at < 0 ? fallback : Number(args[at + 1])
+}
+const dirs = args.filter((arg, i) => !arg.startsWith('--') && !(i > 0 && args[i - 1]?.startsWith('--')))
+if (dirs.length !== 2) {
+  console.error('usage: node scripts/compare-builds.mjs <checkout A> <checkout B> [--keys N] [--rounds N]')
+  process.exit(2)
+}
+const KEYS = flag('--keys', 100_000)
+const ROUNDS = flag('--rounds', 7)
+const builds = await Promise.all(dirs.map(async (dir) => ({ dir, conmap: await import(pathToFileURL(resolve(dir, 'dist/src/index.js')).href) })))
+
+let seed = 42
+const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32)
+const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}:${Math.floor(random() * 36 ** 6).toString(36).padStart(6, '0')}`)
+const order = Array.from({ length: KEYS }, () => Math.floor(random() * KEYS))
+const VALUES = {
+  string: (i) => `value-${String(i).padStart(8, '0')}-abcdefghijk`,
+  object: (i) => ({ id: i, gen: 1, name: `name-${i}`, tags: ['a', 'b'], score: i / 7 }),
+}
+
+function nsPerOp(run) {
+  const began = process.hrtime.bigint()
+  const ops = run()
+  return Number(process.hrtime.bigint() - began) / ops
+}
+
+const check = { string: (v, i) => v === VALUES.string(i), object: (v, i) => v !== undefined && v.id === i }
+function gets(map, kind) {
+  let bad = 0
+  for (const i of order) if (!check[kind](map.get(keys[i]), i)) bad++
+  if (bad > 0) throw new Error(`${bad} wrong reads`)
+  return order.length
+}
+function hases(map) {
+  let bad = 0
+  for (const i of order) if (!map.has(keys[i])) bad++
+  if (bad > 0) throw new Error(`${bad} wrong has`)
+  return order.length
+}
+function sets(map, kind) {
+  for (const i of order) map.set(keys[i], VALUES[kind](i))
+  return order.length
+}
+
+const OPS = { get: gets, has: hases, set: sets }
+const rows = []
+for (const kind of ['string', 'object']) {
+  const plain = new Map()
+  for (let i = 0; i < KEYS; i++) plain.set(keys[i], VALUES[kind](i))
+  const maps = builds.map(({ conmap }) => {
+    const map = new conmap.SharedMap(kind === 'string' ? { codec: 'string' } : {})
+    for (let i = 0; i < KEYS; i++) map.set(keys[i], VALUES[kind](i))
+    return map
+  })
+  for (const [op, run] of Object.entries(OPS)) {
+    if (kind === 'object' && op === 'has') continue
+    const ratios = builds.map(() => [])
+    for (let round = 0; round < ROUNDS + 1; round++) {
+      const base = nsPerOp(() => run(plain, kind))
+      const costs = maps.map((map) => nsPerOp(() => run(map, kind)))
+      // Round 0 warms every path up and is not counted.
+      if (round > 0) costs.forEach((cost, b) => ratios[b].push(cost / base))
+    }
+    const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
+    rows.push({ values: kind, op, ...Object.fromEntries(builds.map((b, i) => [b.dir, `${median(ratios[i]).toFixed(2)}x Map`])) })
+  }
+}
+console.log(`node ${process.version}, ${KEYS} keys, random order, median of ${ROUNDS} rounds; SharedMap 'optimistic' ns/op over Map ns/op in the same round`)
+console.table(rows)
