@@ -24,6 +24,9 @@ linearizability checking.
                        get has set delete loadOrStore loadAndDelete swap
                        compareAndSwap compareAndDelete getOrCompute update
   --value-size <b>     bytes per written value (default ${DEFAULTS.valueSize})
+  --grow               keep the map's buffer growing: a minimal map, and values
+                       that grow in length through the run (the least is
+                       --value-size)
   --seed <n>           seed of the operation streams (default random; reported)
   --check              record histories and check them for linearizability
   --check-limit <n>    operations kept for the check (default ${DEFAULTS.checkLimit})
@@ -46,6 +49,7 @@ const FLAGS: Readonly<Record<keyof StormOptions, string>> = {
   keys: '--keys',
   mix: '--mix',
   valueSize: '--value-size',
+  grow: '--grow',
   seed: '--seed',
   check: '--check',
   checkLimit: '--check-limit',
@@ -68,6 +72,7 @@ export async function stormCommand(argv: string[], io: Io): Promise<number> {
       options: {
         ...Object.fromEntries(VALUE_OPTIONS.map((name) => [FLAGS[name].slice(2), { type: 'string' } as const])),
         check: { type: 'boolean' },
+        grow: { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -84,6 +89,7 @@ export async function stormCommand(argv: string[], io: Io): Promise<number> {
       if (typeof value === 'string') input[name] = value
     }
     if (values['check'] === true) input['check'] = true
+    if (values['grow'] === true) input['grow'] = true
     options = validateStormOptions(input, (name) => FLAGS[name])
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)

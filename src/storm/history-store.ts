@@ -16,7 +16,7 @@
 import type { Operation, UpdateDescriptor } from '../check/index.js'
 import { STORM_OPS } from './mix.js'
 import { C, type Control, R, RECORD_FIELDS, UpdateKind, W, type WorkerRegion } from './region.js'
-import { decodeValue, keyName, Tag, valueText } from './values.js'
+import { decodeValue, keyName, Tag } from './values.js'
 
 const WRITER = RECORD_FIELDS
 const STORED_FIELDS = RECORD_FIELDS + 1
@@ -37,16 +37,14 @@ export class HistoryStore {
   #cutoff = Infinity
   readonly #maxStride: number
   readonly #limit: number
-  readonly #valueSize: number
   readonly #control: Control
   /** Foreign values by writer, then by index (worker-loop.ts). */
   readonly #foreign = new Map<number, Map<number, unknown>>()
   readonly #keyNames = new Map<number, string>()
 
-  constructor(control: Control, keys: number, limit: number, valueSize: number) {
+  constructor(control: Control, keys: number, limit: number) {
     this.#control = control
     this.#limit = limit
-    this.#valueSize = valueSize
     let maxStride = 1
     while (maxStride < keys) maxStride *= 2
     this.#maxStride = maxStride
@@ -165,10 +163,10 @@ export class HistoryStore {
       case 'loadOrStore':
       case 'swap':
       case 'getOrCompute':
-        args = [valueText(writer, seq, this.#valueSize)]
+        args = [this.#written(r, at, writer, seq)]
         break
       case 'compareAndSwap':
-        args = [this.#value(r, at + R.ARG_TAG, writer), valueText(writer, seq, this.#valueSize)]
+        args = [this.#value(r, at + R.ARG_TAG, writer), this.#written(r, at, writer, seq)]
         break
       case 'compareAndDelete':
         args = [this.#value(r, at + R.ARG_TAG, writer)]
@@ -213,12 +211,17 @@ export class HistoryStore {
     return { thread: writer, key, op: name, args, result, call, ret }
   }
 
-  /** The value referenced at r[at] (tag), r[at + 1], r[at + 2]. */
+  /** The value the operation at r[at] writes. */
+  #written(r: Float64Array, at: number, writer: number, seq: number): unknown {
+    return decodeValue(Tag.value, writer, seq, r[at + R.LENGTH] ?? 0)
+  }
+
+  /** The value referenced at r[at] (tag), r[at + 1], r[at + 2], r[at + 3]. */
   #value(r: Float64Array, at: number, writer: number): unknown {
     const tag = r[at] ?? 0
     const a = r[at + 1] ?? 0
     if (tag === Tag.foreign) return this.#foreign.get(writer)?.get(a) ?? `<unrecognised value ${a} of thread ${writer}>`
-    return decodeValue(tag, a, r[at + 2] ?? 0, this.#valueSize)
+    return decodeValue(tag, a, r[at + 2] ?? 0, r[at + 3] ?? 0)
   }
 
   /** Key names, shared by all operations on a key. */

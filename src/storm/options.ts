@@ -20,8 +20,13 @@ export interface StormOptions {
   readonly keys: number
   /** Relative weights of the operations (default DEFAULT_MIX). */
   readonly mix: Mix
-  /** Bytes per written string value (default 16; at least the value's id, `${writer}.${seq}`). */
+  /** Bytes per written string value (default 16; at least the value's id, `${writer}.${seq}`); with `grow`, the least. */
   readonly valueSize: number
+  /**
+   * Keep the map's buffer growing through the run (default false): the map starts
+   * minimal and written values grow in length until the deadline (growth.ts).
+   */
+  readonly grow: boolean
   /** Seed of the operation streams (default: random, and reported so the run can be repeated). */
   readonly seed: number
   /** Record histories and check them for linearizability (default false). */
@@ -54,6 +59,7 @@ export const DEFAULTS = {
   keys: 1024,
   mix: DEFAULT_MIX,
   valueSize: 16,
+  grow: false,
   check: false,
   checkLimit: 500_000,
   checkTimeout: 60,
@@ -96,6 +102,7 @@ export function validateStormOptions(input: StormInput = {}, label: (name: keyof
     mix: parseMix(input.mix ?? DEFAULTS.mix, label('mix')),
     valueSize: number('valueSize', DEFAULTS.valueSize, 1, 2 ** 20, true),
     seed: number('seed', Math.floor(Math.random() * 0x100000000), 0, 0xffffffff, true),
+    grow: flag(input.grow, DEFAULTS.grow, label('grow')),
     check: flag(input.check, DEFAULTS.check, label('check')),
     checkLimit: number('checkLimit', DEFAULTS.checkLimit, 1000, 50_000_000, true),
     checkTimeout: number('checkTimeout', DEFAULTS.checkTimeout, 0, 86_400, false, true),

@@ -96,24 +96,28 @@ export const WorkerState = {
   poisoned: 3,
 } as const
 
-/** Fields of one ring record (Float64 each). */
+/** Fields of one ring record (Float64 each). A value reference takes four: TAG, A, B, LENGTH (values.ts). */
 export const R = {
   CALL: 0,
   RET: 1,
   OP: 2,
   KEY: 3,
   SEQ: 4,
+  /** Length of the value the operation writes (its id is the writer and SEQ). */
+  LENGTH: 5,
   /** Compare-ops' expected value; update: the callback's choice (UpdateKind). */
-  ARG_TAG: 5,
-  ARG_A: 6,
-  ARG_B: 7,
-  RES_TAG: 8,
-  RES_A: 9,
-  RES_B: 10,
+  ARG_TAG: 6,
+  ARG_A: 7,
+  ARG_B: 8,
+  ARG_LENGTH: 9,
+  RES_TAG: 10,
+  RES_A: 11,
+  RES_B: 12,
+  RES_LENGTH: 13,
   /** Boolean answers: the result of has/delete/compare-ops, `loaded` of load-ops. */
-  FLAG: 11,
+  FLAG: 14,
 } as const
-export const RECORD_FIELDS = 12
+export const RECORD_FIELDS = 15
 
 /** What an update callback did, written by the callback itself so a killed update is still known. */
 export const UpdateKind = {

@@ -8,6 +8,7 @@ import { formatHistory, type HistoryCheckResult, type Key, type Operation } from
 import { ErrorCode } from '../errors/index.js'
 import type { Concurrency } from '../map/index.js'
 import type { LostWrite } from './acked-writes.js'
+import type { BufferGrowth } from './growth.js'
 import { FINAL_READER } from './history-store.js'
 import { formatMix, STORM_OPS, type StormOp } from './mix.js'
 import type { StormOptions } from './options.js'
@@ -28,6 +29,10 @@ export interface StormReport {
   readonly keys: number
   readonly mix: string
   readonly valueSize: number
+  /** Whether the storm kept the map's buffer growing (--grow). */
+  readonly grow: boolean
+  /** The map's buffer: its size before and after the storm, and how often it grew meanwhile. */
+  readonly buffer: BufferGrowth
   /** The seed that replays this storm's operation streams. */
   readonly seed: number
   /** Seconds asked for, and seconds the workers actually ran. */
@@ -82,6 +87,7 @@ export interface StormFindings {
   readonly totals: Totals
   readonly errorSamples: ReadonlyMap<string, string>
   readonly kills: number
+  readonly buffer: BufferGrowth
   readonly interrupted: boolean
   readonly crashes: readonly string[]
   readonly deadlocks: readonly string[]
@@ -136,6 +142,8 @@ export function buildReport(f: StormFindings): StormReport {
     keys: options.keys,
     mix: formatMix(options.mix),
     valueSize: options.valueSize,
+    grow: options.grow,
+    buffer: f.buffer,
     seed: options.seed,
     duration: options.duration,
     elapsed: f.elapsed,
@@ -187,8 +195,12 @@ export function buildReport(f: StormFindings): StormReport {
 export function formatStormReport(r: StormReport): string {
   const lines: string[] = []
   const int = (n: number) => Math.round(n).toLocaleString('en-US')
-  lines.push(`conmap storm: '${r.concurrency}', ${r.workers} worker(s), ${r.shards} shard(s), ${r.duration} s, ${r.keys} keys, mix ${r.mix}, value size ${r.valueSize}, seed ${r.seed}`)
+  const size = r.grow ? `value size ${r.valueSize} and growing` : `value size ${r.valueSize}`
+  lines.push(`conmap storm: '${r.concurrency}', ${r.workers} worker(s), ${r.shards} shard(s), ${r.duration} s, ${r.keys} keys, mix ${r.mix}, ${size}, seed ${r.seed}`)
   lines.push(`  operations   ${int(r.ops)} in ${r.elapsed.toFixed(2)} s: ${int(r.opsPerSec)} ops/s`)
+  const { initialBytes, finalBytes, growths, growthTimes } = r.buffer
+  const when = growthTimes.length === 0 ? '' : ` (${growthTimes.map((t) => t.toFixed(2)).join(', ')} s)`
+  lines.push(`  buffer       ${int(initialBytes)} → ${int(finalBytes)} bytes: grew ${growths} time(s)${when}`)
   lines.push(`  ${'latency (µs)'.padEnd(19)}${'count'.padStart(11)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'p99.9'.padStart(8)} ${'max'.padStart(8)}`)
   for (const op of STORM_OPS) {
     const l = r.latency[op]

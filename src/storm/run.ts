@@ -16,6 +16,9 @@
  *  4. When every worker has stopped: the verification probe (verify.ts), then the
  *     acknowledged-write analysis and the linearizability check, then the report.
  *
+ * The tick also samples the size of the map's buffer, so the report says how often
+ * it grew; with --grow the map starts minimal and the values keep growing (growth.ts).
+ *
  * Clock: every thread stamps operations with performance.now() shifted by the
  * difference of its performance.timeOrigin from the parent's. Node's performance.now()
  * reads the process-wide monotonic clock and, for the threads of one process, the
@@ -28,6 +31,7 @@ import { conmapError, ErrorCode } from '../errors/index.js'
 import { SharedMap } from '../map/index.js'
 import { watch } from '../sync/index.js'
 import { findLostWrites, type LostWrite } from './acked-writes.js'
+import { GrowthMeter, growthPlan, type GrowthPlan } from './growth.js'
 import { finalReads, HistoryStore } from './history-store.js'
 import { Random } from './op-stream.js'
 import { validateStormOptions, type StormInput, type StormOptions } from './options.js'
@@ -118,6 +122,8 @@ class Storm {
   readonly #crashes: string[] = []
   readonly #deadlocks: string[] = []
   readonly #killRandom: Random
+  readonly #growth: GrowthMeter
+  readonly #plan: GrowthPlan | undefined
   #kills = 0
   #start = 0
   #deadline = Infinity
@@ -130,11 +136,14 @@ class Storm {
     this.#map = new SharedMap<string, unknown>({
       concurrency: options.concurrency,
       maxBytes: MAX_MAP_BYTES,
+      ...(options.grow ? { initialCapacity: 0 } : {}),
       ...(options.shards === undefined ? {} : { shards: options.shards }),
     })
     this.#shards = this.#map.stats().shards
+    this.#growth = new GrowthMeter(this.#map.handle.buffer)
+    this.#plan = options.grow ? growthPlan(this.#growth.initialBytes, options.keys, options.duration) : undefined
     const recording = options.check || options.kill > 0
-    this.#store = recording ? new HistoryStore(this.#control, options.keys, options.checkLimit, options.valueSize) : undefined
+    this.#store = recording ? new HistoryStore(this.#control, options.keys, options.checkLimit) : undefined
     this.#killRandom = new Random(options.seed, 0x6b696c6c)
   }
 
@@ -154,6 +163,7 @@ class Storm {
     const killer = options.kill > 0 ? this.#scheduleKills() : undefined
     await this.#idle()
     const elapsed = Math.min(now(), this.#deadline) - this.#start
+    this.#growth.sample(elapsed / 1000)
     clearInterval(tick)
     clearInterval(progressTick)
     clearTimeout(killer?.timer)
@@ -217,6 +227,7 @@ class Storm {
       mix: o.mix,
       keys: o.keys,
       valueSize: o.valueSize,
+      growth: this.#plan,
       recording,
     }
     const worker = new Worker(this.#hooks.worker ?? defaultWorker, { workerData: data, execArgv: workerExecArgv() })
@@ -290,6 +301,7 @@ class Storm {
 
   #tick(): void {
     const t = now()
+    this.#growth.sample((t - this.#start) / 1000)
     if (this.#store !== undefined) {
       for (const inc of this.#live) this.#store.drain(inc.region, inc.writer)
       this.#store.enforceLimit(t)
@@ -365,6 +377,7 @@ class Storm {
       totals: this.#totals,
       errorSamples: this.#errorSamples,
       kills: this.#kills,
+      buffer: this.#growth.result(),
       interrupted,
       crashes: this.#crashes,
       deadlocks: this.#deadlocks,

@@ -3,8 +3,9 @@
  * state and proves the map still works. It runs in a thread of its own so that the
  * parent can bound it: a probe that makes no progress means a lock nobody releases.
  *
- *  1. snapshot(): the final value of every recorded key (history-store.ts appends
- *     them as final reads, acked-writes.ts compares them with acknowledged writes);
+ *  1. snapshot(): the final value of every recorded key, in its history form
+ *     (values.ts; history-store.ts appends them as final reads, acked-writes.ts
+ *     compares them with acknowledged writes);
  *  2. checkInvariants(), which takes every shard's write lock in turn;
  *  3. a write to every shard: fresh keys until stats() shows each shard grew, then
  *     their deletion, and checkInvariants() again.
@@ -13,7 +14,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { isConmapError } from '../errors/index.js'
 import { SharedMap, type SharedMapHandle } from '../map/index.js'
-import { keyName } from './values.js'
+import { historyValue, keyName } from './values.js'
 
 export interface ProbeData {
   readonly handle: SharedMapHandle
@@ -27,7 +28,7 @@ export interface ProbeResult {
   /** The snapshot's bounds on the parent's clock. */
   readonly call: number
   readonly ret: number
-  /** Present recorded keys: [index, value]. Absent when the map was poisoned. */
+  /** Present recorded keys: [index, history form of the value]. Absent when the map was poisoned. */
   readonly finals: ReadonlyArray<readonly [number, unknown]> | undefined
   /** The error code that stopped the probe at once (ERR_MAP_POISONED under 'none'). */
   readonly refused: string | undefined
@@ -57,7 +58,7 @@ try {
   finals = []
   for (const index of data.keys) {
     const key = keyName(index)
-    if (snapshot.has(key)) finals.push([index, snapshot.get(key)])
+    if (snapshot.has(key)) finals.push([index, historyValue(snapshot.get(key))])
   }
 } catch (err) {
   if (!isConmapError(err)) throw err

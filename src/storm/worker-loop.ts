@@ -6,7 +6,9 @@
  * recording and the key is one the parent keeps (STRIDE, CUTOFF: history-store.ts),
  * writes a ring record: the call side before calling the map (so the parent knows
  * the call if the worker is killed inside it), the answer after. Written values
- * are unique (values.ts); compare-ops expect the last value this worker saw for the
+ * are unique (values.ts); under --grow their lengths come from a seeded stream of
+ * their own, scaled by how far the run is (growth.ts), so the operations are those
+ * of the same seed without it. Compare-ops expect the last value this worker saw for the
  * key, so they succeed often enough to matter; `update` counts (numbers go up by one,
  * anything else restarts at 1) and records from inside its callback which of the
  * two it did, because a killed update's effect depends on it.
@@ -21,11 +23,12 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { ErrorCode } from '../errors/index.js'
 import { SharedMap, type SharedMapHandle } from '../map/index.js'
+import type { GrowthPlan } from './growth.js'
 import { BUCKETS, bucketOf } from './histogram.js'
 import { STORM_OPS, type Mix, type StormOp } from './mix.js'
-import { OperationStream } from './op-stream.js'
+import { OperationStream, Random } from './op-stream.js'
 import { C, COUNTED_CODES, Control, OTHER_ERROR, R, RECORD_FIELDS, UpdateKind, W, WorkerRegion, WorkerState } from './region.js'
-import { encodeValue, keyName, NEVER_STORED, Tag, valueText, type ValueRef } from './values.js'
+import { encodeValue, keyName, NEVER_STORED, Tag, valueLength, valueText, type ValueRef } from './values.js'
 
 /** The map operations a storm calls: SharedMap's, or a wrapper's with the same contract. */
 export interface StormTarget {
@@ -55,6 +58,8 @@ export interface StormWorkerData {
   readonly mix: Mix
   readonly keys: number
   readonly valueSize: number
+  /** Under --grow: how value lengths rise through the run. */
+  readonly growth: GrowthPlan | undefined
   readonly recording: boolean
 }
 
@@ -73,6 +78,8 @@ const FATAL_CODES: ReadonlySet<string> = new Set([
 const codeSlots = new Map(COUNTED_CODES.map((code, index) => [code, index]))
 /** Prebuilt key names up to this many keys; past it they are built per call. */
 const KEY_CACHE = 1 << 16
+/** Seeds the stream of value lengths apart from the operation stream. */
+const LENGTH_STREAM = 0x6c656e67
 
 // Operation codes: indexes into STORM_OPS, as the stream draws them.
 const GET = opCode('get')
@@ -110,7 +117,7 @@ export function runStormWorker(wrap?: (map: SharedMap<string, unknown>) => Storm
 
 /** Runs the stream until the deadline or the stop flag; true when the map became unusable. */
 function stormLoop(data: StormWorkerData, target: StormTarget, control: Control, region: WorkerRegion, post: (m: StormWorkerMessage) => void): boolean {
-  const { keys, valueSize, writer, recording } = data
+  const { keys, valueSize, writer, recording, growth } = data
   const ctl = control.i32
   const head = region.i32
   const ring = region.ring
@@ -118,11 +125,13 @@ function stormLoop(data: StormWorkerData, target: StormTarget, control: Control,
   const shift = performance.timeOrigin - data.origin
   const deadline = control.deadline - shift
   const stream = new OperationStream(data.seed, data.slot, data.generation, data.mix, keys)
+  const lengths = new Random(data.seed, data.slot, data.generation, LENGTH_STREAM)
+  const start = deadline - (growth?.duration ?? 0)
   const names = keys <= KEY_CACHE ? Array.from({ length: keys }, (_, i) => keyName(i)) : undefined
   /** The last value this worker saw under each key (undefined: absent or not seen). */
   const seen: unknown[] = new Array(keys)
   const reported = new Set<string>()
-  const ref: ValueRef = { tag: Tag.absent, a: 0, b: 0 }
+  const ref: ValueRef = { tag: Tag.absent, a: 0, b: 0, length: 0 }
   let foreignCount = 0
   let begun = 0
   let at = -1
@@ -130,7 +139,7 @@ function stormLoop(data: StormWorkerData, target: StormTarget, control: Control,
 
   /** Stores the reference of `value` at ring[at + field ...]. */
   const put = (field: number, value: unknown) => {
-    if (!encodeValue(value, valueSize, ref)) {
+    if (!encodeValue(value, ref)) {
       ref.tag = Tag.foreign
       ref.a = foreignCount++
       post({ type: 'foreign', index: ref.a, value: cloneable(value) })
@@ -138,7 +147,10 @@ function stormLoop(data: StormWorkerData, target: StormTarget, control: Control,
     ring[at + field] = ref.tag
     ring[at + field + 1] = ref.a
     ring[at + field + 2] = ref.b
+    ring[at + field + 3] = ref.length
   }
+  const lengthOf = (): number =>
+    growth === undefined ? valueSize : valueLength(lengths.next(), valueSize, growth.from, growth.doublings, (performance.now() - start) / growth.duration)
   const bump = (current: unknown): unknown => {
     const counts = typeof current === 'number' || current === undefined
     if (at >= 0) ring[at + R.ARG_TAG] = counts ? UpdateKind.increment : UpdateKind.restart
@@ -152,7 +164,7 @@ function stormLoop(data: StormWorkerData, target: StormTarget, control: Control,
     const op = stream.op
     const k = stream.key
     const key = names === undefined ? keyName(k) : (names[k] as string)
-    written = op === SET || op === LOAD_OR_STORE || op === SWAP || op === COMPARE_AND_SWAP || op === GET_OR_COMPUTE ? valueText(writer, stream.seq, valueSize) : undefined
+    written = op === SET || op === LOAD_OR_STORE || op === SWAP || op === COMPARE_AND_SWAP || op === GET_OR_COMPUTE ? valueText(writer, stream.seq, lengthOf()) : undefined
     const expected = seen[k] ?? NEVER_STORED
     at = -1
     if (recording && k % Atomics.load(ctl, C.STRIDE) === 0) {
@@ -164,6 +176,7 @@ function stormLoop(data: StormWorkerData, target: StormTarget, control: Control,
       ring[at + R.OP] = op
       ring[at + R.KEY] = k
       ring[at + R.SEQ] = stream.seq
+      ring[at + R.LENGTH] = typeof written === 'string' ? written.length : 0
       ring[at + R.ARG_TAG] = 0
       if (op === COMPARE_AND_SWAP || op === COMPARE_AND_DELETE) put(R.ARG_TAG, expected)
     }

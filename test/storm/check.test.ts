@@ -1,5 +1,6 @@
 // Storms with --check over every strategy: the recorded histories, with a final
 // read per key, are linearizable; and 'none' with one worker (no misuse) passes too.
+// They run with --grow: the buffer grows while every operation races it.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { CONCURRENCIES } from '../../src/storm/index.js'
@@ -12,12 +13,14 @@ for (const concurrency of CONCURRENCIES) {
       concurrency,
       workers,
       check: true,
+      grow: true,
       mix: 'get:30,has:5,set:10,delete:5,loadOrStore:10,loadAndDelete:5,swap:5,compareAndSwap:10,compareAndDelete:5,getOrCompute:5,update:10',
     })
-    t.diagnostic(`${report.opsPerSec} ops/s, ${report.operationsChecked} operations on ${report.keysChecked} keys checked`)
+    t.diagnostic(`${report.opsPerSec} ops/s, ${report.operationsChecked} operations on ${report.keysChecked} keys checked, ${report.buffer.growths} growths`)
     expectReport(report, report.ok, 'the storm passes')
     expectReport(report, report.linearizable === true, 'linearizable')
     expectReport(report, report.operationsChecked > 1000 && report.keysChecked > 0, 'operations were checked')
+    expectReport(report, report.buffer.growths >= 4, 'the buffer grew')
     assert.equal(report.lostAckedWrites, 0)
     assert.equal(report.invariantViolations, 0)
     assert.deepEqual(report.errors, {})
@@ -51,8 +54,13 @@ test('one hot key outgrowing --check-limit: the history is cut in time, and stil
 test('an aborted storm stops early and reports what ran', async () => {
   const abort = new AbortController()
   const phases: string[] = []
-  setTimeout(() => abort.abort(), 400)
-  const report = await storm({ duration: 60, workers: 2, check: true }, { signal: abort.signal, progressInterval: 50, onProgress: (p) => phases.push(p.phase) })
+  // Aborted once running rather than at a fixed time: on a loaded machine the
+  // workers may take longer than that to start.
+  const onProgress = (p: { phase: string; elapsed: number }) => {
+    phases.push(p.phase)
+    if (p.phase === 'running' && p.elapsed > 0.3) abort.abort()
+  }
+  const report = await storm({ duration: 60, workers: 2, check: true }, { signal: abort.signal, progressInterval: 50, onProgress })
   expectReport(report, report.ok && report.interrupted && report.elapsed < 10, 'stopped early')
   assert.match(report.warnings.join('\n'), /interrupted/)
   assert.equal(report.linearizable, true)

@@ -22,7 +22,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 
 test('--json: exactly one JSON document on stdout, with the promised fields; exit 0', async () => {
-  const { code, stdout, stderr } = await run(['--concurrency', 'sharded', '--workers', '2', '--duration', '1', '--keys', '64', '--check', '--check-limit', '50000', '--kill', '2', '--seed', '9', '--json'])
+  const { code, stdout, stderr } = await run(['--concurrency', 'sharded', '--workers', '2', '--duration', '1', '--keys', '64', '--check', '--check-limit', '50000', '--kill', '2', '--grow', '--seed', '9', '--json'])
   assert.equal(code, 0, stderr + stdout)
   const report = JSON.parse(stdout) as Record<string, unknown>
   for (const field of ['concurrency', 'workers', 'ops', 'opsPerSec', 'errors', 'latency', 'linearizable', 'operationsChecked', 'keysChecked', 'kills', 'lostAckedWrites', 'invariantViolations']) {
@@ -31,6 +31,9 @@ test('--json: exactly one JSON document on stdout, with the promised fields; exi
   assert.equal(report['concurrency'], 'sharded')
   assert.equal(report['workers'], 2)
   assert.equal(report['seed'], 9)
+  assert.equal(report['grow'], true)
+  const buffer = report['buffer'] as { initialBytes: number; finalBytes: number; growths: number }
+  assert.ok(buffer.growths > 0 && buffer.finalBytes > buffer.initialBytes, JSON.stringify(buffer))
   assert.equal(report['linearizable'], true)
   assert.equal(report['lostAckedWrites'], 0)
   assert.equal(report['invariantViolations'], 0)
@@ -79,9 +82,9 @@ test('--help prints the options and exits 0; a TTY gets a live status line on st
   const err: string[] = []
   const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, isTTY: true }
   assert.equal(await stormCommand(['--help'], io as never), 0)
-  assert.match(out.join(''), /--concurrency[\s\S]*--kill <rate>[\s\S]*--json/)
+  assert.match(out.join(''), /--concurrency[\s\S]*--grow[\s\S]*--kill <rate>[\s\S]*--json/)
   out.length = 0
   assert.equal(await stormCommand(['--duration', '0.8', '--workers', '2'], io as never), 0)
   assert.match(err.join(''), /\r\u001b\[2Kstorm: \d\.\d\/0\.8 s +[\d.]+[kM]? ops\/s +errors 0/)
-  assert.match(out.join(''), /operations +[\d,]+ in [\d.]+ s: [\d,]+ ops\/s[\s\S]*latency \(µs\)[\s\S]*result +PASS/)
+  assert.match(out.join(''), /operations +[\d,]+ in [\d.]+ s: [\d,]+ ops\/s\n +buffer +[\d,]+ → [\d,]+ bytes: grew \d+ time\(s\)[\s\S]*latency \(µs\)[\s\S]*result +PASS/)
 })

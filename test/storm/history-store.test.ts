@@ -23,16 +23,16 @@ function record(region: WorkerRegion, fields: Partial<Record<keyof typeof R, num
 
 test('records become operations: arguments, answers, pending calls', () => {
   const control = new Control()
-  const store = new HistoryStore(control, 8, 1000, 16)
+  const store = new HistoryStore(control, 8, 1000)
   const region = WorkerRegion.create(true)
-  record(region, { OP: opCode('set'), KEY: 3, SEQ: 0, CALL: 1 }, 2)
-  record(region, { OP: opCode('get'), KEY: 3, SEQ: 1, CALL: 3, RES_TAG: Tag.value, RES_A: 5, RES_B: 0 }, 4)
-  record(region, { OP: opCode('compareAndSwap'), KEY: 3, SEQ: 2, CALL: 5, ARG_TAG: Tag.number, ARG_A: 0, FLAG: 1 }, 6)
+  record(region, { OP: opCode('set'), KEY: 3, SEQ: 0, LENGTH: 16, CALL: 1 }, 2)
+  record(region, { OP: opCode('get'), KEY: 3, SEQ: 1, CALL: 3, RES_TAG: Tag.value, RES_A: 5, RES_B: 0, RES_LENGTH: 16 }, 4)
+  record(region, { OP: opCode('compareAndSwap'), KEY: 3, SEQ: 2, LENGTH: 16, CALL: 5, ARG_TAG: Tag.number, ARG_A: 0, FLAG: 1 }, 6)
   record(region, { OP: opCode('swap'), KEY: 3, SEQ: 3, CALL: 7, RES_TAG: Tag.foreign, RES_A: 0, FLAG: 1 }, 8)
   record(region, { OP: opCode('update'), KEY: 3, SEQ: 4, CALL: 9, ARG_TAG: UpdateKind.restart, RES_TAG: Tag.number, RES_A: 1 }, 10)
   store.drain(region, 5)
   assert.equal(Atomics.load(region.i32, W.READ), 5, 'the ring is released')
-  record(region, { OP: opCode('loadOrStore'), KEY: 3, SEQ: 5, CALL: 11 })
+  record(region, { OP: opCode('loadOrStore'), KEY: 3, SEQ: 5, LENGTH: 16, CALL: 11 })
   store.addForeign(5, 0, { odd: true })
   store.drainExited(region, 5)
   const ops = store.operations()
@@ -47,8 +47,21 @@ test('records become operations: arguments, answers, pending calls', () => {
   assert.deepEqual(ops[5], { thread: 5, key: 'k3', op: 'loadOrStore', args: [own(5)], call: 11 }, 'in flight at the exit: pending')
 })
 
+test('long values (--grow) are held by id and length, so a wrong length is another value', () => {
+  const store = new HistoryStore(new Control(), 8, 1000)
+  const region = WorkerRegion.create(true)
+  record(region, { OP: opCode('set'), KEY: 1, SEQ: 0, LENGTH: 70_000, CALL: 1 }, 2)
+  record(region, { OP: opCode('get'), KEY: 1, SEQ: 1, CALL: 3, RES_TAG: Tag.value, RES_A: 2, RES_B: 0, RES_LENGTH: 70_000 }, 4)
+  record(region, { OP: opCode('get'), KEY: 1, SEQ: 2, CALL: 5, RES_TAG: Tag.value, RES_A: 2, RES_B: 0, RES_LENGTH: 69_999 }, 6)
+  store.drain(region, 2)
+  const [set, good, short] = store.operations()
+  assert.equal(set?.args[0], '2.0_…(70000 chars)')
+  assert.equal(good?.result, set?.args[0])
+  assert.notEqual(short?.result, set?.args[0])
+})
+
 test('a killed update whose callback never ran is left out', () => {
-  const store = new HistoryStore(new Control(), 8, 1000, 16)
+  const store = new HistoryStore(new Control(), 8, 1000)
   const region = WorkerRegion.create(true)
   record(region, { OP: opCode('update'), KEY: 0, SEQ: 0, CALL: 1, ARG_TAG: UpdateKind.notRun })
   store.drainExited(region, 0)
@@ -58,7 +71,7 @@ test('a killed update whose callback never ran is left out', () => {
 
 test('over the limit: fewer keys, each with its whole history; then a time cutoff', () => {
   const control = new Control()
-  const store = new HistoryStore(control, 8, 1000, 16)
+  const store = new HistoryStore(control, 8, 1000)
   const region = WorkerRegion.create(true)
   for (let i = 0; i < 1600; i++) record(region, { OP: opCode('get'), KEY: i % 8, SEQ: i, CALL: i }, i + 0.5)
   store.drain(region, 0)

@@ -9,6 +9,7 @@ test('defaults: every option filled in, a random seed in uint32 range', () => {
   assert.equal(options.workers, DEFAULTS.workers)
   assert.equal(options.duration, DEFAULTS.duration)
   assert.equal(options.check, false)
+  assert.equal(options.grow, false)
   assert.equal(options.kill, 0)
   assert.equal(options.shards, undefined)
   assert.ok(Number.isInteger(options.seed) && options.seed >= 0 && options.seed <= 0xffffffff)
@@ -16,10 +17,10 @@ test('defaults: every option filled in, a random seed in uint32 range', () => {
 })
 
 test('numbers may come as strings, as from a command line', () => {
-  const options = validateStormOptions({ workers: '3', duration: '0.5', keys: '64', valueSize: '100', seed: '42', kill: '2.5', shards: '16', check: 'true' })
+  const options = validateStormOptions({ workers: '3', duration: '0.5', keys: '64', valueSize: '100', seed: '42', kill: '2.5', shards: '16', check: 'true', grow: 'true' })
   assert.deepEqual(
-    [options.workers, options.duration, options.keys, options.valueSize, options.seed, options.kill, options.shards, options.check],
-    [3, 0.5, 64, 100, 42, 2.5, 16, true],
+    [options.workers, options.duration, options.keys, options.valueSize, options.seed, options.kill, options.shards, options.check, options.grow],
+    [3, 0.5, 64, 100, 42, 2.5, 16, true, true],
   )
 })
 
@@ -37,6 +38,7 @@ test('bad values: ERR_INVALID_ARGUMENT naming the option and the value', () => {
     [{ kill: -1 }, /kill must be a number from 0 to 1000/],
     [{ shards: 12 }, /shards must be a power of two/],
     [{ check: 'yes' }, /check must be a boolean, got 'yes'/],
+    [{ grow: 1 }, /grow must be a boolean, got '1'/],
     [{ checkLimit: 10 }, /checkLimit must be an integer from 1000/],
     [{ keys: 4_000_000, valueSize: 1000 }, /keys × valueSize = 4000000000 bytes/],
     [{ colour: 'blue' }, /unknown storm option 'colour'/],
