@@ -49,6 +49,21 @@ test("'json' rejects what JSON cannot hold with ERR_INVALID_VALUE", () => {
   assertThrowsCode(() => jsonCodec.decode(new TextEncoder().encode('{"open":')), ErrorCode.INVALID_VALUE, /'json' codec cannot decode 8 stored bytes/)
 })
 
+test("'json' keeps an own \"__proto__\" property as own data, as JSON.parse makes it; no prototype changes", () => {
+  const prototypes = [Object, Array].map((type) => Object.getOwnPropertyDescriptors(type.prototype))
+  const text = '{"__proto__": {"isAdmin": true}, "list": [{"__proto__": null}], "name": "m"}'
+  for (const back of [roundTrip(jsonCodec, JSON.parse(text)), jsonCodec.decode(new TextEncoder().encode(text))]) {
+    const value = back as { list: unknown[] }
+    assert.deepStrictEqual(back, JSON.parse(text))
+    for (const [object, proto] of [[value, { isAdmin: true }], [value.list[0], null]] as const) {
+      assert.equal(Object.getPrototypeOf(object), Object.prototype)
+      assert.deepStrictEqual(Object.getOwnPropertyDescriptor(object, '__proto__'), { value: proto, writable: true, enumerable: true, configurable: true })
+    }
+  }
+  assert.equal(({} as Record<string, unknown>)['isAdmin'], undefined)
+  assert.deepStrictEqual([Object, Array].map((type) => Object.getOwnPropertyDescriptors(type.prototype)), prototypes)
+})
+
 test("'string' stores UTF-8 and round-trips every well-formed string, a leading U+FEFF included", () => {
   fc.assert(
     fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary', minLength: 100, maxLength: 1000 })), (text) => {

@@ -20,7 +20,6 @@ function throughSharedMemory(value: unknown): unknown {
 // -0 is left out of random numbers (msgpackr stores it as 0; tested below) and NaN out of float
 // arrays (deepStrictEqual compares their elements with ===; NaN arrays are tested below).
 const number = fc.double().map((d) => (Object.is(d, -0) ? 0 : d))
-const propertyName = fc.string({ maxLength: 8 }).filter((name) => name !== '__proto__')
 const leaf = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 80 }),
   fc.string({ unit: 'binary', minLength: 70, maxLength: 400 }),
@@ -37,31 +36,48 @@ const leaf = fc.oneof(
   fc.float64Array({ maxLength: 8, noNaN: true }),
   fc.bigInt64Array({ maxLength: 4 }),
 )
-const { value: structuredValue } = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('array'), tie('object'), tie('map'), tie('set')),
-  array: fc.array(tie('value'), { maxLength: 5 }),
-  object: fc.dictionary(propertyName, tie('value'), { maxKeys: 5, noNullPrototype: true }),
-  map: fc.array(fc.tuple(tie('value'), tie('value')), { maxLength: 4 }).map((entries) => new Map(entries)),
-  set: fc.array(tie('value'), { maxLength: 4 }).map((members) => new Set(members)),
-}))
+/** Random values whose objects take their property names from propertyName. */
+function structuredValues(propertyName: fc.Arbitrary<string>): fc.Arbitrary<unknown> {
+  return fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('array'), tie('object'), tie('map'), tie('set')),
+    array: fc.array(tie('value'), { maxLength: 5 }),
+    // fast-check defines a "__proto__" key as an own property, as JSON.parse does.
+    object: fc.dictionary(propertyName, tie('value'), { maxKeys: 5, noNullPrototype: true }),
+    map: fc.array(fc.tuple(tie('value'), tie('value')), { maxLength: 4 }).map((entries) => new Map(entries)),
+    set: fc.array(tie('value'), { maxLength: 4 }).map((members) => new Set(members)),
+  })).value
+}
+// "__proto__" and "__proto_" often: msgpackr's decoder alone turns the first into the second.
+const structuredValue = structuredValues(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('__proto__', '__proto_')))
+// What another Packr decodes too: not "__proto__", which this codec writes as its own extension.
+const portableValue = structuredValues(fc.string({ maxLength: 8 }).filter((name) => name !== '__proto__'))
+
+/** Own property descriptors of the built-in prototypes a decoder could reach. */
+function builtInPrototypes(): unknown {
+  return [Object, Array, Map, Set, Error].map((type) => Object.getOwnPropertyDescriptors(type.prototype))
+}
 
 test('random structured values round-trip through shared memory and do not alias it', () => {
+  const prototypes = builtInPrototypes()
   fc.assert(
     fc.property(structuredValue, (value) => {
+      // Strict deep equality compares prototypes and own enumerable keys, "__proto__" among them.
       assert.deepStrictEqual(throughSharedMemory(value), value)
     }),
     { numRuns: 1000 },
   )
+  assert.deepStrictEqual(builtInPrototypes(), prototypes)
 })
 
 test('a fresh Packr in another state decodes every encoding, and re-encoding gives the same bytes', () => {
   const other = new Packr({ structuredClone: true, moreTypes: true })
   for (let i = 0; i < 300; i++) other.pack({ [`shape${i}`]: i, nested: { [`inner${i % 7}`]: [i] } })
   fc.assert(
-    fc.property(structuredValue, (value) => {
-      const bytes = structuredCodec.encode(value)
-      assert.deepStrictEqual(other.unpack(Uint8Array.prototype.slice.call(bytes)), value)
+    fc.property(portableValue, (value) => {
+      const bytes = Uint8Array.prototype.slice.call(structuredCodec.encode(value))
+      assert.deepStrictEqual(other.unpack(bytes), value)
       assert.ok(bytesEqual(structuredCodec.encode(value), bytes), 'encoding the same value twice differs')
+      assert.ok(bytesEqual(other.pack(value), bytes), 'the useRecords hook changed the bytes')
     }),
     { numRuns: 300 },
   )
@@ -154,13 +170,134 @@ test('long strings, and strings starting with U+FEFF, round-trip', () => {
   }
 })
 
-test("msgpackr's documented differences: -0 becomes 0, lone surrogates become U+FFFD, __proto__ is renamed", () => {
+test("msgpackr's documented differences: -0 becomes 0, lone surrogates become U+FFFD", () => {
   assert.ok(Object.is(throughSharedMemory(-0), 0))
   assert.match(throughSharedMemory('a\ud800b') as string, /^a\ufffd+b$/)
-  const back = throughSharedMemory(JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}')) as Record<string, unknown>
-  assert.equal(Object.getPrototypeOf(back), Object.prototype)
-  assert.equal(({} as Record<string, unknown>)['polluted'], undefined)
-  assert.deepStrictEqual(back, { __proto_: { polluted: true }, ok: 1 })
+})
+
+/** A cached request body: JSON.parse defines "__proto__" as an own data property. */
+function requestBody(): Record<string, unknown> {
+  return JSON.parse('{"__proto__": {"isAdmin": true}, "name": "m", "__proto_": "not renamed", "constructor": {"prototype": {"isAdmin": true}}}') as Record<string, unknown>
+}
+
+/** Asserts that object has "__proto__" as an own enumerable data property, and an ordinary prototype. */
+function assertOwnProtoKey(object: unknown, value: unknown, where: string): void {
+  assert.equal(Object.getPrototypeOf(object), Object.prototype, `${where}: prototype`)
+  assert.deepStrictEqual(
+    Object.getOwnPropertyDescriptor(object, '__proto__'),
+    { value, writable: true, enumerable: true, configurable: true },
+    `${where}: own "__proto__"`,
+  )
+}
+
+test('an own "__proto__" property comes back as an own data property, at any depth, prototypes untouched', () => {
+  const prototypes = builtInPrototypes()
+  const shared = requestBody()
+  const shared2 = { n: 1 }
+  const ring: Record<string, unknown> = { name: 'ring' }
+  ring['body'] = { ...requestBody(), ring } // a cycle through a plain object holding one
+  Object.defineProperty(ring['body'], '__proto__', { value: null, enumerable: true, writable: true, configurable: true })
+  const value = {
+    top: requestBody(),
+    sameShape: [requestBody(), requestBody(), { name: 'no key', __proto_: 1 }, requestBody()],
+    shared: [shared, shared],
+    deep: { a: { b: [[requestBody()]] } },
+    map: new Map<unknown, unknown>([['value', requestBody()], [requestBody(), 'key']]),
+    set: new Set([requestBody()]),
+    primitive: JSON.parse('{"__proto__": 5}') as unknown,
+    array: JSON.parse('{"__proto__": [1, {"__proto__": "inner"}]}') as unknown,
+    ring,
+    plain: { untouched: true },
+    // Packed as it is, not copied: it keeps being one object with the one inside the Error.
+    alsoInError: new Error('e', { cause: shared2 }),
+    sharedWithError: shared2,
+  }
+  const bytes = Uint8Array.prototype.slice.call(structuredCodec.encode(value))
+  const back = throughSharedMemory(value) as typeof value
+  assert.deepStrictEqual(back, value)
+  assert.deepStrictEqual(Object.keys(back.top), ['__proto__', 'name', '__proto_', 'constructor'], 'keys keep their order')
+  assertOwnProtoKey(back.top, { isAdmin: true }, 'top')
+  back.sameShape.forEach((body, i) => i !== 2 && assertOwnProtoKey(body, { isAdmin: true }, `sameShape[${i}]`))
+  assert.ok(!Object.hasOwn(back.sameShape[2]!, '__proto__'), 'an object of another shape gains no key')
+  assert.equal(back.shared[0], back.shared[1], 'a shared reference stays shared')
+  assert.equal(back.alsoInError.cause, back.sharedWithError, 'an object the stand-in walk does not copy stays shared')
+  assertOwnProtoKey(back.deep.a.b[0]![0], { isAdmin: true }, 'nested')
+  assertOwnProtoKey(back.map.get('value'), { isAdmin: true }, 'Map value')
+  assertOwnProtoKey([...back.map.keys()][1], { isAdmin: true }, 'Map key')
+  assertOwnProtoKey([...back.set][0], { isAdmin: true }, 'Set member')
+  assertOwnProtoKey(back.primitive, 5, 'number value')
+  assertOwnProtoKey((back.array as Record<string, unknown[]>)['__proto__']![1], 'inner', 'inside the value of another')
+  const body = back.ring['body'] as Record<string, unknown>
+  assertOwnProtoKey(body, null, 'in a cycle')
+  assert.equal(body['ring'], back.ring, 'the cycle is kept')
+  assert.equal(({} as Record<string, unknown>)['isAdmin'], undefined)
+  assert.deepStrictEqual(builtInPrototypes(), prototypes)
+  for (let i = 0; i < 50; i++) structuredCodec.encode({ [`k${i}`]: requestBody(), i })
+  assert.ok(bytesEqual(structuredCodec.encode(value), bytes), 'equal values still encode to equal bytes')
+  assert.ok(bytesEqual(structuredCodec.encode(back), bytes), 'the decoded value encodes as the original')
+})
+
+test('an own "__proto__" the codec cannot keep is refused with ERR_INVALID_VALUE, never altered', () => {
+  const itself = requestBody()
+  itself['self'] = { back: [itself] }
+  class Holder {
+    body = requestBody()
+  }
+  class Summary {
+    toJSON(): unknown {
+      return requestBody()
+    }
+  }
+  const cases: [unknown, RegExp][] = [
+    [itself, /an object with an own "__proto__" property contains itself/],
+    [{ holder: new Holder() }, /kept only in plain objects reached through plain objects, arrays, Maps and Sets/],
+    [new Error('bad request', { cause: requestBody() }), /kept only in plain objects/],
+    [{ summary: new Summary() }, /kept only in plain objects/],
+  ]
+  for (const [value, message] of cases) {
+    assertThrowsCode(() => structuredCodec.encode(value), ErrorCode.INVALID_VALUE, message)
+    assert.deepStrictEqual(throughSharedMemory({ after: 'error', body: requestBody() }), { after: 'error', body: requestBody() })
+  }
+})
+
+/** The MessagePack fixstr of an ASCII string. */
+function str(text: string): number[] {
+  return [0xa0 | text.length, ...Buffer.from(text, 'latin1')]
+}
+
+test('crafted MessagePack cannot pollute or replace a prototype', () => {
+  const prototypes = builtInPrototypes()
+  const decodeCrafted = (bytes: number[]) => structuredCodec.decode(inSharedMemory(new Uint8Array(bytes)).view)
+  // A record { isAdmin: true }: definition 0x40 with its one key, then its value.
+  const isAdmin = [0xd4, 0x72, 0x40, 0x91, ...str('isAdmin'), 0xc3]
+  // msgpackr's own forms, as another encoder writes them: msgpackr's guard renames the key.
+  const foreign = new Packr({ structuredClone: true }).pack(requestBody())
+  const renamed = structuredCodec.decode(Uint8Array.prototype.slice.call(foreign)) as Record<string, unknown>
+  assert.ok(!Object.hasOwn(renamed, '__proto__') && Object.getPrototypeOf(renamed) === Object.prototype)
+  const record = decodeCrafted([0xd4, 0x72, 0x41, 0x92, ...str('__proto__'), ...str('a'), ...isAdmin, 1])
+  assert.deepStrictEqual(record, { __proto_: { isAdmin: true }, a: 1 })
+  // This codec's extension, by hand: entries with "__proto__" and "constructor" stay own data.
+  const extension = [0xd4, 0x5f, 0x00]
+  const crafted = decodeCrafted([...extension, 0x82, ...str('__proto__'), ...isAdmin, ...str('constructor'), ...isAdmin])
+  assertOwnProtoKey(crafted, { isAdmin: true }, 'crafted')
+  assert.equal((crafted as Record<string, unknown>)['isAdmin'], undefined)
+  // The extension as the target of a reference inside itself: msgpackr would copy it onto a
+  // placeholder with Object.assign, whose "__proto__" assignment would set that prototype.
+  const id = [0xd6, 0x69, 0, 0, 0, 1]
+  const pointer = [0xd6, 0x70, 0, 0, 0, 1]
+  assertThrowsCode(
+    () => decodeCrafted([...id, ...extension, 0x82, ...str('__proto__'), ...isAdmin, ...str('self'), ...pointer]),
+    ErrorCode.INVALID_VALUE,
+    /contains itself/,
+  )
+  assertThrowsCode(() => decodeCrafted([...extension, 0x92, 1, 2]), ErrorCode.INVALID_VALUE, /holds no Map/)
+  assertThrowsCode(() => decodeCrafted([...extension, 0x81, 0x01, 0x02]), ErrorCode.INVALID_VALUE, /not a string/)
+  // Another Unpackr meets the extension (registered process-wide) and refuses it.
+  const ours = Uint8Array.prototype.slice.call(structuredCodec.encode({ body: requestBody() }))
+  assert.throws(() => new Packr({ structuredClone: true }).unpack(ours), /decodes only through its 'structured' codec/)
+  assert.deepStrictEqual(structuredCodec.decode(ours), { body: requestBody() })
+  assert.equal(({} as Record<string, unknown>)['isAdmin'], undefined)
+  assert.deepStrictEqual(builtInPrototypes(), prototypes)
 })
 
 test('class instances are stored as plain objects of their own properties, or of toJSON()', () => {

@@ -16,6 +16,7 @@ test('keys and values written by a worker thread are found, hashed and decoded i
     [new Float64Array([1.5, -0]), new Uint8Array([1, 2, 3])],
     undefined,
     'x'.repeat(1000),
+    JSON.parse('{"__proto__": {"isAdmin": true}, "name": "m"}'),
   ]
   const memory = new SharedArrayBuffer(8192)
   const job: CodecJob = { keys, values, seed: [0x01234567, 0x89abcdef], memory }

@@ -155,6 +155,22 @@ test("'structured': compareAndSwap and compareAndDelete compare encodings", () =
   map.checkInvariants()
 })
 
+test("an own \"__proto__\" property comes back exact under 'structured' and 'json', and compares as equal", () => {
+  const body = () => JSON.parse('{"__proto__": {"isAdmin": true}, "name": "m", "items": [{"__proto__": 1}]}') as Record<string, unknown>
+  for (const codec of ['structured', 'json'] as const) {
+    const map = fresh<unknown>(codec)
+    assertRoundTrips(map, codec === 'structured' ? [body(), new Map([['body', body()]])] : [body()])
+    const back = map.get('v0')
+    assert.ok(Object.hasOwn(back as object, '__proto__'), `${codec}: own "__proto__"`)
+    assert.equal(Object.getPrototypeOf(back), Object.prototype, `${codec}: prototype`)
+    assert.equal(({} as Record<string, unknown>)['isAdmin'], undefined, `${codec}: Object.prototype`)
+    map.set('k', body())
+    assert.equal(map.compareAndSwap('k', body(), 'swapped'), true, `${codec}: an equal body matches`)
+    map.set('k', body())
+    assert.equal(map.compareAndSwap('k', { ...body(), name: 'other' }, 'swapped'), false, `${codec}: another body does not`)
+  }
+})
+
 // ---- 'json' ----
 
 test("'json': JSON values round-trip; JSON's own rules apply inside values", () => {
