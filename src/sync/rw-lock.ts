@@ -117,7 +117,8 @@ export class RWLock {
   runlock(): void {
     const slot = this.#readers.mine()
     const held = slot < 0 ? 0 : this.#readers.held(slot)
-    if (held === 0) throw conmapError(ErrorCode.NOT_LOCKED, 'runlock of an RWMutex this thread has not read-locked')
+    // A WAITING flag alone is a task of this thread waiting to read, not a read lock.
+    if ((held & ~WAITING_FLAG) === 0) throw conmapError(ErrorCode.NOT_LOCKED, 'runlock of an RWMutex this thread has not read-locked')
     this.#leave(slot, held - 1)
   }
 
