@@ -162,6 +162,24 @@ test('Semaphore: permits of a killed worker come back to the waiters', LIMIT, as
   sem.release(3)
 })
 
+test('Semaphore: tryAcquire is not blocked by a waiter killed in the queue, nor by permits a killed holder kept', LIMIT, async () => {
+  const sem = new Semaphore(3)
+  const mine = sem.acquire(2)
+  const holder = await watchedHolder('semaphore', sem.handle, { permits: 1 })
+  const waiter = start('semQueue', { handle: sem.handle, permits: 2, order: new SharedArrayBuffer(4) })
+  watch(waiter.worker)
+  await waiter.event('queued')
+  await waiter.worker.terminate()
+  mine.release()
+  assert.equal(sem.tryAcquire(2), true, 'the dead waiter at the head of the queue keeps the free permits from tryAcquire')
+  sem.release(2)
+  await holder.worker.terminate()
+  assert.equal(sem.tryAcquire(3), true, 'the dead holder keeps its permit from tryAcquire')
+  sem.release(3)
+  assert.equal(await start('try', { kind: 'semaphore', handle: sem.handle, permits: 3 }).result, true)
+  assert.equal(sem.available, 3)
+})
+
 test('Once: the runner dies mid-fn; a waiting caller then runs fn itself, and only it', LIMIT, async () => {
   const once = new Once()
   const holder = await watchedHolder('once', once.handle)
