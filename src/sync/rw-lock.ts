@@ -152,14 +152,21 @@ export class RWLock {
         Atomics.store(i32, base + READER_PASS, 0)
       }
       Atomics.store(i32, base + WRITING, 1)
+      // Dead readers are looked for every slice of waiting by the clock, not when a
+      // slice runs out: each reader backing out behind WRITING wakes this wait, and with
+      // a few of them retrying no slice would ever run out.
+      let reclaimAt = performance.now() + WAIT_SLICE_MS
       for (;;) {
         const drain = Atomics.load(i32, base + DRAIN)
         if (!this.#readers.anyHeld()) return Atomics.load(i32, base + SUSPECT) === 1
         if (this.#spinUntil(() => !this.#readers.anyHeld())) continue
         const slice = sliceUntil(deadline)
         if (slice === undefined) throw lockTimeout()
-        const outcome = yield step(i32, base + DRAIN, drain, slice)
-        if (outcome === 'timed-out') this.#readers.reclaimDead()
+        yield step(i32, base + DRAIN, drain, slice)
+        if (performance.now() >= reclaimAt) {
+          this.#readers.reclaimDead()
+          reclaimAt = performance.now() + WAIT_SLICE_MS
+        }
       }
     } catch (err) {
       this.#reopen()
