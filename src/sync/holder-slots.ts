@@ -12,8 +12,9 @@
  *
  * Who writes what: a slot is claimed by CAS on its owner word (free -> id), so two
  * claimers never share one. Its `held` word is written only by the code path its
- * primitive serialises for that owner (the owner thread itself for RWMutex readers;
- * the primitive's internal lock for Semaphore and WaitGroup). A slot is freed by
+ * primitive serialises for that owner (the owner thread itself for RWMutex readers,
+ * through a slot it owns at that moment, never an index kept across a wait; the
+ * primitive's internal lock for Semaphore and WaitGroup). A slot is freed by
  * storing FREED in its owner word after its held word is 0. A reclaimer takes a dead
  * owner's slot by CAS owner -> RECLAIMING, so of several reclaimers exactly one
  * gives the holdings back.

@@ -17,6 +17,11 @@
  *   8..  R holder slots (holder-slots.ts): each reading thread's read-lock count
  *   total: 8 + 2R words
  *
+ * The async readers of one thread share its slot and its WAITING flag: whichever
+ * of them stops waiting first clears the flag, and the others set it again when
+ * their wait slice ends, so as a hint for the reader pass it is at most a slice late.
+ * A slot index is therefore never kept across a wait (see #unmarkWaiting).
+ *
  * There is no shared reader count: a reader raises its own slot, then checks
  * WRITING; a writer sets WRITING, then waits until every slot is 0. With
  * sequentially consistent Atomics, one of the two always sees the other (Dekker),
@@ -106,9 +111,7 @@ export class RWLock {
         outcome = yield step(i32, base + WRITING, 1, slice)
       } finally {
         Atomics.sub(i32, base + READERS_WAITING, 1)
-        const held = this.#readers.held(slot) & ~WAITING_FLAG
-        this.#readers.setHeld(slot, held)
-        if (held === 0) this.#readers.free(slot)
+        this.#unmarkWaiting()
       }
       if (outcome === 'timed-out') this.#reopenIfWriterDied()
     }
@@ -117,7 +120,8 @@ export class RWLock {
   runlock(): void {
     const slot = this.#readers.mine()
     const held = slot < 0 ? 0 : this.#readers.held(slot)
-    if (held === 0) throw conmapError(ErrorCode.NOT_LOCKED, 'runlock of an RWMutex this thread has not read-locked')
+    // A WAITING flag alone is a task of this thread waiting to read, not a read lock.
+    if ((held & ~WAITING_FLAG) === 0) throw conmapError(ErrorCode.NOT_LOCKED, 'runlock of an RWMutex this thread has not read-locked')
     this.#leave(slot, held - 1)
   }
 
@@ -148,14 +152,21 @@ export class RWLock {
         Atomics.store(i32, base + READER_PASS, 0)
       }
       Atomics.store(i32, base + WRITING, 1)
+      // Dead readers are looked for every slice of waiting by the clock, not when a
+      // slice runs out: each reader backing out behind WRITING wakes this wait, and with
+      // a few of them retrying no slice would ever run out.
+      let reclaimAt = performance.now() + WAIT_SLICE_MS
       for (;;) {
         const drain = Atomics.load(i32, base + DRAIN)
         if (!this.#readers.anyHeld()) return Atomics.load(i32, base + SUSPECT) === 1
         if (this.#spinUntil(() => !this.#readers.anyHeld())) continue
         const slice = sliceUntil(deadline)
         if (slice === undefined) throw lockTimeout()
-        const outcome = yield step(i32, base + DRAIN, drain, slice)
-        if (outcome === 'timed-out') this.#readers.reclaimDead()
+        yield step(i32, base + DRAIN, drain, slice)
+        if (performance.now() >= reclaimAt) {
+          this.#readers.reclaimDead()
+          reclaimAt = performance.now() + WAIT_SLICE_MS
+        }
       }
     } catch (err) {
       this.#reopen()
@@ -201,6 +212,19 @@ export class RWLock {
       Atomics.add(i32, this.#base + DRAIN, 1)
       Atomics.notify(i32, this.#base + DRAIN)
     }
+  }
+
+  /**
+   * Clears this thread's WAITING flag after a wait. The slot is found again, not
+   * remembered from before the wait: async tasks of one thread share it, and a
+   * sibling whose wait ended first may have freed it, and another thread taken it.
+   */
+  #unmarkWaiting(): void {
+    const slot = this.#readers.mine()
+    if (slot < 0) return
+    const held = this.#readers.held(slot) & ~WAITING_FLAG
+    this.#readers.setHeld(slot, held)
+    if (held === 0) this.#readers.free(slot)
   }
 
   #spinUntil(done: () => boolean): boolean {

@@ -19,7 +19,9 @@
  * that acquiring reads one word. Updates write the slot before `available`; a
  * thread that takes the internal lock over from a dead one recomputes `available`.
  * A waiter abandoning its ticket (timeout, abort) marks it CANCELLED, and the head
- * skips cancelled tickets, tickets of dead threads and tickets never written.
+ * skips cancelled tickets, tickets of dead threads and tickets never written. Dead
+ * threads' permits and tickets are reclaimed by waiters at the end of each wait
+ * slice, and by a tryAcquire that would otherwise fail.
  */
 import { conmapError, ErrorCode } from '../errors/index.js'
 import { Kind, type Handle } from '../shared/handle.js'
@@ -109,10 +111,14 @@ export class Semaphore {
     return Atomics.load(this.#i32, AVAILABLE)
   }
 
-  /** Takes n permits now if no one is queued and they are free. */
+  /**
+   * Takes n permits now if no one is queued and they are free. Like Mutex.tryLock it
+   * takes over what dead threads left (their permits, their places at the head of the
+   * queue): no waiter's slice may ever come to do it.
+   */
   tryAcquire(n = 1): boolean {
     this.#checkWeight(n)
-    return this.#locked(() => this.#takeIfFirstLocked(n))
+    return this.#locked(() => this.#takeIfFirstLocked(n) || (this.#reclaimLocked() && this.#takeIfFirstLocked(n)))
   }
 
   /** Blocks until n permits are held; returns a guard that releases them. */
@@ -193,14 +199,21 @@ export class Semaphore {
   *#reclaimSteps(blocking: boolean): Steps<void> {
     yield* this.#lockSteps(blocking)
     try {
-      const freed = this.#holders.reclaimDead()
-      if (freed > 0) Atomics.store(this.#i32, AVAILABLE, Atomics.load(this.#i32, AVAILABLE) + freed)
-      const head = Atomics.load(this.#i32, SERVING)
-      this.#skipDeadHeadsLocked()
-      if (freed > 0 || Atomics.load(this.#i32, SERVING) !== head) this.#changedLocked()
+      this.#reclaimLocked()
     } finally {
       this.#lock.release()
     }
+  }
+
+  /** Gives back dead holders' permits and moves the head past dead waiters; returns whether that changed anything. */
+  #reclaimLocked(): boolean {
+    const freed = this.#holders.reclaimDead()
+    if (freed > 0) Atomics.store(this.#i32, AVAILABLE, Atomics.load(this.#i32, AVAILABLE) + freed)
+    const head = Atomics.load(this.#i32, SERVING)
+    this.#skipDeadHeadsLocked()
+    const changed = freed > 0 || Atomics.load(this.#i32, SERVING) !== head
+    if (changed) this.#changedLocked()
+    return changed
   }
 
   *#lockSteps(blocking: boolean): Steps<void> {

@@ -48,6 +48,25 @@ test('a worker\'s unlock of a lock another worker holds: ERR_NOT_LOCKED, the hol
   assert.equal(await holder.result, 'released')
 })
 
+test('RWMutex: a stray runlock() while this thread waits in rlockAsync() is ERR_NOT_LOCKED, and writers still get in', LIMIT, async () => {
+  const rw = new RWMutex()
+  const gate = new Gate()
+  const writer = start('hold', { kind: 'rwmutex-write', handle: rw.handle, gate: gate.buffer })
+  await writer.event('holding')
+  // The waiting reader marks this thread's slot; the mark is not a read lock.
+  const reading = rw.rlockAsync({ timeout: 20_000 })
+  assert.throws(() => rw.runlock(), withCode('ERR_NOT_LOCKED'))
+  assert.equal(rw.readers, 0)
+  gate.open()
+  assert.equal(await writer.result, 'released')
+  await reading
+  assert.equal(rw.readers, 1)
+  rw.runlock()
+  assert.throws(() => rw.runlock(), withCode('ERR_NOT_LOCKED'))
+  assert.equal(rw.readers, 0)
+  assert.equal(await start('try', { kind: 'rwmutex-write', handle: rw.handle }).result, true)
+})
+
 test('Semaphore: release of permits the thread does not hold is ERR_NOT_LOCKED and returns nothing', LIMIT, async () => {
   const sem = new Semaphore(3)
   const guard = sem.acquire(2)

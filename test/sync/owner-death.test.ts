@@ -7,7 +7,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Mutex, Once, RWMutex, Semaphore, WaitGroup, markThreadDead, watch } from '../../src/index.js'
-import { Gate, start, stillPending, withCode, type Started } from '../helpers/workers.js'
+import { Gate, sleep, start, stillPending, withCode, type Started } from '../helpers/workers.js'
 
 /** A failing test fails within this, instead of hanging until the runner's timeout. */
 const LIMIT = { timeout: 30_000 }
@@ -146,6 +146,27 @@ test('RWMutex read lock: a writer waits for a live reader worker, and gets in on
   assert.equal(rw.writeLocked, false)
 })
 
+test('RWMutex read lock: a writer reclaims a killed reader while live readers keep retrying behind it', LIMIT, async () => {
+  const rw = new RWMutex()
+  const holder = await watchedHolder('rwmutex-read', rw.handle)
+  const writing = rw.acquireAsync({ timeout: 2 * RECOVERY_MS })
+  // Each reader backing out at the end of its wait slice wakes the writer: three, out
+  // of phase, wake it far more often than once a slice.
+  const readers: Array<Promise<void>> = []
+  for (let i = 0; i < 3; i++) {
+    readers.push(rw.rlockAsync({ timeout: 20_000 }))
+    await sleep(17)
+  }
+  await killAndTime(holder, writing)
+  const write = await writing
+  assert.equal(write.ownerDied, false)
+  write.release()
+  await Promise.all(readers)
+  assert.equal(rw.readers, 3)
+  for (let i = 0; i < 3; i++) rw.runlock()
+  assert.equal(await start('try', { kind: 'rwmutex-write', handle: rw.handle }).result, true)
+})
+
 test('Semaphore: permits of a killed worker come back to the waiters', LIMIT, async () => {
   const sem = new Semaphore(3)
   const holder = await watchedHolder('semaphore', sem.handle, { permits: 2 })
@@ -160,6 +181,24 @@ test('Semaphore: permits of a killed worker come back to the waiters', LIMIT, as
   assert.equal(sem.available, 3)
   assert.equal(sem.tryAcquire(3), true)
   sem.release(3)
+})
+
+test('Semaphore: tryAcquire is not blocked by a waiter killed in the queue, nor by permits a killed holder kept', LIMIT, async () => {
+  const sem = new Semaphore(3)
+  const mine = sem.acquire(2)
+  const holder = await watchedHolder('semaphore', sem.handle, { permits: 1 })
+  const waiter = start('semQueue', { handle: sem.handle, permits: 2, order: new SharedArrayBuffer(4) })
+  watch(waiter.worker)
+  await waiter.event('queued')
+  await waiter.worker.terminate()
+  mine.release()
+  assert.equal(sem.tryAcquire(2), true, 'the dead waiter at the head of the queue keeps the free permits from tryAcquire')
+  sem.release(2)
+  await holder.worker.terminate()
+  assert.equal(sem.tryAcquire(3), true, 'the dead holder keeps its permit from tryAcquire')
+  sem.release(3)
+  assert.equal(await start('try', { kind: 'semaphore', handle: sem.handle, permits: 3 }).result, true)
+  assert.equal(sem.available, 3)
 })
 
 test('Once: the runner dies mid-fn; a waiting caller then runs fn itself, and only it', LIMIT, async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RWMutex, isConmapError } from '../../src/index.js'
-import { sleep, start } from '../helpers/workers.js'
+import { Gate, sleep, start } from '../helpers/workers.js'
 
 test('readers under rlock never observe a half-written multi-word record', async () => {
   const rw = new RWMutex()
@@ -119,4 +119,45 @@ test('a reader killed while waiting behind a writer does not slow later writers 
   assert.ok(elapsed < 250, `10 write locks took ${elapsed.toFixed(0)} ms`)
   assert.equal(rw.tryRLock(), true)
   rw.runlock()
+})
+
+/**
+ * White-box: the reader slots of an RWMutex as (owner id, held word) pairs, up to the
+ * first never-used one (layout in rw-lock.ts and holder-slots.ts).
+ */
+function readerSlots(rw: RWMutex): Array<{ owner: number; held: number }> {
+  const words = new Int32Array(rw.handle.buffer, rw.handle.byteOffset)
+  const slots = []
+  for (let at = 9; at < words.length && words[at] !== 0; at += 2) slots.push({ owner: words[at] ?? 0, held: words[at + 1] ?? 0 })
+  return slots
+}
+const WAITING_FLAG = 1 << 30
+
+test('an rlockAsync() whose sibling gave up never writes the slot another thread has taken since', { timeout: 30_000 }, async () => {
+  // The sibling's give-up frees the slot the two shared; another reader takes it and
+  // waits with a stalled event loop, so only the first sibling can touch it. Had the
+  // first kept the slot's index across its wait, its cleanup would clear that reader's
+  // mark and free its slot: a blind write one lost update away from a phantom reader
+  // in a freed slot, which no writer ever reclaims.
+  const rw = new RWMutex()
+  rw.lock()
+  const siblingsGate = new Gate()
+  const siblings = start('rlockAsyncSiblings', { handle: rw.handle, gate: siblingsGate.buffer })
+  assert.equal(await siblings.event('gave-up'), 'ERR_LOCK_TIMEOUT')
+  const otherGate = new Gate()
+  const other = start('rlockAsyncStalled', { handle: rw.handle, gate: otherGate.buffer })
+  await other.event('waiting')
+  const otherId = other.worker.threadId + 1
+  const taken = readerSlots(rw).findIndex((slot) => slot.owner === otherId)
+  assert.ok(taken >= 0, 'the other reader holds a slot while it waits')
+  siblingsGate.open()
+  await siblings.event('cleaned')
+  const after = readerSlots(rw)[taken]
+  assert.equal(after?.owner, otherId, `the other reader's slot ${taken} now names ${String(after?.owner)} (the siblings are ${siblings.worker.threadId + 1})`)
+  assert.equal(((after?.held ?? 0) & WAITING_FLAG) !== 0, true, 'its waiting mark is intact')
+  rw.unlock()
+  otherGate.open()
+  assert.deepEqual(await Promise.all([siblings.result, other.result]), ['read', 'read'])
+  assert.equal(rw.readers, 0)
+  assert.equal(await start('try', { kind: 'rwmutex-write', handle: rw.handle }).result, true)
 })
