@@ -27,6 +27,8 @@ linearizability checking.
   --grow               keep the map's buffer growing: a minimal map, and values
                        that grow in length through the run (the least is
                        --value-size)
+  --stall-reads <µs>   readers spin this long, once in 16 reads, inside the read
+                       (default 0): widens race windows so a storm finds them
   --seed <n>           seed of the operation streams (default random; reported)
   --check              record histories and check them for linearizability
   --check-limit <n>    operations kept for the check (default ${DEFAULTS.checkLimit})
@@ -50,6 +52,7 @@ const FLAGS: Readonly<Record<keyof StormOptions, string>> = {
   mix: '--mix',
   valueSize: '--value-size',
   grow: '--grow',
+  stallReads: '--stall-reads',
   seed: '--seed',
   check: '--check',
   checkLimit: '--check-limit',
@@ -59,7 +62,7 @@ const FLAGS: Readonly<Record<keyof StormOptions, string>> = {
   stallTimeout: '--stall-timeout',
 }
 
-const VALUE_OPTIONS = ['concurrency', 'workers', 'duration', 'keys', 'mix', 'valueSize', 'seed', 'checkLimit', 'checkTimeout', 'kill', 'shards', 'stallTimeout'] as const
+const VALUE_OPTIONS = ['concurrency', 'workers', 'duration', 'keys', 'mix', 'valueSize', 'stallReads', 'seed', 'checkLimit', 'checkTimeout', 'kill', 'shards', 'stallTimeout'] as const
 
 export async function stormCommand(argv: string[], io: Io): Promise<number> {
   let options: StormOptions

@@ -11,7 +11,8 @@
  * becomes RELEASED (or the thread is terminated). The gate is a SharedArrayBuffer,
  * so the test thread can wait for REACHED without a message round trip.
  *
- * Not part of the public API: tests import it from dist/src/map/failpoints.js.
+ * Not part of the public API: tests import it from dist/src/map/failpoints.js, and
+ * storm workers use stallAt() for --stall-reads.
  */
 
 export const FAILPOINTS = [
@@ -58,11 +59,37 @@ interface Armed {
   skip: number
 }
 
-let armed: Armed | undefined
+interface Stall {
+  readonly name: Failpoint
+  readonly micros: number
+  readonly every: number
+  hits: number
+}
 
-/** Marks a crash point; a no-op unless a test armed this name on this thread. */
+let armed: Armed | undefined
+let stall: Stall | undefined
+
+/** Marks a crash point; a no-op unless a test armed this name (or a stall) on this thread. */
 export function failpoint(name: Failpoint): void {
   if (armed !== undefined && armed.name === name) reach(armed)
+  else if (stall !== undefined && stall.name === name) dawdle(stall)
+}
+
+function dawdle(point: Stall): void {
+  if (++point.hits % point.every !== 0) return
+  const until = performance.now() + point.micros / 1000
+  while (performance.now() < until);
+}
+
+/**
+ * Widens a race window: every `every`-th time this thread reaches `name`, it spins
+ * for `micros` µs (as an OS preemption would hold it there). `conmap storm
+ * --stall-reads` uses it, so that a storm meets interleavings that plain
+ * scheduling reaches once in tens of millions of operations.
+ */
+export function stallAt(name: Failpoint, micros: number, every: number): void {
+  if (!FAILPOINTS.includes(name)) throw new RangeError(`unknown failpoint '${String(name)}'`)
+  stall = micros > 0 ? { name, micros, every: Math.max(1, Math.floor(every)), hits: 0 } : undefined
 }
 
 function reach(point: Armed): void {

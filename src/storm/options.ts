@@ -27,6 +27,12 @@ export interface StormOptions {
    * minimal and written values grow in length until the deadline (growth.ts).
    */
   readonly grow: boolean
+  /**
+   * Microseconds a reader spins, once in 16 reads, right after it began a read
+   * (default 0: never): widens the windows between a read's first look at the map
+   * and its validation, where races with writers and growth live.
+   */
+  readonly stallReads: number
   /** Seed of the operation streams (default: random, and reported so the run can be repeated). */
   readonly seed: number
   /** Record histories and check them for linearizability (default false). */
@@ -60,6 +66,7 @@ export const DEFAULTS = {
   mix: DEFAULT_MIX,
   valueSize: 16,
   grow: false,
+  stallReads: 0,
   check: false,
   checkLimit: 500_000,
   checkTimeout: 60,
@@ -103,6 +110,7 @@ export function validateStormOptions(input: StormInput = {}, label: (name: keyof
     valueSize: number('valueSize', DEFAULTS.valueSize, 1, 2 ** 20, true),
     seed: number('seed', Math.floor(Math.random() * 0x100000000), 0, 0xffffffff, true),
     grow: flag(input.grow, DEFAULTS.grow, label('grow')),
+    stallReads: number('stallReads', DEFAULTS.stallReads, 0, 1_000_000, false),
     check: flag(input.check, DEFAULTS.check, label('check')),
     checkLimit: number('checkLimit', DEFAULTS.checkLimit, 1000, 50_000_000, true),
     checkTimeout: number('checkTimeout', DEFAULTS.checkTimeout, 0, 86_400, false, true),

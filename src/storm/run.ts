@@ -229,6 +229,7 @@ class Storm {
       valueSize: o.valueSize,
       growth: this.#plan,
       recording,
+      stallReads: o.stallReads,
     }
     const worker = new Worker(this.#hooks.worker ?? defaultWorker, { workerData: data, execArgv: workerExecArgv() })
     watch(worker)

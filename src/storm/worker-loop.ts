@@ -23,6 +23,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { ErrorCode } from '../errors/index.js'
 import { SharedMap, type SharedMapHandle } from '../map/index.js'
+import { stallAt } from '../map/failpoints.js'
 import type { GrowthPlan } from './growth.js'
 import { BUCKETS, bucketOf } from './histogram.js'
 import { STORM_OPS, type Mix, type StormOp } from './mix.js'
@@ -61,6 +62,8 @@ export interface StormWorkerData {
   /** Under --grow: how value lengths rise through the run. */
   readonly growth: GrowthPlan | undefined
   readonly recording: boolean
+  /** µs a read spins once in 16 reads after it began (0: never). */
+  readonly stallReads: number
 }
 
 export type StormWorkerMessage =
@@ -78,6 +81,8 @@ const FATAL_CODES: ReadonlySet<string> = new Set([
 const codeSlots = new Map(COUNTED_CODES.map((code, index) => [code, index]))
 /** Prebuilt key names up to this many keys; past it they are built per call. */
 const KEY_CACHE = 1 << 16
+/** One read in this many is stalled under --stall-reads. */
+const STALL_EVERY = 16
 /** Seeds the stream of value lengths apart from the operation stream. */
 const LENGTH_STREAM = 0x6c656e67
 
@@ -118,6 +123,7 @@ export function runStormWorker(wrap?: (map: SharedMap<string, unknown>) => Storm
 /** Runs the stream until the deadline or the stop flag; true when the map became unusable. */
 function stormLoop(data: StormWorkerData, target: StormTarget, control: Control, region: WorkerRegion, post: (m: StormWorkerMessage) => void): boolean {
   const { keys, valueSize, writer, recording, growth } = data
+  if (data.stallReads > 0) stallAt('read:begun', data.stallReads, STALL_EVERY)
   const ctl = control.i32
   const head = region.i32
   const ring = region.ring

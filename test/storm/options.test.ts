@@ -10,6 +10,7 @@ test('defaults: every option filled in, a random seed in uint32 range', () => {
   assert.equal(options.duration, DEFAULTS.duration)
   assert.equal(options.check, false)
   assert.equal(options.grow, false)
+  assert.equal(options.stallReads, 0)
   assert.equal(options.kill, 0)
   assert.equal(options.shards, undefined)
   assert.ok(Number.isInteger(options.seed) && options.seed >= 0 && options.seed <= 0xffffffff)
@@ -39,6 +40,7 @@ test('bad values: ERR_INVALID_ARGUMENT naming the option and the value', () => {
     [{ shards: 12 }, /shards must be a power of two/],
     [{ check: 'yes' }, /check must be a boolean, got 'yes'/],
     [{ grow: 1 }, /grow must be a boolean, got '1'/],
+    [{ stallReads: -1 }, /stallReads must be a number from 0 to 1000000, got '-1'/],
     [{ checkLimit: 10 }, /checkLimit must be an integer from 1000/],
     [{ keys: 4_000_000, valueSize: 1000 }, /keys × valueSize = 4000000000 bytes/],
     [{ colour: 'blue' }, /unknown storm option 'colour'/],
