@@ -25,7 +25,7 @@
  * shift is 0, so times compare across threads at full resolution (adding timeOrigin
  * itself would round them to a quarter of a microsecond).
  */
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { checkHistory, type HistoryCheckResult } from '../check/index.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
 import { SharedMap } from '../map/index.js'
@@ -39,7 +39,7 @@ import { Control, WorkerRegion, WorkerState } from './region.js'
 import { buildReport, type StormReport } from './report.js'
 import type { ProbeResult } from './storm-probe.js'
 import { Totals } from './totals.js'
-import { workerExecArgv } from './worker-flags.js'
+import { startThread } from './thread.js'
 import { keyName } from './values.js'
 import { runProbe } from './verify.js'
 import type { StormWorkerData, StormWorkerMessage } from './worker-loop.js'
@@ -231,7 +231,7 @@ class Storm {
       recording,
       stallReads: o.stallReads,
     }
-    const worker = new Worker(this.#hooks.worker ?? defaultWorker, { workerData: data, execArgv: workerExecArgv() })
+    const worker = startThread(this.#hooks.worker ?? defaultWorker, data)
     watch(worker)
     const inc: Incarnation = { slot, generation, writer, region, worker, ready: false, killed: false, abandoned: false, crash: undefined, exited: false, progress: 0, progressAt: now() }
     this.#live.add(inc)

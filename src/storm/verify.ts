@@ -3,10 +3,9 @@
  * finish within the stall timeout, or the probe is terminated and the stuck step is
  * reported as a deadlock.
  */
-import { Worker } from 'node:worker_threads'
 import type { SharedMapHandle } from '../map/index.js'
 import type { ProbeData, ProbeMessage, ProbeResult } from './storm-probe.js'
-import { workerExecArgv } from './worker-flags.js'
+import { startThread } from './thread.js'
 
 const probeFile = new URL('./storm-probe.js', import.meta.url)
 
@@ -17,7 +16,7 @@ export type ProbeOutcome =
 
 export function runProbe(handle: SharedMapHandle, keys: readonly number[], stallMs: number): Promise<ProbeOutcome> {
   const data: ProbeData = { handle, origin: performance.timeOrigin, keys }
-  const worker = new Worker(probeFile, { workerData: data, execArgv: workerExecArgv() })
+  const worker = startThread(probeFile, data)
   return new Promise((resolve) => {
     let step = 'starting'
     let settled = false

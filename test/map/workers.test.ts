@@ -46,6 +46,9 @@ for (const concurrency of STRATEGIES) {
       const stop = new SharedArrayBuffer(4)
       const churners = [1, 2].map((seed) => run('churn', { handle: map.handle, seed, range: 3000, stop }))
       const iterator = run('iterate', { handle: map.handle, stable, stop })
+      // The window opens once all three run: on a loaded machine booting a worker can
+      // take most of it, and a churner that started late has not starved.
+      await Promise.all([...churners, iterator].map((w) => w.event('running')))
       await sleep(1500)
       Atomics.store(new Int32Array(stop), 0, 1)
       const ops = (await Promise.all(churners.map((c) => c.result))) as number[]
