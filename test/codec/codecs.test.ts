@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { bytesCodec, bytesEqual, codecId, jsonCodec, numberCodec, resolveCodec, stringCodec, structuredCodec, type Codec } from '../../src/codec/index.js'
 import { ErrorCode, isConmapError } from '../../src/errors/index.js'
-import { assertThrowsCode, inSharedMemory } from './helpers.js'
+import { assertPrototypesUnchanged, assertThrowsCode, inSharedMemory, prototypeSnapshot } from './helpers.js'
 
 function roundTrip<V>(codec: Codec<V>, value: V): V {
   const { view, memory } = inSharedMemory(codec.encode(value))
@@ -50,7 +50,7 @@ test("'json' rejects what JSON cannot hold with ERR_INVALID_VALUE", () => {
 })
 
 test("'json' keeps an own \"__proto__\" property as own data, as JSON.parse makes it; no prototype changes", () => {
-  const prototypes = [Object, Array].map((type) => Object.getOwnPropertyDescriptors(type.prototype))
+  const prototypes = prototypeSnapshot([Object, Array])
   const text = '{"__proto__": {"isAdmin": true}, "list": [{"__proto__": null}], "name": "m"}'
   for (const back of [roundTrip(jsonCodec, JSON.parse(text)), jsonCodec.decode(new TextEncoder().encode(text))]) {
     const value = back as { list: unknown[] }
@@ -61,7 +61,7 @@ test("'json' keeps an own \"__proto__\" property as own data, as JSON.parse make
     }
   }
   assert.equal(({} as Record<string, unknown>)['isAdmin'], undefined)
-  assert.deepStrictEqual([Object, Array].map((type) => Object.getOwnPropertyDescriptors(type.prototype)), prototypes)
+  assertPrototypesUnchanged([Object, Array], prototypes)
 })
 
 test("'string' stores UTF-8 and round-trips every well-formed string, a leading U+FEFF included", () => {

@@ -19,3 +19,28 @@ export function assertThrowsCode(fn: () => unknown, code: ErrorCode, pattern?: R
     return true
   })
 }
+
+/**
+ * The own properties of each built-in prototype, to compare with assertPrototypesUnchanged.
+ * (Node 24's deepStrictEqual reports two snapshots of the same descriptors as unequal, so
+ * the comparison is by reference, field by field.)
+ */
+export function prototypeSnapshot(types: readonly { readonly prototype: object }[]): Array<Map<PropertyKey, PropertyDescriptor>> {
+  return types.map((type) => new Map(Reflect.ownKeys(type.prototype).map((key) => [key, Reflect.getOwnPropertyDescriptor(type.prototype, key) as PropertyDescriptor])))
+}
+
+/** Asserts that no property of the snapshotted prototypes was added, removed or changed. */
+export function assertPrototypesUnchanged(types: readonly { readonly prototype: object; readonly name: string }[], before: Array<Map<PropertyKey, PropertyDescriptor>>): void {
+  const after = prototypeSnapshot(types)
+  types.forEach((type, i) => {
+    const was = before[i] as Map<PropertyKey, PropertyDescriptor>
+    const now = after[i] as Map<PropertyKey, PropertyDescriptor>
+    assert.deepEqual([...now.keys()].map(String), [...was.keys()].map(String), `${type.name}.prototype has the same own properties`)
+    for (const [key, descriptor] of was) {
+      const current = now.get(key) as PropertyDescriptor
+      for (const field of ['value', 'get', 'set', 'writable', 'enumerable', 'configurable'] as const) {
+        assert.ok(Object.is(current[field], descriptor[field]), `${type.name}.prototype.${String(key)}: ${field} unchanged`)
+      }
+    }
+  })
+}

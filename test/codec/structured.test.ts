@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import { isNativeAccelerationEnabled, Packr } from 'msgpackr'
 import { bytesEqual, structuredCodec } from '../../src/codec/index.js'
 import { ErrorCode, isConmapError } from '../../src/errors/index.js'
-import { assertThrowsCode, inSharedMemory } from './helpers.js'
+import { assertPrototypesUnchanged, assertThrowsCode, inSharedMemory, prototypeSnapshot } from './helpers.js'
 
 /** Encodes, copies into shared memory, decodes from there, then scribbles over that memory. */
 function throughSharedMemory(value: unknown): unknown {
@@ -52,13 +52,11 @@ const structuredValue = structuredValues(fc.oneof(fc.string({ maxLength: 8 }), f
 // What another Packr decodes too: not "__proto__", which this codec writes as its own extension.
 const portableValue = structuredValues(fc.string({ maxLength: 8 }).filter((name) => name !== '__proto__'))
 
-/** Own property descriptors of the built-in prototypes a decoder could reach. */
-function builtInPrototypes(): unknown {
-  return [Object, Array, Map, Set, Error].map((type) => Object.getOwnPropertyDescriptors(type.prototype))
-}
+/** The built-in prototypes a decoder could reach. */
+const BUILT_INS = [Object, Array, Map, Set, Error] as const
 
 test('random structured values round-trip through shared memory and do not alias it', () => {
-  const prototypes = builtInPrototypes()
+  const prototypes = prototypeSnapshot(BUILT_INS)
   fc.assert(
     fc.property(structuredValue, (value) => {
       // Strict deep equality compares prototypes and own enumerable keys, "__proto__" among them.
@@ -66,7 +64,7 @@ test('random structured values round-trip through shared memory and do not alias
     }),
     { numRuns: 1000 },
   )
-  assert.deepStrictEqual(builtInPrototypes(), prototypes)
+  assertPrototypesUnchanged(BUILT_INS, prototypes)
 })
 
 test('a fresh Packr in another state decodes every encoding, and re-encoding gives the same bytes', () => {
@@ -191,7 +189,7 @@ function assertOwnProtoKey(object: unknown, value: unknown, where: string): void
 }
 
 test('an own "__proto__" property comes back as an own data property, at any depth, prototypes untouched', () => {
-  const prototypes = builtInPrototypes()
+  const prototypes = prototypeSnapshot(BUILT_INS)
   const shared = requestBody()
   const shared2 = { n: 1 }
   const ring: Record<string, unknown> = { name: 'ring' }
@@ -231,7 +229,7 @@ test('an own "__proto__" property comes back as an own data property, at any dep
   assertOwnProtoKey(body, null, 'in a cycle')
   assert.equal(body['ring'], back.ring, 'the cycle is kept')
   assert.equal(({} as Record<string, unknown>)['isAdmin'], undefined)
-  assert.deepStrictEqual(builtInPrototypes(), prototypes)
+  assertPrototypesUnchanged(BUILT_INS, prototypes)
   for (let i = 0; i < 50; i++) structuredCodec.encode({ [`k${i}`]: requestBody(), i })
   assert.ok(bytesEqual(structuredCodec.encode(value), bytes), 'equal values still encode to equal bytes')
   assert.ok(bytesEqual(structuredCodec.encode(back), bytes), 'the decoded value encodes as the original')
@@ -266,7 +264,7 @@ function str(text: string): number[] {
 }
 
 test('crafted MessagePack cannot pollute or replace a prototype', () => {
-  const prototypes = builtInPrototypes()
+  const prototypes = prototypeSnapshot(BUILT_INS)
   const decodeCrafted = (bytes: number[]) => structuredCodec.decode(inSharedMemory(new Uint8Array(bytes)).view)
   // A record { isAdmin: true }: definition 0x40 with its one key, then its value.
   const isAdmin = [0xd4, 0x72, 0x40, 0x91, ...str('isAdmin'), 0xc3]
@@ -297,7 +295,7 @@ test('crafted MessagePack cannot pollute or replace a prototype', () => {
   assert.throws(() => new Packr({ structuredClone: true }).unpack(ours), /decodes only through its 'structured' codec/)
   assert.deepStrictEqual(structuredCodec.decode(ours), { body: requestBody() })
   assert.equal(({} as Record<string, unknown>)['isAdmin'], undefined)
-  assert.deepStrictEqual(builtInPrototypes(), prototypes)
+  assertPrototypesUnchanged(BUILT_INS, prototypes)
 })
 
 test('class instances are stored as plain objects of their own properties, or of toJSON()', () => {
