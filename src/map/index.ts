@@ -1,11 +1,11 @@
-export {
-  SharedMap,
-  type SharedMapOptions,
-  type AttachOptions,
-  type SharedMapHandle,
-  type SharedMapStats,
-  type ShardStats,
-  type LoadResult,
-  type SwapResult,
-} from './shared-map.js'
+export { SharedMap } from './shared-map.js'
+export type {
+  SharedMapOptions,
+  AttachOptions,
+  SharedMapHandle,
+  SharedMapStats,
+  ShardStats,
+  LoadResult,
+  SwapResult,
+} from './types.js'
 export type { Concurrency } from './layout.js'

@@ -72,35 +72,28 @@ import {
   hashKey,
   hashStoredKey,
   keyKind,
-  randomHashSeed,
   readKey,
   resolveCodec,
   writeKey,
   type Codec,
-  type CodecOption,
   type Key,
   type KeyKind,
 } from '../codec/index.js'
-import { availableParallelism } from 'node:os'
 import { conmapError, ErrorCode } from '../errors/index.js'
-import { Kind, magicOf, openHandle, type Handle } from '../shared/handle.js'
-import { initRWLock } from '../sync/rw-lock.js'
+import { Kind, openHandle } from '../shared/handle.js'
 import { ThreadRegistry } from '../sync/threads.js'
 import { Arena } from './arena.js'
 import {
   FULL,
   H,
   LAYOUT_VERSION,
-  MIN_CAP,
   R_KEY,
   R_KEY_BYTES,
   R_KIND,
   R_VALUE_BYTES,
   S,
-  SLOT_BYTES,
   Strategy,
   align4,
-  align8,
   lockWordsOf,
   maxShardCap,
   metaOf,
@@ -109,81 +102,15 @@ import {
   type Concurrency,
   type StrategyId,
 } from './layout.js'
+import { builtInCodec, create, shardsBase, stringHash } from './create.js'
 import { checkMapInvariants } from './invariants.js'
+import type { AttachOptions, LoadResult, SharedMapHandle, SharedMapOptions, SharedMapStats, ShardStats, SwapResult } from './types.js'
 import { Protection } from './protection.js'
 import { ShardTables } from './tables.js'
 import { Values, type Encoded, type Raw } from './values.js'
 import { failpoint } from './failpoints.js'
 import { loadWords, scratchFor, storeWords } from './words.js'
 
-export interface SharedMapOptions {
-  /** How threads are kept apart (default 'optimistic'); fixed for the map's life. */
-  readonly concurrency?: Concurrency
-  /** A power of two from 1 to 1024; default from availableParallelism(). */
-  readonly shards?: number
-  /** Entries to make room for up front (default 1024). */
-  readonly initialCapacity?: number
-  /** Ceiling of the map's shared memory in bytes (default 1 GiB, at most 4 GiB - 64 KiB). */
-  readonly maxBytes?: number
-  /** How values are stored (default 'structured', msgpackr). */
-  readonly codec?: CodecOption
-  /** Threads that may hold one RWLock's read side at once ('sharded', 'rwmutex'; default 64). */
-  readonly readerSlots?: number
-}
-
-export interface AttachOptions {
-  /** The map's codec again: required for a user codec, optional for built-in ones. */
-  readonly codec?: CodecOption
-}
-
-export interface SharedMapHandle extends Handle<typeof Kind.SharedMap> {
-  readonly concurrency: Concurrency
-  readonly codec: string
-}
-
-export interface ShardStats {
-  readonly size: number
-  readonly capacity: number
-  readonly tombstones: number
-  readonly resizing: boolean
-  readonly resizes: number
-  /** Longest probe sequence in the shard's table (1 = every key in its home slot). */
-  readonly longestProbe: number
-}
-
-export interface SharedMapStats {
-  readonly concurrency: Concurrency
-  readonly shards: number
-  readonly size: number
-  readonly capacity: number
-  /** size / capacity over all shards. */
-  readonly load: number
-  readonly tombstones: number
-  readonly resizes: number
-  readonly resizing: number
-  /** Longest probe sequence of any shard: stays small under hash flooding (seeded hashing). */
-  readonly longestProbe: number
-  readonly bytes: { readonly used: number; readonly reserved: number; readonly max: number; readonly free: number }
-  /** Shard repairs after a thread died holding a shard (or the map-wide lock). */
-  readonly recoveries: number
-  /** Validation retries of this thread's optimistic reads (a measure of read/write contention). */
-  readonly optimisticRetries: number
-  readonly perShard: readonly ShardStats[]
-}
-
-export interface LoadResult<V> {
-  readonly value: V | undefined
-  readonly loaded: boolean
-}
-
-export interface SwapResult<V> {
-  readonly previous: V | undefined
-  readonly loaded: boolean
-}
-
-const DEFAULT_MAX_BYTES = 2 ** 30
-const MAX_MAX_BYTES = 2 ** 32 - 2 ** 16
-const DEFAULT_READER_SLOTS = 64
 const OPTIMISTIC_SHARD_ATTEMPTS = 8
 const OPTIMISTIC_SNAPSHOT_ATTEMPTS = 3
 const ABSENT: unique symbol = Symbol('absent')
@@ -937,92 +864,3 @@ const TABLE_FIELDS = [
 ] as const
 
 let attaching: { handle: SharedMapHandle; codec: Codec<unknown>; registry: ThreadRegistry } | undefined
-
-function shardsBase(globalLockWords: number): number {
-  return align8((H.GLOBAL_LOCK + globalLockWords) * 4) / 4
-}
-
-function builtInCodec(id: string): CodecOption | undefined {
-  const name = id.startsWith('builtin:') ? id.slice('builtin:'.length) : undefined
-  return name === 'structured' || name === 'json' || name === 'string' || name === 'number' || name === 'bytes' ? name : undefined
-}
-
-function stringHash(text: string): number {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
-  return hash | 0
-}
-
-/** 8 shards per core, from 16 to 256: enough that two writers rarely meet in one shard. */
-function defaultShards(): number {
-  return 2 ** Math.min(8, Math.max(4, Math.ceil(Math.log2(availableParallelism() * 8))))
-}
-
-function create(options: SharedMapOptions): { handle: SharedMapHandle; codec: Codec<unknown>; arena: Arena } {
-  if (typeof options !== 'object' || options === null) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'options must be an object')
-  const concurrency = options.concurrency ?? 'optimistic'
-  const strategy = Object.hasOwn(Strategy, concurrency) ? Strategy[concurrency] : undefined
-  if (strategy === undefined) {
-    throw conmapError(ErrorCode.INVALID_ARGUMENT, `concurrency must be one of ${Object.keys(Strategy).join(', ')}, got ${String(concurrency)}`)
-  }
-  const shards = options.shards ?? defaultShards()
-  if (!Number.isInteger(shards) || shards < 1 || shards > 1024 || (shards & (shards - 1)) !== 0) {
-    throw conmapError(ErrorCode.INVALID_ARGUMENT, `shards must be a power of two from 1 to 1024, got ${String(shards)}`)
-  }
-  const initialCapacity = options.initialCapacity ?? 1024
-  if (!Number.isInteger(initialCapacity) || initialCapacity < 0) {
-    throw conmapError(ErrorCode.INVALID_ARGUMENT, `initialCapacity must be a non-negative integer, got ${String(initialCapacity)}`)
-  }
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
-  if (!Number.isInteger(maxBytes) || maxBytes < 4096 || maxBytes > MAX_MAX_BYTES) {
-    throw conmapError(ErrorCode.INVALID_ARGUMENT, `maxBytes must be an integer from 4096 to ${MAX_MAX_BYTES}, got ${String(maxBytes)}`)
-  }
-  const readerSlots = options.readerSlots ?? DEFAULT_READER_SLOTS
-  if (!Number.isInteger(readerSlots) || readerSlots < 1 || readerSlots > 65536) {
-    throw conmapError(ErrorCode.INVALID_ARGUMENT, `readerSlots must be an integer from 1 to 65536, got ${String(readerSlots)}`)
-  }
-  const id = codecId(options.codec)
-  const codec = resolveCodec(options.codec)
-  const shardBits = Math.log2(shards)
-  const locks = lockWordsOf(strategy, readerSlots)
-  const words = shardWords(locks.shard)
-  const base = shardsBase(locks.global)
-  const heapStart = align8((base + shards * words) * 4)
-  const perShard = Math.min(maxShardCap(shardBits), Math.max(MIN_CAP, 2 ** Math.ceil(Math.log2(Math.ceil(initialCapacity / shards / 0.75) || 1))))
-  // Room for the tables plus ~48 bytes of record per initial entry, before any growth
-  // (kept a multiple of 8 and within maxBytes, which need not be one).
-  const initialBytes = Math.min(maxBytes - (maxBytes % 8), heapStart + shards * perShard * SLOT_BYTES + initialCapacity * 48 + 65536)
-  if (heapStart + shards * perShard * SLOT_BYTES > maxBytes) {
-    throw conmapError(ErrorCode.INVALID_ARGUMENT, `maxBytes ${maxBytes} cannot hold the map's ${shards} shards and initial tables: raise maxBytes or lower shards/initialCapacity`)
-  }
-  const buffer = new SharedArrayBuffer(align8(initialBytes), { maxByteLength: maxBytes })
-  const registry = ThreadRegistry.local()
-  const i32 = new Int32Array(buffer)
-  const u32 = new Uint32Array(buffer)
-  const [seed0, seed1] = randomHashSeed()
-  i32[H.MAGIC] = magicOf(Kind.SharedMap)
-  i32[H.LAYOUT] = LAYOUT_VERSION
-  i32[H.STRATEGY] = strategy
-  i32[H.SHARD_BITS] = shardBits
-  i32[H.SEED0] = seed0
-  i32[H.SEED1] = seed1
-  i32[H.CODEC] = stringHash(id)
-  i32[H.READER_SLOTS] = readerSlots
-  i32[H.MAP_ID0] = (Math.random() * 2 ** 32) | 0
-  i32[H.MAP_ID1] = (Math.random() * 2 ** 32) | 0
-  i32[H.SHARD_WORDS] = words
-  if (strategy === Strategy.rwmutex) initRWLock(i32, H.GLOBAL_LOCK, readerSlots)
-  let top = heapStart
-  for (let shard = 0; shard < shards; shard++) {
-    const shardBase = base + shard * words
-    if (strategy === Strategy.sharded) initRWLock(i32, shardBase, readerSlots)
-    const fields = shardBase + locks.shard
-    u32[fields + S.TABLE] = top
-    u32[fields + S.CAP] = perShard
-    top += perShard * SLOT_BYTES
-  }
-  u32[H.TOP] = top
-  const handle: SharedMapHandle = { conmap: Kind.SharedMap, version: 1, buffer, byteOffset: 0, registry: registry.buffer, concurrency, codec: id }
-  return { handle, codec, arena: new Arena(buffer, registry, concurrency === 'optimistic') }
-}
-

@@ -1,0 +1,107 @@
+/**
+ * Making a new map: option validation and defaults, and the arena's initial layout
+ * (header, shard descriptors and first tables, as layout.ts describes them).
+ * SharedMap's constructor calls create() for a new map; attach() uses shardsBase,
+ * builtInCodec and stringHash to check a handle against the same rules.
+ */
+import { availableParallelism } from 'node:os'
+import { codecId, randomHashSeed, resolveCodec, type Codec, type CodecOption } from '../codec/index.js'
+import { conmapError, ErrorCode } from '../errors/index.js'
+import { Kind, magicOf } from '../shared/handle.js'
+import { initRWLock } from '../sync/rw-lock.js'
+import { ThreadRegistry } from '../sync/threads.js'
+import { Arena } from './arena.js'
+import { H, LAYOUT_VERSION, MIN_CAP, S, SLOT_BYTES, Strategy, align8, lockWordsOf, maxShardCap, shardWords } from './layout.js'
+import type { SharedMapHandle, SharedMapOptions } from './types.js'
+
+const DEFAULT_MAX_BYTES = 2 ** 30
+const MAX_MAX_BYTES = 2 ** 32 - 2 ** 16
+const DEFAULT_READER_SLOTS = 64
+
+export function shardsBase(globalLockWords: number): number {
+  return align8((H.GLOBAL_LOCK + globalLockWords) * 4) / 4
+}
+
+export function builtInCodec(id: string): CodecOption | undefined {
+  const name = id.startsWith('builtin:') ? id.slice('builtin:'.length) : undefined
+  return name === 'structured' || name === 'json' || name === 'string' || name === 'number' || name === 'bytes' ? name : undefined
+}
+
+export function stringHash(text: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+  return hash | 0
+}
+
+/** 8 shards per core, from 16 to 256: enough that two writers rarely meet in one shard. */
+function defaultShards(): number {
+  return 2 ** Math.min(8, Math.max(4, Math.ceil(Math.log2(availableParallelism() * 8))))
+}
+
+export function create(options: SharedMapOptions): { handle: SharedMapHandle; codec: Codec<unknown>; arena: Arena } {
+  if (typeof options !== 'object' || options === null) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'options must be an object')
+  const concurrency = options.concurrency ?? 'optimistic'
+  const strategy = Object.hasOwn(Strategy, concurrency) ? Strategy[concurrency] : undefined
+  if (strategy === undefined) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `concurrency must be one of ${Object.keys(Strategy).join(', ')}, got ${String(concurrency)}`)
+  }
+  const shards = options.shards ?? defaultShards()
+  if (!Number.isInteger(shards) || shards < 1 || shards > 1024 || (shards & (shards - 1)) !== 0) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `shards must be a power of two from 1 to 1024, got ${String(shards)}`)
+  }
+  const initialCapacity = options.initialCapacity ?? 1024
+  if (!Number.isInteger(initialCapacity) || initialCapacity < 0) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `initialCapacity must be a non-negative integer, got ${String(initialCapacity)}`)
+  }
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
+  if (!Number.isInteger(maxBytes) || maxBytes < 4096 || maxBytes > MAX_MAX_BYTES) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `maxBytes must be an integer from 4096 to ${MAX_MAX_BYTES}, got ${String(maxBytes)}`)
+  }
+  const readerSlots = options.readerSlots ?? DEFAULT_READER_SLOTS
+  if (!Number.isInteger(readerSlots) || readerSlots < 1 || readerSlots > 65536) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `readerSlots must be an integer from 1 to 65536, got ${String(readerSlots)}`)
+  }
+  const id = codecId(options.codec)
+  const codec = resolveCodec(options.codec)
+  const shardBits = Math.log2(shards)
+  const locks = lockWordsOf(strategy, readerSlots)
+  const words = shardWords(locks.shard)
+  const base = shardsBase(locks.global)
+  const heapStart = align8((base + shards * words) * 4)
+  const perShard = Math.min(maxShardCap(shardBits), Math.max(MIN_CAP, 2 ** Math.ceil(Math.log2(Math.ceil(initialCapacity / shards / 0.75) || 1))))
+  // Room for the tables plus ~48 bytes of record per initial entry, before any growth
+  // (kept a multiple of 8 and within maxBytes, which need not be one).
+  const initialBytes = Math.min(maxBytes - (maxBytes % 8), heapStart + shards * perShard * SLOT_BYTES + initialCapacity * 48 + 65536)
+  if (heapStart + shards * perShard * SLOT_BYTES > maxBytes) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `maxBytes ${maxBytes} cannot hold the map's ${shards} shards and initial tables: raise maxBytes or lower shards/initialCapacity`)
+  }
+  const buffer = new SharedArrayBuffer(align8(initialBytes), { maxByteLength: maxBytes })
+  const registry = ThreadRegistry.local()
+  const i32 = new Int32Array(buffer)
+  const u32 = new Uint32Array(buffer)
+  const [seed0, seed1] = randomHashSeed()
+  i32[H.MAGIC] = magicOf(Kind.SharedMap)
+  i32[H.LAYOUT] = LAYOUT_VERSION
+  i32[H.STRATEGY] = strategy
+  i32[H.SHARD_BITS] = shardBits
+  i32[H.SEED0] = seed0
+  i32[H.SEED1] = seed1
+  i32[H.CODEC] = stringHash(id)
+  i32[H.READER_SLOTS] = readerSlots
+  i32[H.MAP_ID0] = (Math.random() * 2 ** 32) | 0
+  i32[H.MAP_ID1] = (Math.random() * 2 ** 32) | 0
+  i32[H.SHARD_WORDS] = words
+  if (strategy === Strategy.rwmutex) initRWLock(i32, H.GLOBAL_LOCK, readerSlots)
+  let top = heapStart
+  for (let shard = 0; shard < shards; shard++) {
+    const shardBase = base + shard * words
+    if (strategy === Strategy.sharded) initRWLock(i32, shardBase, readerSlots)
+    const fields = shardBase + locks.shard
+    u32[fields + S.TABLE] = top
+    u32[fields + S.CAP] = perShard
+    top += perShard * SLOT_BYTES
+  }
+  u32[H.TOP] = top
+  const handle: SharedMapHandle = { conmap: Kind.SharedMap, version: 1, buffer, byteOffset: 0, registry: registry.buffer, concurrency, codec: id }
+  return { handle, codec, arena: new Arena(buffer, registry, concurrency === 'optimistic') }
+}

@@ -1,0 +1,69 @@
+/** The public shapes of SharedMap: its options, handle, statistics and results. */
+import type { Handle, Kind } from '../shared/handle.js'
+import type { CodecOption } from '../codec/index.js'
+import type { Concurrency } from './layout.js'
+
+export interface SharedMapOptions {
+  /** How threads are kept apart (default 'optimistic'); fixed for the map's life. */
+  readonly concurrency?: Concurrency
+  /** A power of two from 1 to 1024; default from availableParallelism(). */
+  readonly shards?: number
+  /** Entries to make room for up front (default 1024). */
+  readonly initialCapacity?: number
+  /** Ceiling of the map's shared memory in bytes (default 1 GiB, at most 4 GiB - 64 KiB). */
+  readonly maxBytes?: number
+  /** How values are stored (default 'structured', msgpackr). */
+  readonly codec?: CodecOption
+  /** Threads that may hold one RWLock's read side at once ('sharded', 'rwmutex'; default 64). */
+  readonly readerSlots?: number
+}
+
+export interface AttachOptions {
+  /** The map's codec again: required for a user codec, optional for built-in ones. */
+  readonly codec?: CodecOption
+}
+
+export interface SharedMapHandle extends Handle<typeof Kind.SharedMap> {
+  readonly concurrency: Concurrency
+  readonly codec: string
+}
+
+export interface ShardStats {
+  readonly size: number
+  readonly capacity: number
+  readonly tombstones: number
+  readonly resizing: boolean
+  readonly resizes: number
+  /** Longest probe sequence in the shard's table (1 = every key in its home slot). */
+  readonly longestProbe: number
+}
+
+export interface SharedMapStats {
+  readonly concurrency: Concurrency
+  readonly shards: number
+  readonly size: number
+  readonly capacity: number
+  /** size / capacity over all shards. */
+  readonly load: number
+  readonly tombstones: number
+  readonly resizes: number
+  readonly resizing: number
+  /** Longest probe sequence of any shard: stays small under hash flooding (seeded hashing). */
+  readonly longestProbe: number
+  readonly bytes: { readonly used: number; readonly reserved: number; readonly max: number; readonly free: number }
+  /** Shard repairs after a thread died holding a shard (or the map-wide lock). */
+  readonly recoveries: number
+  /** Validation retries of this thread's optimistic reads (a measure of read/write contention). */
+  readonly optimisticRetries: number
+  readonly perShard: readonly ShardStats[]
+}
+
+export interface LoadResult<V> {
+  readonly value: V | undefined
+  readonly loaded: boolean
+}
+
+export interface SwapResult<V> {
+  readonly previous: V | undefined
+  readonly loaded: boolean
+}
