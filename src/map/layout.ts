@@ -42,10 +42,19 @@
  * which bounds a shard's table (maxShardCap).
  *
  * Record (bytes): 0 key bytes | 4 key kind (low byte) and value tag (next byte,
- * values.ts) | 8 value bytes | 12 key body, padded to 4 | value. A record is
- * written completely before the one store that makes it reachable (the slot's meta
- * for a new key, its record offset for a new value), so no reader and no dead
- * writer ever exposes half of one.
+ * values.ts) | 8 value bytes | 12 generation | 16 key body, padded to 4 | value.
+ * A record is written completely before the one store that makes it reachable (the
+ * slot's meta for a new key, its record offset for a new value), so no reader and
+ * no dead writer ever exposes half of one, and it is never edited afterwards: a
+ * change writes a new record. Only the generation word changes: it holds the
+ * shard's (odd, so never 0) seq of the change that wrote the record, and the change
+ * that unpublishes the record stores 0 there (Atomics.store, on every strategy)
+ * before the store that unpublishes it. So "word 12 still holds g" means "the
+ * record written at seq g is still its key's record": one Atomics.load validates a
+ * value that a thread decoded earlier (read-cache.ts). A block's generation
+ * repeats only if its shard's seq comes back to the same value (2^31 changes) and
+ * the block is reused at exactly that change. The free-list link overwrites word 0,
+ * never word 12.
  *
  * Stores under a shard's write lock are Atomics.store wherever an optimistic reader
  * may be reading (Arena.store, words.ts; the argument is in shared-map.ts), and plain
@@ -54,7 +63,7 @@
 import { LOCK_WORDS } from '../sync/lock-word.js'
 import { rwLockWords } from '../sync/rw-lock.js'
 
-export const LAYOUT_VERSION = 2
+export const LAYOUT_VERSION = 3
 
 export const Strategy = {
   optimistic: 1,
@@ -112,7 +121,10 @@ export const MIN_CAP = 8
 export const R_KEY_BYTES = 0
 export const R_KIND = 4
 export const R_VALUE_BYTES = 8
-export const R_KEY = 12
+export const R_GEN = 12
+export const R_KEY = 16
+/** The generation of a record whose change unpublished it (or is unpublishing it). */
+export const DEAD = 0
 
 export function metaOf(hash: number): number {
   return (hash & ~3) | FULL

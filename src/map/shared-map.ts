@@ -84,10 +84,12 @@ import { Kind, openHandle } from '../shared/handle.js'
 import { ThreadRegistry } from '../sync/threads.js'
 import { Arena } from './arena.js'
 import {
+  DEAD,
   FULL,
   H,
   LAYOUT_VERSION,
   R_KEY,
+  R_GEN,
   R_KEY_BYTES,
   R_KIND,
   R_VALUE_BYTES,
@@ -109,6 +111,8 @@ import { Protection } from './protection.js'
 import { ShardTables } from './tables.js'
 import { Values, type Encoded, type Raw } from './values.js'
 import { failpoint } from './failpoints.js'
+import { freezeDeep } from './frozen.js'
+import { readCacheFor, type ReadCache } from './read-cache.js'
 import { loadWords, scratchFor, storeWords } from './words.js'
 
 const OPTIMISTIC_SHARD_ATTEMPTS = 8
@@ -141,7 +145,11 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   readonly #id: string
   readonly #tables: ShardTables
   readonly #protection: Protection
+  readonly #cache: ReadCache | undefined
   #retries = 0
+  /** Where the last validated optimistic read or the last write found its record's generation, and what it was. */
+  #genAt = 0
+  #gen = DEAD
 
   constructor(options: SharedMapOptions = {}) {
     const opened = attaching
@@ -150,11 +158,13 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
       this.handle = opened.handle
       this.#arena = new Arena(opened.handle.buffer, opened.registry, opened.handle.concurrency === 'optimistic')
       this.#values = new Values(opened.codec, this.handle.codec, this.#arena)
+      this.#cache = readCacheFor(opened.readCache, opened.handle.concurrency === 'optimistic')
     } else {
       const made = create(options)
       this.handle = made.handle
       this.#arena = made.arena
       this.#values = new Values(made.codec, this.handle.codec, this.#arena)
+      this.#cache = readCacheFor(options.readCache, made.handle.concurrency === 'optimistic')
     }
     const arena = this.#arena
     const i32 = arena.i32
@@ -202,7 +212,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     if (id !== handle.codec) {
       throw conmapError(ErrorCode.INVALID_ARGUMENT, `codec mismatch: the map stores values with '${handle.codec}', not '${id}'`)
     }
-    attaching = { handle, codec: resolveCodec(option), registry: ThreadRegistry.of(registry) }
+    attaching = { handle, codec: resolveCodec(option), registry: ThreadRegistry.of(registry), readCache: options.readCache }
     try {
       return new SharedMap<K, V>()
     } finally {
@@ -226,14 +236,34 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     return size
   }
 
-  /** The value of key, or undefined. Atomic; never locks under 'optimistic'. */
+  /**
+   * The value of key, or undefined. Atomic; never locks under 'optimistic', where an
+   * object value comes deeply frozen from this thread's read cache (shared by its
+   * callers) unless the cache is off (readCache: 0) or the value cannot be frozen.
+   */
   get(key: K): V | undefined {
+    const cache = this.#cache
+    if (cache !== undefined && inCallback.size === 0) {
+      const hit = cache.valid(key, this.#arena.u32)
+      if (hit !== undefined) return (hit.decodeEach ? this.#values.finish(hit.value as Raw) : hit.value) as V
+    }
     const raw = this.#load(key)
-    return raw === ABSENT ? undefined : (this.#values.finish(raw) as V)
+    if (cache === undefined) return raw === ABSENT ? undefined : (this.#values.finish(raw) as V)
+    cache.misses++
+    if (raw === ABSENT) {
+      cache.forget(key)
+      return undefined
+    }
+    const value = this.#values.finish(raw)
+    const shared = freezeDeep(value)
+    if (this.#gen === DEAD) cache.forget(key)
+    else cache.remember(key, this.#genAt, this.#gen, shared ? value : raw, !shared)
+    return value as V
   }
 
   /** Whether key is present. Atomic; never locks under 'optimistic'. */
   has(key: K): boolean {
+    if (this.#cache !== undefined && inCallback.size === 0 && this.#cache.valid(key, this.#arena.u32) !== undefined) return true
     return this.#load(key, false) !== ABSENT
   }
 
@@ -453,6 +483,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
       bytes: { used: this.#arena.top, reserved: this.#arena.buffer.byteLength, max: this.#arena.buffer.maxByteLength, free },
       recoveries: Atomics.load(this.#arena.i32, H.RECOVERIES),
       optimisticRetries: this.#retries,
+      readCache: { entries: this.#cache?.size ?? 0, capacity: this.#cache?.capacity ?? 0, hits: this.#cache?.hits ?? 0, misses: this.#cache?.misses ?? 0 },
       perShard,
     }
   }
@@ -504,7 +535,13 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
           failpoint('read:begun')
           const record = this.#tables.findRacy(fields, key, kind, meta)
           const value = record === 0 ? ABSENT : withValue ? this.#copyValueRacy(record) : 0
-          if (Atomics.load(arena.i32, seqAt) === before && value !== TORN) return value
+          const genAt = (record >>> 2) + (R_GEN >>> 2)
+          const gen = record === 0 || genAt >= arena.u32.length ? DEAD : Atomics.load(arena.u32, genAt)
+          if (Atomics.load(arena.i32, seqAt) === before && value !== TORN) {
+            this.#genAt = genAt
+            this.#gen = gen
+            return value
+          }
         }
         this.#retries++
         this.#backOff(shard, seqAt, attempt)
@@ -764,6 +801,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     views.u32[word + (R_KEY_BYTES >>> 2)] = keyBytes
     views.u32[word + (R_KIND >>> 2)] = kind | (values.tagOf(value) << 8)
     views.u32[word + (R_VALUE_BYTES >>> 2)] = valueBytes
+    views.u32[word + (R_GEN >>> 2)] = (arena.u32[fields + S.SEQ] ?? 0) | 1
     writeKey(key, kind, views, at + R_KEY)
     values.write(value, views, at + R_KEY + align4(keyBytes))
     if (atomic) storeWords(arena.u32, record >>> 2, views.u32, align4(bytes) >>> 2)
@@ -863,4 +901,4 @@ const TABLE_FIELDS = [
   [S.OLD, S.OLD_CAP],
 ] as const
 
-let attaching: { handle: SharedMapHandle; codec: Codec<unknown>; registry: ThreadRegistry } | undefined
+let attaching: { handle: SharedMapHandle; codec: Codec<unknown>; registry: ThreadRegistry; readCache: number | undefined } | undefined

@@ -39,7 +39,7 @@ import { encodedKeyBytes, keyEquals, type Key, type KeyKind } from '../codec/ind
 import { conmapError, ErrorCode, isConmapError } from '../errors/index.js'
 import type { Arena } from './arena.js'
 import { failpoint } from './failpoints.js'
-import { EMPTY, FULL, MIN_CAP, R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, S, SLOT_BYTES, TOMBSTONE, align4, recordBytes } from './layout.js'
+import { DEAD, EMPTY, FULL, MIN_CAP, R_GEN, R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, S, SLOT_BYTES, TOMBSTONE, align4, recordBytes } from './layout.js'
 import { loadWords, zeroWords } from './words.js'
 
 const MIN_EVACUATION_STEP = 32
@@ -138,6 +138,7 @@ export class ShardTables {
   /** Points an existing key's slot at a new record and frees the old one. */
   replaceLocked(fields: number, slot: number, record: number): void {
     const previous = this.#arena.u32[slot + 1] ?? 0
+    this.#retireLocked(previous)
     this.#arena.store(slot + 1, record)
     failpoint('put:replaced')
     this.freeRecordLocked(fields, previous)
@@ -147,11 +148,21 @@ export class ShardTables {
   removeLocked(fields: number, slot: number): void {
     const arena = this.#arena
     const record = arena.u32[slot + 1] ?? 0
+    this.#retireLocked(record)
     arena.store(slot, TOMBSTONE)
     failpoint('remove:tombstoned')
     arena.store(fields + S.TOMBS, (arena.u32[fields + S.TOMBS] ?? 0) + 1)
     arena.store(fields + S.COUNT, (arena.u32[fields + S.COUNT] ?? 0) - 1)
     this.freeRecordLocked(fields, record)
+  }
+
+  /**
+   * Marks a record about to be unpublished: its generation becomes DEAD, before the
+   * store that unpublishes it, with Atomics on every strategy, since read caches
+   * validate with one Atomics.load and no lock (layout.ts).
+   */
+  #retireLocked(record: number): void {
+    Atomics.store(this.#arena.u32, (record >>> 2) + (R_GEN >>> 2), DEAD)
   }
 
   /** Returns a record's block to the shard's free lists (its lengths give its size). */
@@ -175,6 +186,7 @@ export class ShardTables {
     const arena = this.#arena
     const records: number[] = []
     this.forEachLocked(fields, (_, record) => records.push(record))
+    for (const record of records) this.#retireLocked(record)
     const old = arena.u32[fields + S.OLD] ?? 0
     if (old !== 0) {
       arena.store(fields + S.OLD, 0)

@@ -16,11 +16,20 @@ export interface SharedMapOptions {
   readonly codec?: CodecOption
   /** Threads that may hold one RWLock's read side at once ('sharded', 'rwmutex'; default 64). */
   readonly readerSlots?: number
+  /** This thread's read cache, in entries (see AttachOptions.readCache). */
+  readonly readCache?: number
 }
 
 export interface AttachOptions {
   /** The map's codec again: required for a user codec, optional for built-in ones. */
   readonly codec?: CodecOption
+  /**
+   * Entries of this thread's read cache ('optimistic' only; default 131072, 0: none):
+   * values get() decoded, validated by one Atomics.load per hit (read-cache.ts).
+   * Object values read through it are deeply frozen and shared by this thread's
+   * callers. Memory: about 130 bytes of heap per entry plus the value itself.
+   */
+  readonly readCache?: number
 }
 
 export interface SharedMapHandle extends Handle<typeof Kind.SharedMap> {
@@ -55,6 +64,8 @@ export interface SharedMapStats {
   readonly recoveries: number
   /** Validation retries of this thread's optimistic reads (a measure of read/write contention). */
   readonly optimisticRetries: number
+  /** This thread's read cache (zeros when it has none). */
+  readonly readCache: { readonly entries: number; readonly capacity: number; readonly hits: number; readonly misses: number }
   readonly perShard: readonly ShardStats[]
 }
 
