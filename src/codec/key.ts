@@ -27,6 +27,7 @@ import { conmapError, ErrorCode } from '../errors/index.js'
 import { bigintScratch, fromBigintWords, toBigintWords } from './bigint-words.js'
 import { float64Words, getFloat64, setFloat64 } from './float64.js'
 import { describeValue } from './preview.js'
+import { readUtf16 } from './utf16.js'
 
 export type Key = string | number | bigint
 
@@ -135,7 +136,7 @@ export function keyEquals(
 
 /** The key stored at byteOffset. A kind outside KeyKind (torn memory) reads as a bigint. */
 export function readKey(views: KeyViews, byteOffset: number, byteLength: number, kind: number): Key {
-  if (kind === KeyKind.string) return readString(views.u16, byteOffset >>> 1, byteLength >>> 1)
+  if (kind === KeyKind.string) return readUtf16(views.u16, byteOffset >>> 1, byteLength >>> 1)
   const base = byteOffset >>> 2
   if (kind === KeyKind.number) {
     float64Words[0] = views.u32[base]!
@@ -145,21 +146,3 @@ export function readKey(views: KeyViews, byteOffset: number, byteLength: number,
   return fromBigintWords(views.u32, base, byteLength >>> 2)
 }
 
-// Concatenation wins for the short keys maps mostly hold; longer ones go through fromCharCode in
-// chunks small enough for the engine's argument limit. Both keep lone surrogates, which a UTF-16
-// TextDecoder would replace.
-const SHORT_STRING = 24
-const CHUNK = 4096
-
-function readString(u16: Uint16Array, index: number, length: number): string {
-  if (length <= SHORT_STRING) {
-    let text = ''
-    for (let i = 0; i < length; i++) text += String.fromCharCode(u16[index + i]!)
-    return text
-  }
-  let text = ''
-  for (let start = index, end = index + length; start < end; start += CHUNK) {
-    text += Reflect.apply(String.fromCharCode, null, u16.subarray(start, Math.min(start + CHUNK, end))) as string
-  }
-  return text
-}

@@ -20,8 +20,12 @@ export const FAILPOINTS = [
   'put:record-written',
   // a new key's meta is published, the shard count not yet updated
   'put:inserted',
+  // an existing key's old record is marked DEAD, its slot still naming it
+  'put:retired',
   // an existing key's slot names its new record, the old record not yet freed
   'put:replaced',
+  // a removed key's record is marked DEAD, not yet tombstoned
+  'remove:retired',
   // a removal's tombstone is published, the record not yet freed
   'remove:tombstoned',
   // a freed block is linked into its free list (head not yet moved)

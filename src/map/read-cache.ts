@@ -72,6 +72,12 @@ export class ReadCache {
     entries.set(key, { at, gen, value, decodeEach, ref: false })
   }
 
+  /** Points an entry that key already has at a record this thread just wrote with value. */
+  refresh(key: Key, at: number, gen: number, value: unknown): void {
+    const entry = this.#entries.get(key)
+    if (entry !== undefined) this.#entries.set(key, { at, gen, value, decodeEach: false, ref: entry.ref })
+  }
+
   forget(key: Key): void {
     this.#entries.delete(key)
   }

@@ -57,7 +57,13 @@
  *   At the ~5.75M changes per second one shard takes here that is a stall of ~374 s
  *   inside a read of a few hundred nanoseconds; like Linux's seqcount, this is
  *   accepted and stated rather than defended against.
- *  - The other strategies take the locks of protection.ts around reads too.
+ *  - Read cache ('optimistic'): each SharedMap instance (so each thread) keeps the values
+    its gets decoded, with the record's generation (read-cache.ts). A hit is one local
+    Map.get and one Atomics.load of the generation word, which the writer that
+    replaces or removes a record zeroes before unpublishing it (layout.ts): no hash,
+    probe, copy or decode, and still linearizable. A miss is the seqlock read above,
+    which also loads the generation between s1 and s2.
+  - The other strategies take the locks of protection.ts around reads too.
  *  - Callbacks (update, getOrCompute) run holding the shard's write lock but with
  *    its seq even, so optimistic readers are not held up by user code; the change
  *    they decide is applied afterwards under an odd seq.
@@ -285,6 +291,9 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     } finally {
       this.#unlockShard(shard)
     }
+    // A string or number stored natively reads back as itself: this thread's cached
+    // entry can take the new record's generation instead of being read again.
+    if (this.#cache !== undefined && typeof bytes !== 'object') this.#cache.refresh(key, this.#genAt, this.#gen, bytes)
     return this
   }
 
@@ -801,7 +810,10 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     views.u32[word + (R_KEY_BYTES >>> 2)] = keyBytes
     views.u32[word + (R_KIND >>> 2)] = kind | (values.tagOf(value) << 8)
     views.u32[word + (R_VALUE_BYTES >>> 2)] = valueBytes
-    views.u32[word + (R_GEN >>> 2)] = (arena.u32[fields + S.SEQ] ?? 0) | 1
+    const gen = (arena.u32[fields + S.SEQ] ?? 0) | 1
+    views.u32[word + (R_GEN >>> 2)] = gen
+    this.#genAt = (record >>> 2) + (R_GEN >>> 2)
+    this.#gen = gen >>> 0
     writeKey(key, kind, views, at + R_KEY)
     values.write(value, views, at + R_KEY + align4(keyBytes))
     if (atomic) storeWords(arena.u32, record >>> 2, views.u32, align4(bytes) >>> 2)

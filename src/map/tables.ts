@@ -33,7 +33,8 @@
  * the mark set finishes the clear (rolls it forward) instead of recounting what was
  * left. Its steps are ordered so that finishing it twice frees nothing twice: the
  * old table is detached before it is freed, and records are freed only after every
- * slot naming them is empty.
+ * slot naming them is empty. Every record is marked DEAD before the first slot is
+ * emptied, so no read cache keeps a record that a dead clearer left unreachable.
  */
 import { encodedKeyBytes, keyEquals, type Key, type KeyKind } from '../codec/index.js'
 import { conmapError, ErrorCode, isConmapError } from '../errors/index.js'
@@ -139,6 +140,7 @@ export class ShardTables {
   replaceLocked(fields: number, slot: number, record: number): void {
     const previous = this.#arena.u32[slot + 1] ?? 0
     this.#retireLocked(previous)
+    failpoint('put:retired')
     this.#arena.store(slot + 1, record)
     failpoint('put:replaced')
     this.freeRecordLocked(fields, previous)
@@ -149,6 +151,7 @@ export class ShardTables {
     const arena = this.#arena
     const record = arena.u32[slot + 1] ?? 0
     this.#retireLocked(record)
+    failpoint('remove:retired')
     arena.store(slot, TOMBSTONE)
     failpoint('remove:tombstoned')
     arena.store(fields + S.TOMBS, (arena.u32[fields + S.TOMBS] ?? 0) + 1)

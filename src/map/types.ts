@@ -27,7 +27,7 @@ export interface AttachOptions {
    * Entries of this thread's read cache ('optimistic' only; default 131072, 0: none):
    * values get() decoded, validated by one Atomics.load per hit (read-cache.ts).
    * Object values read through it are deeply frozen and shared by this thread's
-   * callers. Memory: about 130 bytes of heap per entry plus the value itself.
+   * callers. Memory: about 100 bytes of heap per entry besides the value itself.
    */
   readonly readCache?: number
 }

@@ -20,6 +20,7 @@
  */
 import { bytesEqual, type Codec } from '../codec/index.js'
 import { float64Words, getFloat64, setFloat64 } from '../codec/float64.js'
+import { readUtf16 } from '../codec/utf16.js'
 import type { Arena } from './arena.js'
 import { loadWords, type Views } from './words.js'
 
@@ -30,9 +31,6 @@ export type ValueTag = (typeof ValueTag)[keyof typeof ValueTag]
 export type Encoded = string | number | Uint8Array
 export type Raw = string | number | Uint8Array
 
-const CHUNK = 8192
-/** Below this, concatenating code units beats String.fromCharCode.apply (no subarray, no apply). */
-const SHORT = 32
 
 export class Values {
   readonly #codec: Codec<unknown>
@@ -117,18 +115,4 @@ function readFrom(views: Views, tag: number, offset: number, bytes: number): Raw
     return getFloat64()
   }
   return views.u8.slice(offset, offset + bytes)
-}
-
-function readUtf16(u16: Uint16Array, at: number, units: number): string {
-  if (units < SHORT) {
-    let text = ''
-    for (let i = 0; i < units; i++) text += String.fromCharCode(u16[at + i] ?? 0)
-    return text
-  }
-  if (units <= CHUNK) return String.fromCharCode.apply(null, u16.subarray(at, at + units) as unknown as number[])
-  let text = ''
-  for (let i = 0; i < units; i += CHUNK) {
-    text += String.fromCharCode.apply(null, u16.subarray(at + i, at + Math.min(units, i + CHUNK)) as unknown as number[])
-  }
-  return text
 }
