@@ -1,7 +1,7 @@
 /**
  * What one `conmap bench` run measures and for how long, by mode:
  *  - full (default): about 10 minutes on 2 cores; 100k and 1M keys, 1/2/4/8 workers.
- *  - quick: under a minute; one round, 1/2 workers, 10k keys on one thread.
+ *  - quick: about a minute and a half; one round, 1/2 workers, 10k keys on one thread.
  *  - smoke: about half a minute; tiny sizes, every section present (for the CLI test).
  * Each section repeats its measurements in rounds and reports medians.
  */
