@@ -14,6 +14,7 @@ import type { ContenderId, ValueKind } from './result.js'
 
 export interface Adapter {
   get(key: string): unknown
+  has(key: string): boolean
   set(key: string, value: unknown): void
   /** Atomic read-modify-write where the contender has one; get then set otherwise. */
   update(key: string, fn: (value: unknown) => unknown): void
@@ -34,10 +35,10 @@ export type TargetSpec =
   | { readonly kind: 'lmdb'; readonly path?: string }
   | { readonly kind: 'objectbuffer'; readonly buffer?: SharedArrayBuffer; readonly bytes: number }
 
-/** Longest key any benchmark uses ('user:999999'), and longest JSON of an object value. */
+/** Longest key any benchmark uses ('user:999999'), and longest JSON of an object value (with room for its gen to grow). */
 export const SHAREDMAP_KEY_CHARS = 16
 export function sharedmapValueChars(values: ValueKind): number {
-  return values === 'string' ? 16 : 64
+  return values === 'string' ? 16 : 96
 }
 
 /** A new, empty structure of the contender's kind, for one thread alone. */
@@ -111,6 +112,9 @@ class MapAdapter implements Adapter {
   get(key: string): unknown {
     return this.#map.get(key)
   }
+  has(key: string): boolean {
+    return this.#map.has(key)
+  }
   set(key: string, value: unknown): void {
     this.#map.set(key, value)
   }
@@ -140,6 +144,9 @@ class SharedAdapter implements Adapter {
   get(key: string): unknown {
     return this.#map.get(key)
   }
+  has(key: string): boolean {
+    return this.#map.has(key)
+  }
   set(key: string, value: unknown): void {
     this.#map.set(key, value)
   }
@@ -168,6 +175,10 @@ class SharedMapPeerAdapter implements Adapter {
   }
   get(key: string): unknown {
     return this.#map.get(key)
+  }
+  /** sharedmap has no has(): a get that keeps the string. */
+  has(key: string): boolean {
+    return this.#map.get(key) !== undefined
   }
   set(key: string, value: unknown): void {
     this.#map.set(key, value as string)
@@ -212,6 +223,9 @@ class LmdbAdapter implements Adapter {
   get(key: string): unknown {
     return this.#db.get(key)
   }
+  has(key: string): boolean {
+    return this.#db.doesExist(key)
+  }
   set(key: string, value: unknown): void {
     this.#db.putSync(key, value)
   }
@@ -246,6 +260,9 @@ class ObjectBufferAdapter implements Adapter {
   }
   get(key: string): unknown {
     return this.root[key]
+  }
+  has(key: string): boolean {
+    return key in this.root
   }
   set(key: string, value: unknown): void {
     this.root[key] = value
@@ -287,6 +304,9 @@ class LockedObjectBufferAdapter extends ObjectBufferAdapter {
   }
   override get(key: string): unknown {
     return this.#locked(() => super.get(key))
+  }
+  override has(key: string): boolean {
+    return this.#locked(() => super.has(key))
   }
   override set(key: string, value: unknown): void {
     this.#locked(() => super.set(key, value))

@@ -28,7 +28,8 @@ export function labelOf(id: ContenderId): string {
 
 /** The short value of mixes and preloads: 64 of them, so no set pays for building its value. */
 export function valuePool(values: ValueKind): unknown[] {
-  return Array.from({ length: 64 }, (_, i) => (values === 'string' ? `value:${i}` : { id: i, name: `user ${i}`, active: true }))
+  const make = entryValue(values)
+  return Array.from({ length: 64 }, (_, i) => make(i))
 }
 
 /** The keys of the worker benchmarks: the same strings in every thread. */
@@ -38,5 +39,18 @@ export function workerKeys(count: number): string[] {
 
 /** The value of the i-th entry in the single-thread and memory runs (a fresh one per call). */
 export function entryValue(values: ValueKind): (i: number) => unknown {
-  return values === 'string' ? (i) => `value:${i}` : (i) => ({ id: i, name: `user ${i}`, active: true })
+  return values === 'string' ? (i) => `value:${i}` : smallObject
+}
+
+/** Issue 9's small object value. */
+export interface SmallObject {
+  readonly id: number
+  readonly gen: number
+  readonly name: string
+  readonly tags: readonly string[]
+  readonly score: number
+}
+
+function smallObject(i: number): SmallObject {
+  return { id: i, gen: 0, name: `user ${i}`, tags: ['a', 'b'], score: i % 100 }
 }

@@ -1,15 +1,19 @@
 /**
  * The single-thread measurement, run in a fresh worker per contender and round so
  * every contender gets its own JIT state: after warm-up passes on throwaway
- * instances, set N fresh keys (the structure grows as it would in use), then get,
- * update and delete a shuffled subset of them (over few keys, the whole cycle again on
- * new instances until opsPerPass operations, and the median). Contents are checked
- * between passes, untimed.
+ * instances, set N fresh keys (the structure grows as it would in use), read each
+ * once in a shuffled order (the thread's first reads), then read again, uniform and
+ * Zipf(0.99) keys (keys.ts) and `has` of uniform keys, then update and delete a
+ * shuffled subset (over few keys, the whole cycle again on new instances until
+ * opsPerPass operations, and the median). Every get must find its key and every has
+ * answer true; contents are checked between passes, untimed. Keys are built once and
+ * the same string objects are passed on every call, as a Map user's are.
  */
 import { openAdapter, type Adapter, type TargetSpec } from './adapters.js'
-import { entryValue } from './contenders.js'
+import { entryValue, type SmallObject } from './contenders.js'
+import { keySequence, shuffled } from './keys.js'
 import { median } from './stats.js'
-import type { Op, ValueKind } from './result.js'
+import type { PassOp, ValueKind } from './result.js'
 
 export interface PassesJob {
   readonly type: 'passes'
@@ -23,7 +27,29 @@ export interface PassesJob {
 }
 
 export interface PassesResult {
-  readonly nsPerOp: Readonly<Record<Op, number | null>>
+  readonly nsPerOp: Readonly<Record<PassOp, number | null>>
+}
+
+export const PASS_OPS: readonly PassOp[] = ['set', 'get-first', 'get', 'get-zipf', 'has', 'update', 'delete']
+export const PASS_LABELS: Readonly<Record<PassOp, string>> = {
+  set: 'set',
+  'get-first': 'first get',
+  get: 'get',
+  'get-zipf': 'get Zipf(0.99)',
+  has: 'has',
+  update: 'update',
+  delete: 'delete',
+}
+
+interface Orders {
+  /** A permutation: each key once. */
+  readonly shuffled: Int32Array
+  readonly uniform: Int32Array
+  readonly zipf: Int32Array
+}
+
+function ordersOf(keys: number, measured: number): Orders {
+  return { shuffled: shuffled(keys), uniform: keySequence('uniform', keys, measured, 1), zipf: keySequence('zipf', keys, measured, 2) }
 }
 
 /** Warm-up passes run on throwaway instances until job.warmupOps operations (or this long). */
@@ -33,15 +59,16 @@ const REPEAT_MAX_MS = 1500
 
 export async function runPasses(job: PassesJob): Promise<PassesResult> {
   const keys = Array.from({ length: job.keys }, (_, i) => `user:${i}`)
-  const order = shuffled(job.keys)
   const measured = Math.min(job.keys, job.opsPerPass)
+  const orders = ordersOf(job.keys, measured)
   const make = entryValue(job.values)
   // Enough calls to reach optimised code, on at most a quarter as many keys.
   const warmKeys = Math.min(WARMUP_KEYS, Math.ceil(job.keys / 4))
+  const warmOrders = ordersOf(warmKeys, warmKeys)
   const warmBegan = performance.now()
-  for (let done = 0; done < job.warmupOps && performance.now() - warmBegan < WARMUP_MAX_MS; done += 4 * warmKeys) {
+  for (let done = 0; done < job.warmupOps && performance.now() - warmBegan < WARMUP_MAX_MS; done += PASS_OPS.length * warmKeys) {
     const warm = await openAdapter(job.target, job.values)
-    passes(warm, keys.slice(0, warmKeys), shuffled(warmKeys), warmKeys, make, job.values, job.deletes)
+    passes(warm, keys.slice(0, warmKeys), warmOrders, warmKeys, make, job.values, job.deletes)
     await warm.close()
   }
   // Few keys make short passes: repeat the cycle on fresh instances and keep the median.
@@ -50,22 +77,22 @@ export async function runPasses(job: PassesJob): Promise<PassesResult> {
   do {
     const adapter = await openAdapter(job.target, job.values)
     try {
-      cycles.push(passes(adapter, keys, order, measured, make, job.values, job.deletes))
+      cycles.push(passes(adapter, keys, orders, measured, make, job.values, job.deletes))
     } finally {
       await adapter.close()
     }
   } while (cycles.length * measured < job.opsPerPass && performance.now() - began < REPEAT_MAX_MS)
-  const of = (op: Op) => {
+  const of = (op: PassOp) => {
     const ns = cycles.map((c) => c.nsPerOp[op]).filter((v): v is number => v !== null)
     return ns.length === 0 ? null : median(ns)
   }
-  return { nsPerOp: { set: of('set'), get: of('get'), update: of('update'), delete: of('delete') } }
+  return { nsPerOp: Object.fromEntries(PASS_OPS.map((op) => [op, of(op)])) as Record<PassOp, number | null> }
 }
 
 function passes(
   adapter: Adapter,
   keys: readonly string[],
-  order: Int32Array,
+  orders: Orders,
   measured: number,
   make: (i: number) => unknown,
   values: ValueKind,
@@ -77,34 +104,50 @@ function passes(
   const set = elapsedNs(began, n)
   expect(adapter.size() === n, `size ${adapter.size()} after setting ${n} keys`)
 
+  const order = orders.shuffled
+  const getFirst = reads(adapter, keys, order, measured)
+  const get = reads(adapter, keys, orders.uniform, measured)
+  const getZipf = reads(adapter, keys, orders.zipf, measured)
   let misses = 0
   began = performance.now()
-  for (let j = 0; j < measured; j++) misses += adapter.get(keys[order[j] as number] as string) === undefined ? 1 : 0
-  const get = elapsedNs(began, measured)
-  expect(misses === 0, `get missed ${misses} of ${measured} keys`)
+  for (let j = 0; j < measured; j++) misses += adapter.has(keys[orders.uniform[j] as number] as string) ? 0 : 1
+  const has = elapsedNs(began, measured)
+  expect(misses === 0, `has answered false for ${misses} of ${measured} present keys`)
   checkSample(adapter, keys, order, measured, (i) => make(i), values)
+  const read = { set, 'get-first': getFirst, get, 'get-zipf': getZipf, has }
 
-  const bump = values === 'string' ? appendMark : flipActive
+  const bump = values === 'string' ? appendMark : nextGen
   began = performance.now()
   for (let j = 0; j < measured; j++) adapter.update(keys[order[j] as number] as string, bump)
   const update = elapsedNs(began, measured)
   checkSample(adapter, keys, order, measured, (i) => bump(make(i)), values)
 
-  if (!deletes) return { nsPerOp: { set, get, update, delete: null } }
+  if (!deletes) return { nsPerOp: { ...read, update, delete: null } }
   began = performance.now()
   for (let j = 0; j < measured; j++) misses += adapter.delete(keys[order[j] as number] as string) ? 0 : 1
   const del = elapsedNs(began, measured)
   expect(misses === 0 && adapter.size() === n - measured, `delete: ${misses} misses, size ${adapter.size()}, expected ${n - measured}`)
-  return { nsPerOp: { set, get, update, delete: del } }
+  return { nsPerOp: { ...read, update, delete: del } }
+}
+
+/** ns per get of keys[sequence[0..measured-1]]; every get must find its key. */
+function reads(adapter: Adapter, keys: readonly string[], sequence: Int32Array, measured: number): number {
+  let misses = 0
+  const began = performance.now()
+  for (let j = 0; j < measured; j++) misses += adapter.get(keys[sequence[j] as number] as string) === undefined ? 1 : 0
+  const ns = elapsedNs(began, measured)
+  expect(misses === 0, `get missed ${misses} of ${measured} keys`)
+  return ns
 }
 
 function appendMark(value: unknown): unknown {
   return `${value as string}!`
 }
 
-function flipActive(value: unknown): unknown {
-  const object = value as { id: number; name: string; active: boolean }
-  return { id: object.id, name: object.name, active: !object.active }
+/** A new object: values read from a SharedMap may be frozen. */
+function nextGen(value: unknown): unknown {
+  const object = value as SmallObject
+  return { ...object, gen: object.gen + 1 }
 }
 
 /** Every 16th measured key read back and compared with what was written. */
@@ -124,21 +167,4 @@ function expect(condition: boolean, message: string): void {
 
 function elapsedNs(began: number, ops: number): number {
   return ((performance.now() - began) * 1e6) / Math.max(1, ops)
-}
-
-/** A fixed-seed permutation of 0..n-1 (Fisher-Yates over xorshift). */
-function shuffled(n: number): Int32Array {
-  const order = new Int32Array(n)
-  for (let i = 0; i < n; i++) order[i] = i
-  let x = 0x2545f491
-  for (let i = n - 1; i > 0; i--) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    const j = (x >>> 0) % (i + 1)
-    const t = order[i] as number
-    order[i] = order[j] as number
-    order[j] = t
-  }
-  return order
 }

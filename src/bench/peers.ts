@@ -25,6 +25,7 @@ export interface SharedMapPeerClass {
 
 export interface LmdbDatabase {
   get(key: string): unknown
+  doesExist(key: string): boolean
   putSync(key: string, value: unknown): boolean
   removeSync(key: string): boolean
   transactionSync<T>(body: () => T): T

@@ -1,7 +1,7 @@
 /**
  * What one `conmap bench` run measures and for how long, by mode:
  *  - full (default): about 10 minutes on 2 cores; 100k and 1M keys, 1/2/4/8 workers.
- *  - quick: under a minute; one round, 1/2 workers, 10k keys on one thread.
+ *  - quick: about a minute and a half; one round, 1/2 workers, 10k keys on one thread.
  *  - smoke: about half a minute; tiny sizes, every section present (for the CLI test).
  * Each section repeats its measurements in rounds and reports medians.
  */
@@ -30,11 +30,22 @@ export interface Plan {
   }
   /** Value kinds whose memory per entry is measured. */
   readonly memoryValues: readonly ('string' | 'object')[]
-  /** Whether the workers section adds 2-worker runs with object values (and 1M keys when largeKeys). */
-  readonly extraCases: boolean
-  readonly throughput: { readonly rounds: number; readonly workers: readonly number[]; readonly windowMs: number; readonly warmupMs: number }
-  readonly operations: { readonly rounds: number; readonly workers: readonly number[]; readonly windowMs: number; readonly warmupMs: number }
-  readonly seed: { readonly rounds: number; readonly workers: readonly number[]; readonly windowMs: number; readonly warmupMs: number }
+  readonly throughput: Timing
+  readonly operations: Timing
+  readonly seed: Timing
+}
+
+/**
+ * A worker warms up for at least warmupMs, then until its rate settles within
+ * maxWarmupMs (loops.ts warmUp: V8 needs ~200 ms to optimise the loops, longer when
+ * every core is busy).
+ */
+export interface Timing {
+  readonly rounds: number
+  readonly workers: readonly number[]
+  readonly windowMs: number
+  readonly warmupMs: number
+  readonly maxWarmupMs: number
 }
 
 export const PLANS: Readonly<Record<Mode, Plan>> = {
@@ -45,10 +56,9 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     smallKeys: 1_000,
     singleThread: { keys: 100_000, rounds: 3, largeRounds: 3, opsPerPass: 100_000, warmupOps: 80_000, small: true },
     memoryValues: ['string', 'object'],
-    extraCases: true,
-    throughput: { rounds: 3, workers: [1, 2, 4, 8], windowMs: 400, warmupMs: 100 },
-    operations: { rounds: 3, workers: [1, 2, 8], windowMs: 200, warmupMs: 80 },
-    seed: { rounds: 3, workers: [2, 4, 8], windowMs: 300, warmupMs: 80 },
+    throughput: { rounds: 3, workers: [1, 2, 4, 8], windowMs: 400, warmupMs: 100, maxWarmupMs: 2000 },
+    operations: { rounds: 3, workers: [1, 2, 8], windowMs: 200, warmupMs: 80, maxWarmupMs: 2000 },
+    seed: { rounds: 3, workers: [2, 4, 8], windowMs: 300, warmupMs: 80, maxWarmupMs: 2000 },
   },
   quick: {
     mode: 'quick',
@@ -57,10 +67,9 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     smallKeys: 1_000,
     singleThread: { keys: 10_000, rounds: 3, largeRounds: 0, opsPerPass: 10_000, warmupOps: 20_000, small: false },
     memoryValues: ['string'],
-    extraCases: false,
-    throughput: { rounds: 1, workers: [1, 2], windowMs: 150, warmupMs: 50 },
-    operations: { rounds: 1, workers: [2], windowMs: 80, warmupMs: 30 },
-    seed: { rounds: 1, workers: [4], windowMs: 150, warmupMs: 50 },
+    throughput: { rounds: 1, workers: [1, 2], windowMs: 150, warmupMs: 50, maxWarmupMs: 1000 },
+    operations: { rounds: 1, workers: [2], windowMs: 80, warmupMs: 30, maxWarmupMs: 1000 },
+    seed: { rounds: 1, workers: [4], windowMs: 150, warmupMs: 50, maxWarmupMs: 1000 },
   },
   smoke: {
     mode: 'smoke',
@@ -69,9 +78,8 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     smallKeys: 200,
     singleThread: { keys: 2_000, rounds: 1, largeRounds: 0, opsPerPass: 2_000, warmupOps: 2_000, small: true },
     memoryValues: ['string'],
-    extraCases: true,
-    throughput: { rounds: 1, workers: [1, 2], windowMs: 30, warmupMs: 10 },
-    operations: { rounds: 1, workers: [2], windowMs: 20, warmupMs: 10 },
-    seed: { rounds: 1, workers: [2], windowMs: 30, warmupMs: 10 },
+    throughput: { rounds: 1, workers: [1, 2], windowMs: 30, warmupMs: 10, maxWarmupMs: 40 },
+    operations: { rounds: 1, workers: [2], windowMs: 20, warmupMs: 10, maxWarmupMs: 40 },
+    seed: { rounds: 1, workers: [2], windowMs: 30, warmupMs: 10, maxWarmupMs: 40 },
   },
 }

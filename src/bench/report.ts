@@ -7,6 +7,7 @@ import { formatRate, table } from '../cli/terminal.js'
 import { describeShortly } from './machine.js'
 import type { BenchResult, CalibrationRow, Section, ThroughputRow } from './result.js'
 import { formatNs, shortCount, times } from './format.js'
+import { PASS_LABELS, PASS_OPS } from './passes.js'
 
 function calibrationLine(rows: readonly CalibrationRow[]): string {
   return rows
@@ -23,7 +24,7 @@ export function renderReport(result: BenchResult): string {
   out.push(`peers: ${result.peers.map((p) => (p.available ? `${p.name} ${p.version ?? ''}`.trim() : `${p.name} (not installed)`)).join(', ')}`)
   out.push('')
 
-  out.push('Single thread: ns per operation (x Map: lower is better)')
+  out.push('Single thread: ns per operation (x Map: lower is better); keys precomputed, the same string objects on every call')
   const groups = [...new Set(result.singleThread.rows.map((r) => `${r.keys}|${r.values}`))]
   for (const group of groups) {
     const rows = result.singleThread.rows.filter((r) => `${r.keys}|${r.values}` === group)
@@ -33,14 +34,14 @@ export function renderReport(result: BenchResult): string {
     out.push(`  ${shortCount(first.keys)} keys, ${first.values} values`)
     const body = contenders.map((label) => [
       label,
-      ...(['set', 'get', 'update', 'delete'] as const).map((op) => {
+      ...PASS_OPS.map((op) => {
         const row = rows.find((r) => r.label === label && r.op === op)
         if (row?.error !== undefined) return 'FAILED'
         if (row?.note !== undefined) return 'n/a (see notes)'
         return row === undefined ? '-' : `${formatNs(row.nsPerOp)} (${times(row.ratioToMap)})`
       }),
     ])
-    out.push(indent(table(['contender', 'set', 'get', 'update', 'delete'], body)))
+    out.push(indent(table(['contender', ...PASS_OPS.map((op) => PASS_LABELS[op])], body)))
   }
   out.push('')
   out.push('Memory per entry: N entries set into a new structure in a fresh process, after GC')

@@ -4,12 +4,20 @@
  * check never leaves a number behind.
  */
 import type { Concurrency } from '../map/index.js'
+import type { KeyOrder } from './keys.js'
 import type { Mode } from './plan.js'
 
 /** Who is measured: a plain Map, a SharedMap strategy, the postMessage baseline or a peer. */
 export type ContenderId = 'map' | Concurrency | 'postmessage' | 'sharedmap' | 'lmdb' | 'objectbuffer'
 export type ValueKind = 'string' | 'object'
 export type Op = 'get' | 'set' | 'update' | 'delete'
+/**
+ * The single-thread passes: 'get-first' reads every key once, in a shuffled order
+ * (the thread's first read of each key); 'get' and 'has' then read uniform keys and
+ * 'get-zipf' Zipf(0.99) keys, every key having been read before (the steady state of
+ * a long-lived reader).
+ */
+export type PassOp = 'set' | 'get-first' | 'get' | 'get-zipf' | 'has' | 'update' | 'delete'
 
 export interface Machine {
   readonly cores: number
@@ -40,7 +48,7 @@ export interface SingleThreadRow {
   readonly label: string
   readonly values: ValueKind
   readonly keys: number
-  readonly op: Op
+  readonly op: PassOp
   readonly nsPerOp: number | null
   /** nsPerOp over Map's at the same keys and values: lower is better, 1 is Map. */
   readonly ratioToMap: number | null
@@ -75,6 +83,7 @@ export interface ThroughputRow {
   readonly workload: Workload
   readonly values: ValueKind
   readonly keys: number
+  readonly keyOrder: KeyOrder
   readonly workers: number
   /** Median over rounds of the operations per second of all workers together. */
   readonly opsPerSec: number | null

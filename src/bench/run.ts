@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module'
 import { STRATEGIES } from './contenders.js'
 import { shortCount } from './format.js'
+import { describeOrder, type KeyOrder } from './keys.js'
 import { describeMachine } from './machine.js'
 import { runMemory } from './memory.js'
 import type { MemoryJob } from './memory-child.js'
@@ -43,10 +44,11 @@ export async function runBench(options: RunOptions): Promise<BenchResult> {
   const throughput = await runSection('workers', throughputCases(plan, peerIds), plan.throughput, progress)
   const operations = await runSection('operations', operationCases(plan), plan.operations, progress)
   const seedCase: Case = {
-    id: caseId({ kind: 'mix', readShare: 0.9 }, 'string', plan.smallKeys),
+    id: caseId({ kind: 'mix', readShare: 0.9 }, 'string', plan.smallKeys, 'uniform'),
     workload: { kind: 'mix', readShare: 0.9 },
     values: 'string',
     keys: plan.smallKeys,
+    keyOrder: 'uniform',
     contenders: ['map', 'rwmutex', 'sharded', 'optimistic', 'postmessage', ...peerIds, ...objectbuffer],
     workers: plan.seed.workers,
     shards: { sharded: 16 },
@@ -72,9 +74,9 @@ export async function runBench(options: RunOptions): Promise<BenchResult> {
   }
 }
 
-function caseId(workload: Workload, values: ValueKind, keys: number): string {
+function caseId(workload: Workload, values: ValueKind, keys: number, keyOrder: KeyOrder): string {
   const what = workload.kind === 'mix' ? `${Math.round(workload.readShare * 100)}% get / ${Math.round((1 - workload.readShare) * 100)}% set` : workload.op
-  return `${what}, ${shortCount(keys)} keys, ${values} values`
+  return `${what}, ${shortCount(keys)} keys, ${values} values, ${describeOrder(keyOrder)}`
 }
 
 function singleThreadSets(plan: Plan, peers: readonly ContenderId[], objectbuffer: readonly ContenderId[]): SingleThreadSet[] {
@@ -93,18 +95,30 @@ function memoryJobs(sets: readonly SingleThreadSet[], plan: Plan): MemoryJob[] {
   return sets.filter((set) => plan.memoryValues.includes(set.values)).flatMap((set) => set.contenders.map((contender) => ({ contender, values: set.values, keys: set.keys })))
 }
 
+/**
+ * The mixes: 90/10 and 50/50 over uniform keys with everyone; 90/10 over Zipf keys
+ * (strategies and peers: the postMessage baseline is bound by its messages, not its
+ * keys); 90/10 of object values at 2 workers (issue 9's targets), and 1M keys.
+ */
 function throughputCases(plan: Plan, peers: readonly ContenderId[]): Case[] {
   const workers = plan.throughput.workers
   const mix = (readShare: number): Workload => ({ kind: 'mix', readShare })
   const everyone: ContenderId[] = ['map', ...STRATEGIES, 'postmessage', ...peers]
+  const locks: ContenderId[] = ['map', 'optimistic', 'sharded', 'rwmutex', ...peers]
   const some: ContenderId[] = ['map', 'optimistic', 'sharded', 'postmessage', ...peers]
-  const cases: Case[] = [
-    { id: caseId(mix(0.9), 'string', plan.keys), workload: mix(0.9), values: 'string', keys: plan.keys, contenders: everyone, workers },
-    { id: caseId(mix(0.5), 'string', plan.keys), workload: mix(0.5), values: 'string', keys: plan.keys, contenders: everyone, workers },
-  ]
-  if (plan.extraCases && workers.includes(2)) {
-    cases.push({ id: caseId(mix(0.9), 'object', plan.keys), workload: mix(0.9), values: 'object', keys: plan.keys, contenders: some, workers: [2] })
-    if (plan.largeKeys > 0) cases.push({ id: caseId(mix(0.9), 'string', plan.largeKeys), workload: mix(0.9), values: 'string', keys: plan.largeKeys, contenders: some, workers: [2] })
+  const of = (readShare: number, values: ValueKind, keys: number, keyOrder: KeyOrder, contenders: readonly ContenderId[], counts: readonly number[]): Case => ({
+    id: caseId(mix(readShare), values, keys, keyOrder),
+    workload: mix(readShare),
+    values,
+    keys,
+    keyOrder,
+    contenders,
+    workers: counts,
+  })
+  const cases: Case[] = [of(0.9, 'string', plan.keys, 'uniform', everyone, workers), of(0.9, 'string', plan.keys, 'zipf', locks, workers), of(0.5, 'string', plan.keys, 'uniform', everyone, workers)]
+  if (workers.includes(2)) {
+    cases.push(of(0.9, 'object', plan.keys, 'uniform', some, [2]), of(0.9, 'object', plan.keys, 'zipf', ['map', 'optimistic', 'sharded'], [2]))
+    if (plan.largeKeys > 0) cases.push(of(0.9, 'string', plan.largeKeys, 'uniform', some, [2]))
   }
   return cases
 }
@@ -112,7 +126,7 @@ function throughputCases(plan: Plan, peers: readonly ContenderId[]): Case[] {
 function operationCases(plan: Plan): Case[] {
   return OPS.map((op) => {
     const workload: Workload = { kind: 'op', op }
-    return { id: caseId(workload, 'string', plan.keys), workload, values: 'string' as const, keys: plan.keys, contenders: ['map', ...STRATEGIES], workers: plan.operations.workers }
+    return { id: caseId(workload, 'string', plan.keys, 'uniform'), workload, values: 'string' as const, keys: plan.keys, keyOrder: 'uniform' as const, contenders: ['map', ...STRATEGIES], workers: plan.operations.workers }
   })
 }
 
@@ -121,6 +135,9 @@ function notes(plan: Plan, timerFloorNs: number, missing: readonly string[]): st
     'Ratios, not absolute numbers, are the result: every contender runs in the same run, alternating within each round, and the figure is the median over rounds.',
     'Thread scaling is bounded by the calibration beside it: pure arithmetic in N workers at once, measured in the same section. On a shared machine it can be far below N.',
     `Latency: one operation in 32 is timed on its own (every one for postMessage); the timer pair itself costs about ${timerFloorNs} ns, included in every p50/p99.`,
+    `Keys: precomputed strings, the same string objects on every call (as a Map user's are), visited in a seeded, precomputed order: uniform (every key equally likely) or Zipf(0.99) (the skew of real caches; the hot keys are the same in every worker, scattered over the key space).`,
+    "Single-thread reads: 'first get' reads each key once in a shuffled order (the thread's first read of it); 'get' (uniform keys), 'get Zipf' and 'has' (uniform keys) then read keys read before: the steady state of a long-lived reader, where 'optimistic' answers from its per-thread read cache after one Atomics.load. Every get must find its key, every has answer true.",
+    'Workers warm up until their rate stops rising (at least the warm-up time, at most a few seconds): a fixed short warm-up measured code V8 had not finished optimising, at 2 workers more than at 1, whose compiler threads get a free core.',
     "'none' runs writing workloads on one worker only: a second writer is detected as 'concurrent map writes' and poisons the map, by design (seed 000).",
     "The update benchmark uses SharedMap.update (atomic per key); its counters are summed afterwards and must equal the updates applied. The postMessage baseline and peers take part in the get/set mixes only.",
     "'delete' with workers deletes one of the worker's own keys and sets it back at once: both count as operations, only the delete is timed.",

@@ -11,6 +11,7 @@
 import type { TransferListItem } from 'node:worker_threads'
 import { isStrategy, labelOf } from './contenders.js'
 import { fixtureId, Fixtures, type Fixture, type FixtureKey } from './fixtures.js'
+import type { KeyOrder } from './keys.js'
 import { runWorkers, type Launch } from './gate.js'
 import type { Plan } from './plan.js'
 import { PostMessageServer } from './postmessage-server.js'
@@ -23,6 +24,7 @@ export interface Case {
   readonly workload: Workload
   readonly values: ValueKind
   readonly keys: number
+  readonly keyOrder: KeyOrder
   readonly contenders: readonly ContenderId[]
   readonly workers: readonly number[]
   /** Shards per strategy, where the case fixes them (seed 000: 16). */
@@ -152,15 +154,16 @@ async function calibrate(workers: number, timing: Timing): Promise<number> {
 }
 
 async function measure(step: Step, fixture: Fixture | undefined, timing: Timing): Promise<WindowResult[]> {
-  const { workload, values, keys } = step.case
-  const budget = timing.windowMs + timing.warmupMs
+  const { workload, values, keys, keyOrder } = step.case
+  const { windowMs, warmupMs, maxWarmupMs } = timing
+  const budget = windowMs + maxWarmupMs
   if (fixture?.target instanceof PostMessageServer) {
     if (workload.kind !== 'mix') throw new Error('the postMessage baseline runs mixes only')
     const server = fixture.target
     const launches: Launch[] = Array.from({ length: step.workers }, (_, index) => {
       const port = server.connect()
       const transfer: TransferListItem[] = [port]
-      return { job: { type: 'postmessage', port, values, keys, readShare: workload.readShare, index, workers: step.workers, windowMs: timing.windowMs, warmupMs: timing.warmupMs }, transfer }
+      return { job: { type: 'postmessage', port, values, keys, keyOrder, readShare: workload.readShare, index, workers: step.workers, windowMs, warmupMs, maxWarmupMs }, transfer }
     })
     try {
       return await runWorkers<WindowResult>(launches, budget)
@@ -170,7 +173,7 @@ async function measure(step: Step, fixture: Fixture | undefined, timing: Timing)
   }
   const target = fixture === undefined ? ({ kind: 'map-reference' } as const) : (fixture.target as Exclude<Fixture['target'], PostMessageServer>)
   const launches: Launch[] = Array.from({ length: step.workers }, (_, index) => ({
-    job: { type: 'window', target, values, keys, workload, index, workers: step.workers, windowMs: timing.windowMs, warmupMs: timing.warmupMs },
+    job: { type: 'window', target, values, keys, keyOrder, workload, index, workers: step.workers, windowMs, warmupMs, maxWarmupMs },
   }))
   return runWorkers<WindowResult>(launches, budget)
 }
@@ -214,6 +217,7 @@ function rowsOf(cases: readonly Case[], plan: readonly Step[], cells: Map<string
         workload: c.workload,
         values: c.values,
         keys: c.keys,
+        keyOrder: c.keyOrder,
         workers: step.workers,
         opsPerSec: ops,
         samples: cell?.samples ?? [],

@@ -1,5 +1,5 @@
 /**
- * Single-thread section: ns per get/set/update/delete of every contender, each
+ * Single-thread section: ns per set/get/has/update/delete of every contender, each
  * in a fresh worker per round (passes.ts), contenders alternating order between
  * rounds; medians over rounds, as ratios to a plain Map at the same key count and
  * values.
@@ -7,9 +7,9 @@
 import { freshTarget } from './adapters.js'
 import { labelOf } from './contenders.js'
 import { runWorkers } from './gate.js'
-import type { PassesResult } from './passes.js'
+import { PASS_OPS, type PassesResult } from './passes.js'
 import type { Plan } from './plan.js'
-import type { ContenderId, Op, SingleThreadRow, ValueKind } from './result.js'
+import type { ContenderId, PassOp, SingleThreadRow, ValueKind } from './result.js'
 import type { Progress } from './section.js'
 import { median } from './stats.js'
 
@@ -19,8 +19,6 @@ export interface SingleThreadSet {
   readonly contenders: readonly ContenderId[]
   readonly rounds: number
 }
-
-const OPS: readonly Op[] = ['set', 'get', 'update', 'delete']
 
 /** Found by this benchmark's checks: not measured, since the structure breaks. */
 export const OBJECTBUFFER_DELETE =
@@ -53,14 +51,14 @@ export async function runSingleThread(sets: readonly SingleThreadSet[], plan: Pl
         }
       }
     }
-    const nsOf = (contender: ContenderId, op: Op) => {
+    const nsOf = (contender: ContenderId, op: PassOp) => {
       const runs = results.get(contender)
       const measured = (runs ?? []).map((r) => r.nsPerOp[op]).filter((ns): ns is number => ns !== null)
       return measured.length === 0 || errors.has(contender) ? null : median(measured)
     }
     for (const contender of set.contenders) {
       const error = errors.get(contender)
-      for (const op of OPS) {
+      for (const op of PASS_OPS) {
         const ns = nsOf(contender, op)
         const reference = nsOf('map', op)
         rows.push({

@@ -11,13 +11,16 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { openAdapter, type Adapter, type TargetSpec } from './adapters.js'
 import { valuePool, workerKeys } from './contenders.js'
-import { arithmeticUntil, newLoopState, runUntil, runUntilAsync, type AsyncStore, type LoopInput, type LoopState } from './loops.js'
+import { keySequence, type KeyOrder } from './keys.js'
+import { arithmeticUntil, newLoopState, runUntil, runUntilAsync, warmUp, type AsyncStore, type LoopInput, type LoopState } from './loops.js'
 import { runPasses, type PassesJob } from './passes.js'
 import type { ValueKind, Workload } from './result.js'
 
 interface Timing {
   readonly windowMs: number
   readonly warmupMs: number
+  /** The longest warm-up, waiting for the loop's rate to settle (loops.ts warmUp). */
+  readonly maxWarmupMs: number
 }
 
 export interface WindowJob extends Timing {
@@ -25,6 +28,7 @@ export interface WindowJob extends Timing {
   readonly target: TargetSpec | { readonly kind: 'map-reference' }
   readonly values: ValueKind
   readonly keys: number
+  readonly keyOrder: KeyOrder
   readonly workload: Workload
   readonly index: number
   readonly workers: number
@@ -35,12 +39,13 @@ export interface PostMessageJob extends Timing {
   readonly port: MessagePort
   readonly values: ValueKind
   readonly keys: number
+  readonly keyOrder: KeyOrder
   readonly readShare: number
   readonly index: number
   readonly workers: number
 }
 
-export interface CalibrateJob extends Timing {
+export interface CalibrateJob extends Omit<Timing, 'maxWarmupMs'> {
   readonly type: 'calibrate'
 }
 
@@ -57,7 +62,8 @@ export interface WindowResult {
 
 export type WorkerReply = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: string }
 
-const WARMUP_OPS = 30_000
+/** Key positions per worker: a window at ~3M ops/s visits each at most a few times. */
+const ORDER_LENGTH = 1 << 20
 
 const { job, gate } = workerData as { job: Job; gate: SharedArrayBuffer }
 const gateView = new Int32Array(gate)
@@ -92,10 +98,10 @@ async function runWindow(job: WindowJob): Promise<WindowResult> {
   const keys = workerKeys(job.keys)
   const pool = valuePool(job.values)
   const adapter = job.target.kind === 'map-reference' ? await preloadedMap(keys, pool, job.workload) : await openAdapter(job.target, job.values, job.index + 1)
-  const input: LoopInput = { keys, pool, workload: job.workload, index: job.index, workers: job.workers }
+  const input: LoopInput = { keys, order: keySequence(job.keyOrder, job.keys, ORDER_LENGTH, job.index), pool, workload: job.workload, index: job.index, workers: job.workers }
   const state = newLoopState(job.index)
   try {
-    warmUp(adapter, input, state, job.warmupMs)
+    warmUp(adapter, input, state, job.warmupMs, job.maxWarmupMs)
     const warm = measured(state)
     waitAtGate()
     const began = performance.now()
@@ -104,17 +110,6 @@ async function runWindow(job: WindowJob): Promise<WindowResult> {
   } finally {
     await adapter.close()
   }
-}
-
-/**
- * At least warmupMs, and enough operations for V8 to optimise the loop and the
- * contender's code (its compiler threads are slow to get CPU on a busy machine),
- * within four times warmupMs for the slowest contenders.
- */
-function warmUp(adapter: Adapter, input: LoopInput, state: LoopState, warmupMs: number): void {
-  const began = performance.now()
-  runUntil(adapter, input, state, began + warmupMs)
-  while (state.ops < WARMUP_OPS && performance.now() < began + 4 * warmupMs) runUntil(adapter, input, state, performance.now() + 1)
 }
 
 /** The one-thread reference: a Map of this worker's own, loaded like the shared ones. */
@@ -142,7 +137,7 @@ async function runPostMessage(job: PostMessageJob): Promise<WindowResult> {
     })
   const store: AsyncStore = { get: (key) => call([0, key]), set: (key, value) => call([1, key, value]) }
   const workload: Workload = { kind: 'mix', readShare: job.readShare }
-  const input: LoopInput = { keys, pool, workload, index: job.index, workers: job.workers }
+  const input: LoopInput = { keys, order: keySequence(job.keyOrder, job.keys, ORDER_LENGTH, job.index), pool, workload, index: job.index, workers: job.workers }
   const state = newLoopState(job.index)
   await runUntilAsync(store, input, state, performance.now() + job.warmupMs, job.readShare)
   const warm = measured(state)

@@ -52,7 +52,17 @@ test('conmap bench --smoke --json prints one valid JSON document with every sect
   assert.deepEqual(new Set(result.operations.rows.map((r) => r.workload.kind === 'op' && r.workload.op)), new Set(['get', 'set', 'update', 'delete']))
   assert.ok(result.seed000.comparison.length > 0)
   assert.equal(result.seed000.seed.qps.rwmutex, 28_400)
-  assert.equal(result.targets.length, 7)
+  assert.equal(result.targets.length, 11)
+  for (const op of ['get-first', 'get', 'get-zipf', 'has']) assert.ok(result.singleThread.rows.some((r) => r.contender === 'optimistic' && r.op === op && r.nsPerOp !== null), `single thread lacks ${op}`)
+  assert.ok(result.singleThread.rows.some((r) => r.contender === 'optimistic' && r.values === 'object' && r.op === 'get' && r.nsPerOp !== null))
+  for (const keyOrder of ['uniform', 'zipf'] as const) {
+    for (const values of ['string', 'object'] as const) {
+      assert.ok(mixes.some((r) => r.contender === 'optimistic' && r.workers === 2 && r.keyOrder === keyOrder && r.values === values), `no 2-worker ${keyOrder} ${values} mix`)
+    }
+  }
+  for (const id of ['get-vs-map', 'get-object-vs-map', 'has-vs-map', 'set-vs-map', 'mix-vs-map', 'mix-object-vs-map', 'get-only-vs-map']) {
+    assert.ok(result.targets.find((t) => t.id === id)?.value !== null, `target ${id} not measured`)
+  }
   for (const target of result.targets) assert.equal(target.met, target.value !== null && target.met)
 })
 
