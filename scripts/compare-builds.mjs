@@ -5,8 +5,8 @@
 //
 //   node scripts/compare-builds.mjs <checkout A> <checkout B> [--keys 100000] [--rounds 7]
 //
-// Keys look like 'user:123:2f9k1x' and are precomputed; reads go in random order over
-// every key, and each read's answer is checked. Values: 27-char strings (codec
+// Keys look like 'user:123:2f9k1x' and are precomputed; reads go in a new random order
+// each round over every key, and each read's answer is checked. Values: 27-char strings (codec
 // 'string') and small objects { id, gen, name, tags, score } (default 'structured').
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -28,7 +28,10 @@ const builds = await Promise.all(dirs.map(async (dir) => ({ dir, conmap: await i
 let seed = 42
 const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32)
 const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}:${Math.floor(random() * 36 ** 6).toString(36).padStart(6, '0')}`)
-const order = Array.from({ length: KEYS }, () => Math.floor(random() * KEYS))
+// A fresh random order each round: a read cache filled in one order and read in the
+// same order again would walk its own entries sequentially, which no user does.
+const orders = Array.from({ length: ROUNDS + 1 }, () => Array.from({ length: KEYS }, () => Math.floor(random() * KEYS)))
+let order = orders[0]
 const VALUES = {
   string: (i) => `value-${String(i).padStart(8, '0')}-abcdefghijk`,
   object: (i) => ({ id: i, gen: 1, name: `name-${i}`, tags: ['a', 'b'], score: i / 7 }),
@@ -72,6 +75,7 @@ for (const kind of ['string', 'object']) {
     if (kind === 'object' && op === 'has') continue
     const ratios = builds.map(() => [])
     for (let round = 0; round < ROUNDS + 1; round++) {
+      order = orders[round]
       const base = nsPerOp(() => run(plain, kind))
       const costs = maps.map((map) => nsPerOp(() => run(map, kind)))
       // Round 0 warms every path up and is not counted.

@@ -4,19 +4,29 @@
  *
  * Records are never edited after publication, and a record's generation word holds
  * a nonzero value from its writing until the change that unpublishes it stores 0
- * there, before unpublishing it (layout.ts). So an entry remembers where its
- * record's generation word is and what it held when the value was read (under the
- * seqlock, so the value and generation belong together); a later Atomics.load that
- * returns the same generation proves the record is still the key's record, and the
- * remembered value is its value. That load is the read's linearization point: it
- * comes after the record's publication (this thread saw it) and before the store of
- * 0 that precedes its unpublication (or it would not read the old generation), in
- * the one order of SeqCst accesses to that word. No lock, no shared write, no hash,
- * no probe, no copy, no decode.
+ * there, before unpublishing it (layout.ts). An entry remembers the value, where its
+ * record's generation word is and what it held, and the (seq, era) pair of its
+ * shard in a stable state in which the record was the key's. A hit is either:
+ *   1. the shard's seq and era are still that pair (two loads of one cache line that
+ *      stays hot while nobody writes the shard): no change began since that state,
+ *      so it is still current. The seq load is the linearization point: it reads the
+ *      increment that ended that state, so every later change's opening increment
+ *      comes after it. (seq, era) never repeats (layout.ts: the era moves 4 times
+ *      while the seq goes round once).
+ *   2. or the generation word still holds the generation: the record is still the
+ *      key's. That load is the linearization point: it comes
+ *      after the record's publication (this thread saw it) and before the store of 0
+ *      that precedes the record's unpublication (or it would not read the old
+ *      generation), in the one order of SeqCst accesses to that word. If the seq just
+ *      loaded (before the generation) was even, the entry takes it and the era as its
+ *      new pair: the record was the key's in that stable state too.
+ * No lock, no shared write, no hash, no probe, no copy, no decode. The record's
+ * word is a random access into the arena, the shard's words are not: path 1 is the
+ * cheap one, taken while the shard is not written.
  *
  * Keys: Map's SameValueZero is the map's key equality (codec/key.ts: -0 is 0, NaN is
  * NaN, 1 and 1n differ), so the cache keys by the key itself; V8 caches a string's
- * hash in the string, so hot keys cost one Map.get here.
+ * hash in the string, so a hit costs one Map.get here.
  *
  * Bound: at most `capacity` entries. Eviction is CLOCK (second chance) over the
  * Map's insertion order: a hit sets the entry's bit; a full cache takes its oldest
@@ -30,17 +40,28 @@
  */
 import type { Key } from '../codec/index.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
+import { S } from './layout.js'
 
-export interface CachedValue {
+/** What a validated read found: the state it validated against, and its record's generation. */
+export interface Found {
+  /** Int32 index of the shard's seq word. */
+  seqAt: number
+  seq: number
+  era: number
   /** Int32 index of the record's generation word. */
-  readonly at: number
-  readonly gen: number
+  genAt: number
+  gen: number
+}
+
+export interface CachedValue extends Found {
   /** The value, or (decodeEach) its private encoded bytes. */
-  readonly value: unknown
-  readonly decodeEach: boolean
+  value: unknown
+  decodeEach: boolean
   /** CLOCK's reference bit. */
   ref: boolean
 }
+
+const ERA_FROM_SEQ = S.ERA - S.SEQ
 
 export class ReadCache {
   readonly capacity: number
@@ -56,34 +77,43 @@ export class ReadCache {
     return this.#entries.size
   }
 
-  /** The entry of key if its record is still the key's record (one Atomics.load). */
-  valid(key: Key, u32: Uint32Array): CachedValue | undefined {
+  /** The entry of key if it is still the key's value (see the overview). */
+  valid(key: Key, i32: Int32Array): CachedValue | undefined {
     const entry = this.#entries.get(key)
-    if (entry === undefined || Atomics.load(u32, entry.at) !== entry.gen) return undefined
+    if (entry === undefined) return undefined
+    const seq = Atomics.load(i32, entry.seqAt)
+    if (seq !== entry.seq || Atomics.load(i32, entry.seqAt + ERA_FROM_SEQ) !== entry.era) {
+      if (Atomics.load(i32, entry.genAt) !== entry.gen) return undefined
+      if ((seq & 1) === 0) {
+        entry.seq = seq
+        entry.era = Atomics.load(i32, entry.seqAt + ERA_FROM_SEQ)
+      }
+    }
     entry.ref = true
     this.hits++
     return entry
   }
 
-  /** Remembers key's value, read with its record's generation under the seqlock. */
-  remember(key: Key, at: number, gen: number, value: unknown, decodeEach: boolean): void {
+  /** Remembers key's value, found by a validated read (or written by this thread). */
+  remember(key: Key, found: Found, value: unknown, decodeEach: boolean): void {
     const entries = this.#entries
-    if (entries.size >= this.capacity && !entries.has(key)) this.#evictOne()
-    entries.set(key, { at, gen, value, decodeEach, ref: false })
+    const entry = entries.get(key)
+    if (entry !== undefined) {
+      assign(entry, found, value, decodeEach)
+      return
+    }
+    if (entries.size >= this.capacity) this.#evictOne()
+    entries.set(key, assign({ seqAt: 0, seq: 0, era: 0, genAt: 0, gen: 0, value: undefined, decodeEach: false, ref: false }, found, value, decodeEach))
   }
 
   /** Points an entry that key already has at a record this thread just wrote with value. */
-  refresh(key: Key, at: number, gen: number, value: unknown): void {
+  refresh(key: Key, found: Found, value: unknown): void {
     const entry = this.#entries.get(key)
-    if (entry !== undefined) this.#entries.set(key, { at, gen, value, decodeEach: false, ref: entry.ref })
+    if (entry !== undefined) assign(entry, found, value, false)
   }
 
   forget(key: Key): void {
     this.#entries.delete(key)
-  }
-
-  clear(): void {
-    this.#entries.clear()
   }
 
   #evictOne(): void {
@@ -98,6 +128,17 @@ export class ReadCache {
       entries.set(key, entry)
     }
   }
+}
+
+function assign(entry: CachedValue, found: Found, value: unknown, decodeEach: boolean): CachedValue {
+  entry.seqAt = found.seqAt
+  entry.seq = found.seq
+  entry.era = found.era
+  entry.genAt = found.genAt
+  entry.gen = found.gen
+  entry.value = value
+  entry.decodeEach = decodeEach
+  return entry
 }
 
 export const DEFAULT_READ_CACHE = 131072

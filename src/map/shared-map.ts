@@ -91,6 +91,7 @@ import { ThreadRegistry } from '../sync/threads.js'
 import { Arena } from './arena.js'
 import {
   DEAD,
+  ERA_MASK,
   FULL,
   H,
   LAYOUT_VERSION,
@@ -118,7 +119,7 @@ import { ShardTables } from './tables.js'
 import { Values, type Encoded, type Raw } from './values.js'
 import { failpoint } from './failpoints.js'
 import { freezeDeep } from './frozen.js'
-import { readCacheFor, type ReadCache } from './read-cache.js'
+import { readCacheFor, type Found, type ReadCache } from './read-cache.js'
 import { loadWords, scratchFor, storeWords } from './words.js'
 
 const OPTIMISTIC_SHARD_ATTEMPTS = 8
@@ -153,9 +154,8 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   readonly #protection: Protection
   readonly #cache: ReadCache | undefined
   #retries = 0
-  /** Where the last validated optimistic read or the last write found its record's generation, and what it was. */
-  #genAt = 0
-  #gen = DEAD
+  /** What the last validated optimistic read, or the last write, found (read-cache.ts). */
+  readonly #found: Found = { seqAt: 0, seq: 0, era: 0, genAt: 0, gen: DEAD }
 
   constructor(options: SharedMapOptions = {}) {
     const opened = attaching
@@ -250,26 +250,41 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   get(key: K): V | undefined {
     const cache = this.#cache
     if (cache !== undefined && inCallback.size === 0) {
-      const hit = cache.valid(key, this.#arena.u32)
+      const hit = cache.valid(key, this.#arena.i32)
       if (hit !== undefined) return (hit.decodeEach ? this.#values.finish(hit.value as Raw) : hit.value) as V
     }
+    return cache === undefined ? this.#getUncached(key) : this.#getAndRemember(key, cache)
+  }
+
+  #getUncached(key: K): V | undefined {
     const raw = this.#load(key)
-    if (cache === undefined) return raw === ABSENT ? undefined : (this.#values.finish(raw) as V)
+    return raw === ABSENT ? undefined : (this.#values.finish(raw) as V)
+  }
+
+  /** A read-cache miss: the seqlock read, then the entry that later reads will hit. */
+  #getAndRemember(key: K, cache: ReadCache): V | undefined {
+    const raw = this.#load(key)
     cache.misses++
     if (raw === ABSENT) {
       cache.forget(key)
       return undefined
     }
     const value = this.#values.finish(raw)
-    const shared = freezeDeep(value)
-    if (this.#gen === DEAD) cache.forget(key)
-    else cache.remember(key, this.#genAt, this.#gen, shared ? value : raw, !shared)
-    return value as V
+    if (typeof value !== 'object' || value === null || (this.#values.freezable && freezeDeep(value))) {
+      if (this.#found.gen === DEAD) cache.forget(key)
+      else cache.remember(key, this.#found, value, false)
+      return value as V
+    }
+    // Not shareable: kept encoded, decoded afresh for each caller (this one included,
+    // since freezeDeep may have frozen part of the first copy).
+    if (this.#found.gen === DEAD) cache.forget(key)
+    else cache.remember(key, this.#found, raw, true)
+    return this.#values.finish(raw) as V
   }
 
   /** Whether key is present. Atomic; never locks under 'optimistic'. */
   has(key: K): boolean {
-    if (this.#cache !== undefined && inCallback.size === 0 && this.#cache.valid(key, this.#arena.u32) !== undefined) return true
+    if (this.#cache !== undefined && inCallback.size === 0 && this.#cache.valid(key, this.#arena.i32) !== undefined) return true
     return this.#load(key, false) !== ABSENT
   }
 
@@ -293,7 +308,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     }
     // A string or number stored natively reads back as itself: this thread's cached
     // entry can take the new record's generation instead of being read again.
-    if (this.#cache !== undefined && typeof bytes !== 'object') this.#cache.refresh(key, this.#genAt, this.#gen, bytes)
+    if (this.#cache !== undefined && typeof bytes !== 'object') this.#cache.refresh(key, this.#found, bytes)
     return this
   }
 
@@ -545,10 +560,15 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
           const record = this.#tables.findRacy(fields, key, kind, meta)
           const value = record === 0 ? ABSENT : withValue ? this.#copyValueRacy(record) : 0
           const genAt = (record >>> 2) + (R_GEN >>> 2)
-          const gen = record === 0 || genAt >= arena.u32.length ? DEAD : Atomics.load(arena.u32, genAt)
+          const gen = record === 0 || genAt >= arena.i32.length ? DEAD : Atomics.load(arena.i32, genAt)
+          const era = Atomics.load(arena.i32, fields + S.ERA)
           if (Atomics.load(arena.i32, seqAt) === before && value !== TORN) {
-            this.#genAt = genAt
-            this.#gen = gen
+            const found = this.#found
+            found.seqAt = seqAt
+            found.seq = before
+            found.era = era
+            found.genAt = genAt
+            found.gen = gen
             return value
           }
         }
@@ -810,10 +830,15 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     views.u32[word + (R_KEY_BYTES >>> 2)] = keyBytes
     views.u32[word + (R_KIND >>> 2)] = kind | (values.tagOf(value) << 8)
     views.u32[word + (R_VALUE_BYTES >>> 2)] = valueBytes
-    const gen = (arena.u32[fields + S.SEQ] ?? 0) | 1
+    // The seq is odd during the change, so never DEAD; the change ends at gen + 1.
+    const gen = (arena.i32[fields + S.SEQ] ?? 0) | 1
     views.u32[word + (R_GEN >>> 2)] = gen
-    this.#genAt = (record >>> 2) + (R_GEN >>> 2)
-    this.#gen = gen >>> 0
+    const found = this.#found
+    found.seqAt = fields + S.SEQ
+    found.seq = (gen + 1) | 0
+    found.era = arena.i32[fields + S.ERA] ?? 0
+    found.genAt = (record >>> 2) + (R_GEN >>> 2)
+    found.gen = gen
     writeKey(key, kind, views, at + R_KEY)
     values.write(value, views, at + R_KEY + align4(keyBytes))
     if (atomic) storeWords(arena.u32, record >>> 2, views.u32, align4(bytes) >>> 2)
@@ -875,7 +900,9 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   }
 
   #beginChange(fields: number): void {
-    Atomics.add(this.#arena.i32, fields + S.SEQ, 1)
+    const i32 = this.#arena.i32
+    if (((Atomics.load(i32, fields + S.SEQ) + 1) & ERA_MASK) === 1) Atomics.add(i32, fields + S.ERA, 1)
+    Atomics.add(i32, fields + S.SEQ, 1)
   }
 
   #endChange(fields: number): void {

@@ -37,12 +37,15 @@ export class Values {
   readonly #strings: boolean
   readonly #numbers: boolean
   readonly #arena: Arena
+  /** Whether decoded values are plain data that frozen.ts may freeze and share (built-in codecs). */
+  readonly freezable: boolean
 
   constructor(codec: Codec<unknown>, codecName: string, arena: Arena) {
     this.#codec = codec
     this.#strings = codecName === 'builtin:structured' || codecName === 'builtin:string'
     this.#numbers = codecName === 'builtin:structured' || codecName === 'builtin:number'
     this.#arena = arena
+    this.freezable = codecName.startsWith('builtin:')
   }
 
   encode(value: unknown): Encoded {

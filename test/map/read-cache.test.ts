@@ -135,6 +135,19 @@ test('object values from the cache are deeply frozen and shared; values that can
   assert.ok(!Object.isFrozen(m2))
 })
 
+test("a user codec's values are never frozen: each get decodes a fresh copy (the cache skips the shared-memory read)", () => {
+  const codec = { name: 'tagged-json', encode: (v: unknown) => new TextEncoder().encode(JSON.stringify(v)), decode: (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as unknown }
+  const writer = new SharedMap<string, unknown>({ codec })
+  const reader = SharedMap.attach<string, unknown>(writer.handle, { codec })
+  writer.set('o', { tags: ['a'] })
+  const first = reader.get('o') as { tags: string[] }
+  first.tags.push('b')
+  const before = hits(reader)
+  assert.deepEqual(reader.get('o'), { tags: ['a'] })
+  assert.equal(hits(reader), before + 1, 'served from the cache')
+  assert.ok(!Object.isFrozen(reader.get('o')))
+})
+
 test('readCache: 0 turns the cache off: fresh, unfrozen copies, and no entries', () => {
   const writer = new SharedMap<string, unknown>()
   const reader = SharedMap.attach<string, unknown>(writer.handle, { readCache: 0 })
