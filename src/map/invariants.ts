@@ -13,6 +13,7 @@
  */
 import type { KeyKind } from '../codec/index.js'
 import { readKey } from '../codec/index.js'
+import { ValueTag } from './values.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
 import type { Arena } from './arena.js'
 import { CLASS_COUNT, EMPTY, FULL, R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, S, SLOT_BYTES, TOMBSTONE, classBytes, metaOf, recordBytes } from './layout.js'
@@ -72,7 +73,7 @@ export function checkMapInvariants(ctx: InvariantContext): void {
         const size = recordBytes(keyBytes, u32[(record >>> 2) + (R_VALUE_BYTES >>> 2)] ?? 0)
         if (!inHeap(record, size)) fail(shard, `slot ${i} points at a record outside the heap (${record})`)
         if (kind < 1 || kind > 3) fail(shard, `record ${record} has key kind ${kind}`)
-        if (tag > 2) fail(shard, `record ${record} has value tag ${tag}`)
+        if (!Object.values(ValueTag).includes(tag as ValueTag)) fail(shard, `record ${record} has value tag ${tag}`)
         if (used.has(record)) fail(shard, `record ${record} is reachable twice`)
         used.add(record)
         const hash = ctx.hashStored(record + R_KEY, keyBytes, kind)

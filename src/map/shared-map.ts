@@ -820,7 +820,8 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const arena = this.#arena
     const values = this.#values
     const keyBytes = encodedKeyBytes(key, kind)
-    const valueBytes = values.byteLength(value)
+    const tag = values.tagOf(value)
+    const valueBytes = values.byteLength(value, tag)
     const bytes = recordBytes(keyBytes, valueBytes)
     const record = arena.allocLocked(fields, bytes)
     const atomic = arena.racy && arena.reused
@@ -828,7 +829,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const at = atomic ? 0 : record
     const word = at >>> 2
     views.u32[word + (R_KEY_BYTES >>> 2)] = keyBytes
-    views.u32[word + (R_KIND >>> 2)] = kind | (values.tagOf(value) << 8)
+    views.u32[word + (R_KIND >>> 2)] = kind | (tag << 8)
     views.u32[word + (R_VALUE_BYTES >>> 2)] = valueBytes
     // The seq is odd during the change, so never DEAD; the change ends at gen + 1.
     const gen = (arena.i32[fields + S.SEQ] ?? 0) | 1
@@ -840,7 +841,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     found.genAt = (record >>> 2) + (R_GEN >>> 2)
     found.gen = gen
     writeKey(key, kind, views, at + R_KEY)
-    values.write(value, views, at + R_KEY + align4(keyBytes))
+    values.write(value, tag, views, at + R_KEY + align4(keyBytes))
     if (atomic) storeWords(arena.u32, record >>> 2, views.u32, align4(bytes) >>> 2)
     failpoint('put:record-written')
     if (slot < 0) this.#tables.insertLocked(fields, metaOf(hash), record)

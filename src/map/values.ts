@@ -5,13 +5,16 @@
  * are stored natively, tagged in the record's kind word (layout.ts):
  *
  *   CODEC   the codec's bytes
- *   STRING  UTF-16 code units, written and read through charCodeAt/fromCharCode:
- *           no TextEncoder, no msgpack, no intermediate copy on either side
+ *   LATIN1  a string whose code units are all below 256: one byte per unit
+ *   STRING  any other string: UTF-16 code units
  *   NUMBER  the float64's 8 bytes (NaN canonical), as two u32 words
  *
- * This is what keeps get/set of short strings within a few times Map's cost. The
- * native forms round-trip exactly (even -0 and lone surrogates, which msgpack and
- * UTF-8 would alter), and a value has one encoding, so compareAndSwap compares
+ * Strings are written and read through charCodeAt/fromCharCode: no TextEncoder, no
+ * msgpack, no intermediate copy on either side. One byte per unit where it fits
+ * halves the words a reader loads and a writer stores with Atomics (words.ts) and
+ * the record, for most text. The native forms round-trip exactly (even -0 and lone
+ * surrogates, which msgpack and UTF-8 would alter), and a value has one encoding
+ * (a string is LATIN1 exactly when it can be), so compareAndSwap compares
  * (tag, bytes) as it compares codec bytes.
  *
  * "Raw" is what a reader copies out of shared memory before validating: the string
@@ -20,11 +23,11 @@
  */
 import { bytesEqual, type Codec } from '../codec/index.js'
 import { float64Words, getFloat64, setFloat64 } from '../codec/float64.js'
-import { readUtf16 } from '../codec/utf16.js'
+import { isLatin1, readLatin1, readUtf16 } from '../codec/utf16.js'
 import type { Arena } from './arena.js'
 import { loadWords, type Views } from './words.js'
 
-export const ValueTag = { codec: 0, string: 1, number: 2 } as const
+export const ValueTag = { codec: 0, string: 1, number: 2, latin1: 3 } as const
 export type ValueTag = (typeof ValueTag)[keyof typeof ValueTag]
 
 /** An encoded value: a native string or number, or codec bytes. */
@@ -54,23 +57,26 @@ export class Values {
     return this.#codec.encode(value)
   }
 
+  /** The tag of an encoding (for a string, a scan of its code units). */
   tagOf(encoded: Encoded): ValueTag {
-    return typeof encoded === 'string' ? ValueTag.string : typeof encoded === 'number' ? ValueTag.number : ValueTag.codec
+    if (typeof encoded === 'string') return isLatin1(encoded) ? ValueTag.latin1 : ValueTag.string
+    return typeof encoded === 'number' ? ValueTag.number : ValueTag.codec
   }
 
-  byteLength(encoded: Encoded): number {
-    return typeof encoded === 'string' ? encoded.length * 2 : typeof encoded === 'number' ? 8 : encoded.length
+  byteLength(encoded: Encoded, tag: ValueTag): number {
+    if (typeof encoded === 'string') return tag === ValueTag.latin1 ? encoded.length : encoded.length * 2
+    return typeof encoded === 'number' ? 8 : encoded.length
   }
 
   /**
    * Writes at a 4-byte-aligned offset of views with plain stores: into an unpublished
    * record of the arena, or into a scratch that is then stored with Atomics.
    */
-  write(encoded: Encoded, views: Views, offset: number): void {
+  write(encoded: Encoded, tag: ValueTag, views: Views, offset: number): void {
     if (typeof encoded === 'string') {
-      const u16 = views.u16
-      const at = offset >>> 1
-      for (let i = 0; i < encoded.length; i++) u16[at + i] = encoded.charCodeAt(i)
+      const units = tag === ValueTag.latin1 ? views.u8 : views.u16
+      const at = tag === ValueTag.latin1 ? offset : offset >>> 1
+      for (let i = 0; i < encoded.length; i++) units[at + i] = encoded.charCodeAt(i)
     } else if (typeof encoded === 'number') {
       setFloat64(encoded)
       views.u32[offset >>> 2] = float64Words[0] ?? 0
@@ -97,20 +103,22 @@ export class Values {
 
   /** compareAndSwap's test: does the stored value have exactly this encoding? */
   equals(encoded: Encoded, tag: number, offset: number, bytes: number): boolean {
-    if (tag !== this.tagOf(encoded) || bytes !== this.byteLength(encoded)) return false
+    const own = this.tagOf(encoded)
+    if (tag !== own || bytes !== this.byteLength(encoded, own)) return false
     if (typeof encoded === 'object') return bytesEqual(this.#arena.u8.subarray(offset, offset + bytes), encoded)
     if (typeof encoded === 'number') {
       setFloat64(encoded)
       return this.#arena.u32[offset >>> 2] === float64Words[0] && this.#arena.u32[(offset >>> 2) + 1] === float64Words[1]
     }
-    const u16 = this.#arena.views.u16
-    const at = offset >>> 1
-    for (let i = 0; i < encoded.length; i++) if (u16[at + i] !== encoded.charCodeAt(i)) return false
+    const units = tag === ValueTag.latin1 ? this.#arena.views.u8 : this.#arena.views.u16
+    const at = tag === ValueTag.latin1 ? offset : offset >>> 1
+    for (let i = 0; i < encoded.length; i++) if (units[at + i] !== encoded.charCodeAt(i)) return false
     return true
   }
 }
 
 function readFrom(views: Views, tag: number, offset: number, bytes: number): Raw {
+  if (tag === ValueTag.latin1) return readLatin1(views.u8, offset, bytes)
   if (tag === ValueTag.string) return readUtf16(views.u16, offset >>> 1, bytes >>> 1)
   if (tag === ValueTag.number) {
     float64Words[0] = views.u32[offset >>> 2] ?? 0
