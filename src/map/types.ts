@@ -25,9 +25,9 @@ export interface AttachOptions {
   readonly codec?: CodecOption
   /**
    * Entries of this thread's read cache ('optimistic' only; default 131072, 0: none):
-   * values get() decoded, validated by one Atomics.load per hit (read-cache.ts).
-   * Object values read through it are deeply frozen and shared by this thread's
-   * callers. Memory: about 100 bytes of heap per entry besides the value itself.
+   * values get() decoded, each hit validated by one or two Atomics.loads
+   * (read-cache.ts). Object values read through it are deeply frozen and shared by
+   * this thread's callers. Memory: about 120 bytes of heap per entry besides the value.
    */
   readonly readCache?: number
 }
