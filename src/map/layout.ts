@@ -33,10 +33,11 @@
  *   L+8 resizes (a statistic)
  *   L+9 clearing: 1 from the start of a clear() of the shard to its end, so that a
  *       thread taking over from a writer that died in it finishes it (tables.ts)
- *   L+10 era: counts the seq's passes through 1 mod 2^30, incremented just before the
- *       seq reaches such a value, so that (seq, era) never repeats: the seq alone
- *       comes back after 2^31 changes, and the era moves 4 times in between. Read
- *       caches remember the pair of the state they validated against (read-cache.ts)
+ *   L+10 era: counts the seq's passes through 1 mod 2^30, incremented by the change
+ *       whose opening increment passes it, before that change ends, so that (seq, era)
+ *       with an even seq never repeats: the seq alone comes back after 2^31 changes,
+ *       and the era moves 4 times in between. Read caches remember the pair of a
+ *       stable (even) state they validated against (read-cache.ts)
  *   L+11 ..< L+11+CLASS_COUNT  free-list heads, one per size class
  *
  * Table: cap slots of two words [meta, record offset]. meta is EMPTY (0),
@@ -130,7 +131,7 @@ export const R_GEN = 12
 export const R_KEY = 16
 /** The generation of a record whose change unpublished it (or is unpublishing it). */
 export const DEAD = 0
-/** The era moves when a change's opening increment makes seq & ERA_MASK equal 1. */
+/** The era moves in the change whose opening increment makes seq & ERA_MASK equal 1. */
 export const ERA_MASK = 0x3fffffff
 
 export function metaOf(hash: number): number {

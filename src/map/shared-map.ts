@@ -902,8 +902,9 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
 
   #beginChange(fields: number): void {
     const i32 = this.#arena.i32
-    if (((Atomics.load(i32, fields + S.SEQ) + 1) & ERA_MASK) === 1) Atomics.add(i32, fields + S.ERA, 1)
-    Atomics.add(i32, fields + S.SEQ, 1)
+    // The era moves inside the change whose opening increment passes 1 mod 2^30, so
+    // before any even seq after it (read caches only remember even ones: layout.ts).
+    if (((Atomics.add(i32, fields + S.SEQ, 1) + 1) & ERA_MASK) === 1) Atomics.add(i32, fields + S.ERA, 1)
   }
 
   #endChange(fields: number): void {

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict'
 import { SharedMap, type SharedMapOptions } from '../../src/index.js'
 import { checkHistory, formatHistory, type Operation } from '../../src/check/index.js'
 import { mapWorkerFile, start } from '../helpers/workers.js'
+import { shardsBase } from '../../src/map/create.js'
+import { lockWordsOf, S, Strategy } from '../../src/map/layout.js'
 
 function pair<V>(options: SharedMapOptions = {}): { writer: SharedMap<string, V>; reader: SharedMap<string, V> } {
   const writer = new SharedMap<string, V>({ shards: 1, ...options })
@@ -232,4 +234,25 @@ test('a writer thread and two reader threads over 8 hot keys: every history line
   const verdict = checkHistory(history)
   assert.equal(verdict.linearizable, true, verdict.failure === undefined ? 'undecided' : formatHistory(verdict.failure.operations))
   assert.equal(verdict.keysChecked, keys.length)
+})
+
+test("the shard's era keeps a cached entry from passing when the seq comes back to its value (a wraparound, simulated)", () => {
+  const { writer, reader } = pair<string>({ codec: 'string' })
+  const i32 = new Int32Array(writer.handle.buffer)
+  const fields = shardsBase(lockWordsOf(Strategy.optimistic, 64).global) + lockWordsOf(Strategy.optimistic, 64).shard
+  const seqAt = fields + S.SEQ
+  const eraAt = fields + S.ERA
+  // Two changes before the seq passes 1 mod 2^30: the second change's opening increment does.
+  Atomics.store(i32, seqAt, 2 ** 30 - 2)
+  writer.set('k', 'v1')
+  assert.equal(reader.get('k'), 'v1')
+  const cachedAt = Atomics.load(i32, seqAt)
+  const era = Atomics.load(i32, eraAt)
+  writer.set('k', 'v2')
+  assert.equal(Atomics.load(i32, eraAt), era + 1, 'the era moved')
+  // As if 2^31 more changes had brought the seq round to the cached value.
+  Atomics.store(i32, seqAt, cachedAt)
+  const misses = reader.stats().readCache.misses
+  assert.equal(reader.get('k'), 'v2')
+  assert.equal(reader.stats().readCache.misses, misses + 1, 'the entry was read anew, not served')
 })
