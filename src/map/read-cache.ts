@@ -14,10 +14,10 @@
  *      comes after it. (seq, era) never repeats (layout.ts: the era moves 4 times
  *      while the seq goes round once).
  *   2. or the generation word still holds the generation: the record is still the
- *      key's. That load is the linearization point: it comes
- *      after the record's publication (this thread saw it) and before the store of 0
- *      that precedes the record's unpublication (or it would not read the old
- *      generation), in the one order of SeqCst accesses to that word. If the seq just
+ *      key's. That load is the linearization point: it comes after the record's
+ *      publication (this thread saw it) and before the store of 0 that precedes the
+ *      record's unpublication (or it would not read the old generation), in the one
+ *      order of SeqCst accesses to that word. If the seq just
  *      loaded (before the generation) was even, the entry takes it and the era as its
  *      new pair: the record was the key's in that stable state too.
  * No lock, no shared write, no hash, no probe, no copy, no decode. The record's
@@ -36,7 +36,8 @@
  * Values: strings, numbers and other primitives are kept as they are. Objects are
  * kept deeply frozen (frozen.ts) and handed to every caller: one caller cannot
  * change what another reads. A value that cannot be frozen (a Map, a Date, a typed
- * array, ...) is kept as its private encoded copy and decoded anew for each read.
+ * array, ...), and any value of a user codec (whose decoded shapes are unknown), is
+ * kept as its private encoded copy and decoded anew for each read.
  */
 import type { Key } from '../codec/index.js'
 import { conmapError, ErrorCode } from '../errors/index.js'

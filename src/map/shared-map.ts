@@ -270,16 +270,13 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
       return undefined
     }
     const value = this.#values.finish(raw)
-    if (typeof value !== 'object' || value === null || (this.#values.freezable && freezeDeep(value))) {
-      if (this.#found.gen === DEAD) cache.forget(key)
-      else cache.remember(key, this.#found, value, false)
-      return value as V
-    }
-    // Not shareable: kept encoded, decoded afresh for each caller (this one included,
-    // since freezeDeep may have frozen part of the first copy).
+    const shared = typeof value !== 'object' || value === null || (this.#values.freezable && freezeDeep(value))
+    // A record marked DEAD by a writer that died before unpublishing it is read, not kept.
     if (this.#found.gen === DEAD) cache.forget(key)
-    else cache.remember(key, this.#found, raw, true)
-    return this.#values.finish(raw) as V
+    else cache.remember(key, this.#found, shared ? value : raw, !shared)
+    // Not shareable: kept encoded and decoded afresh for each caller, this one included,
+    // since freezeDeep may have frozen part of the first copy.
+    return (shared ? value : this.#values.finish(raw)) as V
   }
 
   /** Whether key is present. Atomic; never locks under 'optimistic'. */
