@@ -556,9 +556,12 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
           failpoint('read:begun')
           const record = this.#tables.findRacy(fields, key, kind, meta)
           const value = record === 0 ? ABSENT : withValue ? this.#copyValueRacy(record) : 0
+          // What a read cache would remember, loaded inside the window so that it belongs
+          // to the state validated; not loaded when no cache will keep the value.
+          const remembered = withValue && value !== ABSENT && this.#cache !== undefined
           const genAt = (record >>> 2) + (R_GEN >>> 2)
-          const gen = record === 0 || genAt >= arena.i32.length ? DEAD : Atomics.load(arena.i32, genAt)
-          const era = Atomics.load(arena.i32, fields + S.ERA)
+          const gen = !remembered || genAt >= arena.i32.length ? DEAD : Atomics.load(arena.i32, genAt)
+          const era = remembered ? Atomics.load(arena.i32, fields + S.ERA) : 0
           if (Atomics.load(arena.i32, seqAt) === before && value !== TORN) {
             const found = this.#found
             found.seqAt = seqAt
