@@ -164,14 +164,13 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
       this.handle = opened.handle
       this.#arena = new Arena(opened.handle.buffer, opened.registry, opened.handle.concurrency === 'optimistic')
       this.#values = new Values(opened.codec, this.handle.codec, this.#arena)
-      this.#cache = readCacheFor(opened.readCache, opened.handle.concurrency === 'optimistic')
     } else {
       const made = create(options)
       this.handle = made.handle
       this.#arena = made.arena
       this.#values = new Values(made.codec, this.handle.codec, this.#arena)
-      this.#cache = readCacheFor(options.readCache, made.handle.concurrency === 'optimistic')
     }
+    this.#cache = readCacheFor(opened === undefined ? options.readCache : opened.readCache, this.handle.concurrency === 'optimistic')
     const arena = this.#arena
     const i32 = arena.i32
     this.#strategy = i32[H.STRATEGY] as StrategyId
@@ -319,7 +318,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const bytes = this.#encode(value)
     let found: Raw | typeof ABSENT = ABSENT
     this.#change(key, (fields, slot, kind, hash) => {
-      if (slot >= 0) found = this.#readLocked(this.#arena.u32[slot + 1] ?? 0)
+      if (slot >= 0) found = this.#values.ofRecord(this.#arena.u32[slot + 1] ?? 0)
       else this.#putLocked(fields, slot, key, kind, hash, bytes)
     })
     return found === ABSENT ? { value, loaded: false } : { value: this.#values.finish(found) as V, loaded: true }
@@ -336,7 +335,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const bytes = this.#encode(value)
     let previous: Raw | typeof ABSENT = ABSENT
     this.#change(key, (fields, slot, kind, hash) => {
-      if (slot >= 0) previous = this.#readLocked(this.#arena.u32[slot + 1] ?? 0)
+      if (slot >= 0) previous = this.#values.ofRecord(this.#arena.u32[slot + 1] ?? 0)
       this.#putLocked(fields, slot, key, kind, hash, bytes)
     })
     return previous === ABSENT ? { previous: undefined, loaded: false } : { previous: this.#values.finish(previous) as V, loaded: true }
@@ -351,7 +350,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const bytes = this.#encode(next)
     let swapped = false
     this.#change(key, (fields, slot, kind, hash) => {
-      if (slot < 0 || !this.#holdsLocked(this.#arena.u32[slot + 1] ?? 0, expected)) return
+      if (slot < 0 || !this.#values.recordHolds(this.#arena.u32[slot + 1] ?? 0, expected)) return
       this.#putLocked(fields, slot, key, kind, hash, bytes)
       swapped = true
     })
@@ -363,7 +362,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const expected = this.#encode(old)
     let deleted = false
     this.#change(key, (fields, slot) => {
-      if (slot < 0 || !this.#holdsLocked(this.#arena.u32[slot + 1] ?? 0, expected)) return
+      if (slot < 0 || !this.#values.recordHolds(this.#arena.u32[slot + 1] ?? 0, expected)) return
       this.#removeLocked(fields, slot)
       deleted = true
     })
@@ -555,7 +554,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
           arena.sync()
           failpoint('read:begun')
           const record = this.#tables.findRacy(fields, key, kind, meta)
-          const value = record === 0 ? ABSENT : withValue ? this.#copyValueRacy(record) : 0
+          const value = record === 0 ? ABSENT : withValue ? (this.#values.ofRecordRacy(record) ?? TORN) : 0
           // What a read cache would remember, loaded inside the window so that it belongs
           // to the state validated; not loaded when no cache will keep the value.
           const remembered = withValue && value !== ABSENT && this.#cache !== undefined
@@ -581,7 +580,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
       this.#arena.sync()
       failpoint('read:begun')
       const record = this.#tables.find(fields, key, kind, meta)
-      return record === 0 ? ABSENT : withValue ? this.#readLocked(record) : 0
+      return record === 0 ? ABSENT : withValue ? this.#values.ofRecord(record) : 0
     } finally {
       this.#protection.unlockRead(shard, token)
     }
@@ -603,37 +602,6 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
       // A thread that may not block keeps spinning.
     }
     if (attempt % 16 === 0) this.#protection.recoverDeadWriter(shard)
-  }
-
-  /**
-   * A record's value copied out with no lock (raw), every word with Atomics.load;
-   * TORN when the record's lengths are impossible (only in a read that validation
-   * rejects).
-   */
-  #copyValueRacy(record: number): Raw | typeof TORN {
-    const u32 = this.#arena.u32
-    const word = record >>> 2
-    if (word + (R_KEY >>> 2) > u32.length) return TORN
-    const start = record + R_KEY + align4(Atomics.load(u32, word + (R_KEY_BYTES >>> 2)))
-    const bytes = Atomics.load(u32, word + (R_VALUE_BYTES >>> 2))
-    if ((start + bytes + 3) >>> 2 > u32.length || start < R_KEY) return TORN
-    return this.#values.readRacy(Atomics.load(u32, word + (R_KIND >>> 2)) >>> 8, start, bytes)
-  }
-
-  /** A record's value (raw), under a lock that keeps it from changing. */
-  #readLocked(record: number): Raw {
-    const u32 = this.#arena.u32
-    const word = record >>> 2
-    const start = record + R_KEY + align4(u32[word + (R_KEY_BYTES >>> 2)] ?? 0)
-    return this.#values.read((u32[word + (R_KIND >>> 2)] ?? 0) >>> 8, start, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0)
-  }
-
-  /** compareAndSwap's test, under the shard's write lock. */
-  #holdsLocked(record: number, expected: Encoded): boolean {
-    const u32 = this.#arena.u32
-    const word = record >>> 2
-    const start = record + R_KEY + align4(u32[word + (R_KEY_BYTES >>> 2)] ?? 0)
-    return this.#values.equals(expected, (u32[word + (R_KIND >>> 2)] ?? 0) >>> 8, start, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0)
   }
 
   /** One shard's entries, as one consistent copy. */
@@ -734,7 +702,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
         if (word + (R_KEY >>> 2) + keyWords > words) return TORN
         const kind = load(word + (R_KIND >>> 2)) & 0xff
         const key = racy ? readKey(loadWords(u32, word + (R_KEY >>> 2), keyWords), 0, keyBytes, kind) : readKey(this.#arena.views, record + R_KEY, keyBytes, kind)
-        const value = !withValues ? undefined : racy ? this.#copyValueRacy(record) : this.#readLocked(record)
+        const value = !withValues ? undefined : racy ? (this.#values.ofRecordRacy(record) ?? TORN) : this.#values.ofRecord(record)
         if (value === TORN) return TORN
         entries.push({ key, value })
       }
@@ -767,7 +735,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     let taken: Raw | typeof ABSENT = ABSENT
     this.#change(key, (fields, slot) => {
       if (slot < 0) return
-      taken = withValue ? this.#readLocked(this.#arena.u32[slot + 1] ?? 0) : 0
+      taken = withValue ? this.#values.ofRecord(this.#arena.u32[slot + 1] ?? 0) : 0
       this.#removeLocked(fields, slot)
     })
     return taken
@@ -785,7 +753,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const fields = this.#lockShard(shard)
     try {
       const record = this.#tables.find(fields, key, kind, meta)
-      const current = record === 0 ? ABSENT : this.#readLocked(record)
+      const current = record === 0 ? ABSENT : this.#values.ofRecord(record)
       if (keepPresent && current !== ABSENT) return this.#values.finish(current) as V
       inCallback.add(this.#id)
       let next: V | undefined

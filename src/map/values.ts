@@ -25,6 +25,7 @@ import { bytesEqual, type Codec } from '../codec/index.js'
 import { float64Words, getFloat64, setFloat64 } from '../codec/float64.js'
 import { isLatin1, readLatin1, readUtf16 } from '../codec/utf16.js'
 import type { Arena } from './arena.js'
+import { R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, align4 } from './layout.js'
 import { loadWords, type Views } from './words.js'
 
 export const ValueTag = { codec: 0, string: 1, number: 2, latin1: 3 } as const
@@ -86,14 +87,36 @@ export class Values {
     }
   }
 
-  /** Copies a stored value out, under a lock; the caller has checked offset + bytes is inside the arena. */
-  read(tag: number, offset: number, bytes: number): Raw {
-    return readFrom(this.#arena.views, tag, offset, bytes)
+  /** A record's value (raw), under a lock that keeps it from changing. */
+  ofRecord(record: number): Raw {
+    const u32 = this.#arena.u32
+    const word = record >>> 2
+    const start = record + R_KEY + align4(u32[word + (R_KEY_BYTES >>> 2)] ?? 0)
+    return readFrom(this.#arena.views, (u32[word + (R_KIND >>> 2)] ?? 0) >>> 8, start, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0)
   }
 
-  /** read() with no lock: the value's words are copied with Atomics.load first (words.ts). */
-  readRacy(tag: number, offset: number, bytes: number): Raw {
-    return readFrom(loadWords(this.#arena.u32, offset >>> 2, (bytes + 3) >>> 2), tag, 0, bytes)
+  /**
+   * ofRecord() with no lock: every word is copied with Atomics.load first (words.ts).
+   * undefined when the record's lengths are impossible (only in a read that validation
+   * rejects).
+   */
+  ofRecordRacy(record: number): Raw | undefined {
+    const u32 = this.#arena.u32
+    const word = record >>> 2
+    if (word + (R_KEY >>> 2) > u32.length) return undefined
+    const start = record + R_KEY + align4(Atomics.load(u32, word + (R_KEY_BYTES >>> 2)))
+    const bytes = Atomics.load(u32, word + (R_VALUE_BYTES >>> 2))
+    if ((start + bytes + 3) >>> 2 > u32.length || start < R_KEY) return undefined
+    const tag = Atomics.load(u32, word + (R_KIND >>> 2)) >>> 8
+    return readFrom(loadWords(u32, start >>> 2, (bytes + 3) >>> 2), tag, 0, bytes)
+  }
+
+  /** compareAndSwap's test, under the shard's write lock: does the record's value have exactly this encoding? */
+  recordHolds(record: number, encoded: Encoded): boolean {
+    const u32 = this.#arena.u32
+    const word = record >>> 2
+    const start = record + R_KEY + align4(u32[word + (R_KEY_BYTES >>> 2)] ?? 0)
+    return this.#equals(encoded, (u32[word + (R_KIND >>> 2)] ?? 0) >>> 8, start, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0)
   }
 
   /** The value a validated raw copy stands for. */
@@ -101,8 +124,7 @@ export class Values {
     return typeof raw === 'object' ? this.#codec.decode(raw) : raw
   }
 
-  /** compareAndSwap's test: does the stored value have exactly this encoding? */
-  equals(encoded: Encoded, tag: number, offset: number, bytes: number): boolean {
+  #equals(encoded: Encoded, tag: number, offset: number, bytes: number): boolean {
     const own = this.tagOf(encoded)
     if (tag !== own || bytes !== this.byteLength(encoded, own)) return false
     if (typeof encoded === 'object') return bytesEqual(this.#arena.u8.subarray(offset, offset + bytes), encoded)
