@@ -1,0 +1,66 @@
+/** What a map tells about itself: stats() and the debug invariant check. */
+import { hashStoredKey } from '../codec/index.js'
+import { H, S, maxShardCap, metaOf } from './layout.js'
+import type { MapCore } from './core.js'
+import { checkMapInvariants } from './invariants.js'
+import type { SharedMapStats, ShardStats } from './types.js'
+
+/** Read without locks: approximate while writers run. */
+export function statsOf(core: MapCore): SharedMapStats {
+  core.enter()
+  const arena = core.arena
+  arena.sync()
+  const u32 = arena.u32
+  const perShard: ShardStats[] = []
+  let free = 0
+  for (let shard = 0; shard < core.shards; shard++) {
+    const fields = core.fieldsOf(shard)
+    perShard.push({
+      size: Atomics.load(u32, fields + S.COUNT),
+      capacity: Atomics.load(u32, fields + S.CAP),
+      tombstones: Atomics.load(u32, fields + S.TOMBS),
+      resizing: Atomics.load(u32, fields + S.OLD) !== 0,
+      resizes: Atomics.load(u32, fields + S.RESIZES),
+      longestProbe: core.tables.longestProbe(fields),
+    })
+    free += arena.freeBytes(fields, 1 << 20)
+  }
+  const sum = (pick: (s: ShardStats) => number) => perShard.reduce((total, s) => total + pick(s), 0)
+  const size = sum((s) => s.size)
+  const capacity = sum((s) => s.capacity)
+  const cache = core.cache
+  return {
+    concurrency: core.concurrency,
+    shards: core.shards,
+    size,
+    capacity,
+    load: capacity === 0 ? 0 : size / capacity,
+    tombstones: sum((s) => s.tombstones),
+    resizes: sum((s) => s.resizes),
+    resizing: perShard.filter((s) => s.resizing).length,
+    longestProbe: Math.max(0, ...perShard.map((s) => s.longestProbe)),
+    bytes: { used: arena.top, reserved: arena.buffer.byteLength, max: arena.buffer.maxByteLength, free },
+    recoveries: Atomics.load(arena.i32, H.RECOVERIES),
+    optimisticRetries: core.retries,
+    readCache: { entries: cache?.size ?? 0, capacity: cache?.capacity ?? 0, hits: cache?.hits ?? 0, misses: cache?.misses ?? 0 },
+    perShard,
+  }
+}
+
+/** Checks every internal invariant holding every shard's lock (ERR_INVARIANT_VIOLATION). */
+export function checkInvariants(core: MapCore): void {
+  core.enter()
+  const shards = Array.from({ length: core.shards }, (_, shard) => shard)
+  core.withAllShards(() =>
+    checkMapInvariants({
+      arena: core.arena,
+      shards,
+      fieldsOf: (shard) => core.fieldsOf(shard),
+      shardOf: (hash) => core.shardOf(hash),
+      hashStored: (offset, bytes, kind) => hashStoredKey(core.arena.views, offset, bytes, kind, core.seed0, core.seed1),
+      find: (fields, key, kind, hash) => core.tables.find(fields, key, kind, metaOf(hash)),
+      heapStart: core.shardsBase * 4 + core.shards * core.shardWords * 4,
+      maxCap: maxShardCap(core.shardBits),
+    }),
+  )
+}

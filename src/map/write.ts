@@ -1,0 +1,170 @@
+/**
+ * Changing a key: set, delete, the sync.Map atomic operations and the callbacks of
+ * update / getOrCompute, all under the key's shard write lock with its seq odd for
+ * the change (read.ts says why readers then never see half of one).
+ *
+ * A change never edits a published record: it writes a complete new one and
+ * publishes it with one aligned 32-bit store (the slot meta for a new key, the
+ * record offset for a new value, a tombstone for a removal). A thread killed
+ * mid-write therefore leaves either the old state or the new one visible, never
+ * half of one; what it may leave behind (a lock word naming it, an odd seq, a stale
+ * count, a resize cut short, a leaked block) is repaired by the next writer, who
+ * takes the lock over once the dead thread is known (watch(), threads.ts).
+ *
+ * Callbacks (update, getOrCompute) run holding the shard's write lock but with its
+ * seq even, so optimistic readers are not held up by user code; the change they
+ * decide is applied afterwards under an odd seq.
+ */
+import { encodedKeyBytes, keyKind, writeKey, type Key, type KeyKind } from '../codec/index.js'
+import { R_GEN, R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, S, align4, metaOf, recordBytes } from './layout.js'
+import { inCallback, type MapCore } from './core.js'
+import { ABSENT } from './read.js'
+import type { Encoded, Raw } from './values.js'
+import { failpoint } from './failpoints.js'
+import { scratchFor, storeWords } from './words.js'
+
+/** Locks key's shard and runs body with the key's slot (-1: absent), under an odd seq. */
+export function change(core: MapCore, key: Key, body: (fields: number, slot: number, kind: KeyKind, hash: number) => void): void {
+  const kind = keyKind(key)
+  const hash = core.hash(key, kind)
+  const shard = core.shardOf(hash)
+  const fields = core.lockShard(shard)
+  try {
+    core.beginChangeLocked(fields)
+    try {
+      body(fields, core.tables.locateLocked(fields, key, kind, metaOf(hash)), kind, hash)
+    } finally {
+      core.endChangeLocked(fields)
+    }
+  } finally {
+    core.unlockShard(shard)
+  }
+}
+
+/** set(): change() specialised by hand, since its closure would cost about a tenth of a set. */
+export function put(core: MapCore, key: Key, bytes: Encoded): void {
+  const kind = keyKind(key)
+  const hash = core.hash(key, kind)
+  const shard = core.shardOf(hash)
+  const fields = core.lockShard(shard)
+  try {
+    core.beginChangeLocked(fields)
+    try {
+      putLocked(core, fields, core.tables.locateLocked(fields, key, kind, metaOf(hash)), key, kind, hash, bytes)
+    } finally {
+      core.endChangeLocked(fields)
+    }
+  } finally {
+    core.unlockShard(shard)
+  }
+}
+
+/** The value bytes of the record in slot (a locked, private copy). */
+export function valueInLocked(core: MapCore, slot: number): Raw {
+  return core.values.ofRecord(core.arena.u32[slot + 1] ?? 0)
+}
+
+/** Whether the record in slot holds exactly the encoding expected. */
+export function holdsLocked(core: MapCore, slot: number, expected: Encoded): boolean {
+  return core.values.recordHolds(core.arena.u32[slot + 1] ?? 0, expected)
+}
+
+/** delete / loadAndDelete: removes key, returning its value bytes (copied if wanted). */
+export function take(core: MapCore, key: Key, withValue: boolean): Raw | typeof ABSENT {
+  let taken: Raw | typeof ABSENT = ABSENT
+  change(core, key, (fields, slot) => {
+    if (slot < 0) return
+    taken = withValue ? valueInLocked(core, slot) : 0
+    removeLocked(core, fields, slot)
+  })
+  return taken
+}
+
+/**
+ * update / getOrCompute: fn decides the new value from the current bytes while
+ * the shard is locked but its seq is even; the decision is then applied.
+ */
+export function compute<V>(core: MapCore, key: Key, fn: (current: Raw | typeof ABSENT) => V | undefined, keepPresent: boolean): V | undefined {
+  const kind = keyKind(key)
+  const hash = core.hash(key, kind)
+  const meta = metaOf(hash)
+  const shard = core.shardOf(hash)
+  const fields = core.lockShard(shard)
+  try {
+    const record = core.tables.find(fields, key, kind, meta)
+    const current = record === 0 ? ABSENT : core.values.ofRecord(record)
+    if (keepPresent && current !== ABSENT) return core.values.finish(current) as V
+    inCallback.add(core.id)
+    let next: V | undefined
+    try {
+      next = fn(current)
+    } finally {
+      inCallback.delete(core.id)
+    }
+    if (next === undefined && (record === 0 || keepPresent)) return next
+    const bytes = next === undefined ? undefined : core.encode(next)
+    core.changeLocked(fields, () => {
+      const slot = core.tables.locateLocked(fields, key, kind, meta)
+      if (bytes !== undefined) putLocked(core, fields, slot, key, kind, hash, bytes)
+      else if (slot >= 0) removeLocked(core, fields, slot)
+    })
+    return next
+  } finally {
+    core.unlockShard(shard)
+  }
+}
+
+/** Empties every shard, one after another (each shard atomically). */
+export function clear(core: MapCore): void {
+  for (let shard = 0; shard < core.shards; shard++) {
+    const fields = core.lockShard(shard)
+    try {
+      core.changeLocked(fields, () => core.tables.clearLocked(fields))
+    } finally {
+      core.unlockShard(shard)
+    }
+  }
+}
+
+/**
+ * Writes a record for key and value and publishes it in slot (-1: as a new key).
+ * Into fresh memory with plain stores; into a reused block that optimistic readers
+ * may be reading, through a private scratch stored with Atomics (words.ts).
+ */
+export function putLocked(core: MapCore, fields: number, slot: number, key: Key, kind: KeyKind, hash: number, value: Encoded): void {
+  if (slot < 0) core.tables.reserveLocked(fields)
+  const arena = core.arena
+  const values = core.values
+  const keyBytes = encodedKeyBytes(key, kind)
+  const tag = values.tagOf(value)
+  const valueBytes = values.byteLength(value, tag)
+  const bytes = recordBytes(keyBytes, valueBytes)
+  const record = arena.allocLocked(fields, bytes)
+  const atomic = arena.racy && arena.reused
+  const views = atomic ? scratchFor(align4(bytes)) : arena.views
+  const at = atomic ? 0 : record
+  const word = at >>> 2
+  views.u32[word + (R_KEY_BYTES >>> 2)] = keyBytes
+  views.u32[word + (R_KIND >>> 2)] = kind | (tag << 8)
+  views.u32[word + (R_VALUE_BYTES >>> 2)] = valueBytes
+  // The seq is odd during the change, so never DEAD; the change ends at gen + 1.
+  const gen = (arena.i32[fields + S.SEQ] ?? 0) | 1
+  views.u32[word + (R_GEN >>> 2)] = gen
+  const found = core.found
+  found.seqAt = fields + S.SEQ
+  found.seq = (gen + 1) | 0
+  found.era = arena.i32[fields + S.ERA] ?? 0
+  found.genAt = (record >>> 2) + (R_GEN >>> 2)
+  found.gen = gen
+  writeKey(key, kind, views, at + R_KEY)
+  values.write(value, tag, views, at + R_KEY + align4(keyBytes))
+  if (atomic) storeWords(arena.u32, record >>> 2, views.u32, align4(bytes) >>> 2)
+  failpoint('put:record-written')
+  if (slot < 0) core.tables.insertLocked(fields, metaOf(hash), record)
+  else core.tables.replaceLocked(fields, slot, record)
+}
+
+export function removeLocked(core: MapCore, fields: number, slot: number): void {
+  core.tables.removeLocked(fields, slot)
+  core.tables.maybeShrinkLocked(fields)
+}
