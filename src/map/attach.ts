@@ -31,5 +31,5 @@ export function openAttached(handle: SharedMapHandle, options: AttachOptions): O
     throw conmapError(ErrorCode.INVALID_ARGUMENT, `codec mismatch: the map stores values with '${handle.codec}', not '${id}'`)
   }
   const arena = new Arena(handle.buffer, ThreadRegistry.of(registry), handle.concurrency === 'optimistic')
-  return { handle, arena, codec: resolveCodec(option), readCache: options.readCache }
+  return { handle, arena, codec: resolveCodec(option), readCache: options.readCache, sweeper: options.sweeper }
 }

@@ -14,7 +14,8 @@ import { conmapError, ErrorCode } from '../errors/index.js'
 import type { SharedMapHandle } from './types.js'
 import { ThreadRegistry } from '../sync/threads.js'
 import { Arena } from './arena.js'
-import { DEAD, ERA_MASK, H, S, Strategy, lockWordsOf, maxShardCap, type Concurrency, type StrategyId } from './layout.js'
+import { CACHE_RECORDS, DEAD, ERA_MASK, Eviction, H, S, Strategy, X_BYTES, lockWordsOf, maxShardCap, type Concurrency, type StrategyId } from './layout.js'
+import { ShardQueues } from './queue.js'
 import { shardsBase } from './create.js'
 import { Protection } from './protection.js'
 import { ShardTables } from './tables.js'
@@ -30,6 +31,7 @@ export interface Opened {
   readonly arena: Arena
   readonly codec: Codec<unknown>
   readonly readCache: number | undefined
+  readonly sweeper: boolean | undefined
 }
 
 export class MapCore {
@@ -50,10 +52,20 @@ export class MapCore {
   readonly tables: ShardTables
   readonly protection: Protection
   readonly cache: ReadCache | undefined
+  /** Whether records carry the cache words (deadline, queue links) below them. */
+  readonly cacheRecords: boolean
+  /** Bytes of a record's block below the record: X_BYTES for cache records, else 0. */
+  readonly below: number
+  /** The bound on live entries, or 0. */
+  readonly maxEntries: number
+  readonly sieve: boolean
+  /** The map's default ttl in ms (0: none). */
+  readonly ttl: number
+  readonly queues: ShardQueues
   /** Validation retries of this thread's optimistic reads. */
   retries = 0
   /** What the last validated optimistic read, or the last write, found (read-cache.ts). */
-  readonly found: Found = { seqAt: 0, seq: 0, era: 0, genAt: 0, gen: DEAD }
+  readonly found: Found = { seqAt: 0, seq: 0, era: 0, genAt: 0, gen: DEAD, deadline: 0 }
 
   constructor(opened: Opened) {
     this.handle = opened.handle
@@ -72,7 +84,14 @@ export class MapCore {
     this.lockWords = locks.shard
     this.shardWords = i32[H.SHARD_WORDS] ?? 0
     this.shardsBase = shardsBase(locks.global)
-    this.tables = new ShardTables(opened.arena, maxShardCap(this.shardBits))
+    const cache = i32[H.CACHE] ?? 0
+    this.cacheRecords = (cache & CACHE_RECORDS) !== 0
+    this.below = this.cacheRecords ? X_BYTES : 0
+    this.maxEntries = opened.arena.u32[H.MAX_ENTRIES] ?? 0
+    this.sieve = cache >>> 1 === Eviction.sieve
+    this.ttl = (opened.arena.u32[H.TTL_HI] ?? 0) * 2 ** 32 + (opened.arena.u32[H.TTL_LO] ?? 0)
+    this.queues = new ShardQueues(opened.arena, this.sieve)
+    this.tables = new ShardTables(opened.arena, maxShardCap(this.shardBits), this.below)
     const shardLocks = Array.from({ length: this.shards }, (_, s) => this.shardsBase + s * this.shardWords)
     this.protection = new Protection(this.strategy, i32, shardLocks, ThreadRegistry.of(this.handle.registry), (shard) => {
       this.arena.sync()
@@ -170,6 +189,14 @@ export class MapCore {
     Atomics.add(this.arena.i32, H.RECOVERIES, 1)
     const seq = Atomics.load(this.arena.i32, fields + S.SEQ)
     if (seq & 1) Atomics.store(this.arena.i32, fields + S.SEQ, seq + 1)
-    this.changeLocked(fields, () => this.tables.repairLocked(fields))
+    this.changeLocked(fields, () => {
+      this.tables.repairLocked(fields)
+      if (!this.cacheRecords) return
+      const records: number[] = []
+      this.tables.forEachLocked(fields, (_, record) => records.push(record))
+      this.queues.rebuildLocked(fields, records)
+      // The dead writer may have counted an entry in `live` that it never added.
+      if (this.maxEntries !== 0) Atomics.store(this.arena.i32, H.RECOUNT, 1)
+    })
   }
 }

@@ -11,7 +11,8 @@ import { Kind, magicOf } from '../shared/handle.js'
 import { initRWLock } from '../sync/rw-lock.js'
 import { ThreadRegistry } from '../sync/threads.js'
 import { Arena } from './arena.js'
-import { H, LAYOUT_VERSION, MIN_CAP, S, SLOT_BYTES, Strategy, align8, lockWordsOf, maxShardCap, shardWords } from './layout.js'
+import { CACHE_RECORDS, Eviction, H, LAYOUT_VERSION, MIN_CAP, S, SLOT_BYTES, Strategy, align8, lockWordsOf, maxShardCap, shardWords } from './layout.js'
+import { ttlOption } from './expiry.js'
 import type { SharedMapHandle, SharedMapOptions } from './types.js'
 
 const DEFAULT_MAX_BYTES = 2 ** 30
@@ -61,6 +62,7 @@ export function create(options: SharedMapOptions): { handle: SharedMapHandle; co
   if (!Number.isInteger(readerSlots) || readerSlots < 1 || readerSlots > 65536) {
     throw conmapError(ErrorCode.INVALID_ARGUMENT, `readerSlots must be an integer from 1 to 65536, got ${String(readerSlots)}`)
   }
+  const cache = cacheOptions(options)
   const id = codecId(options.codec)
   const codec = resolveCodec(options.codec)
   const shardBits = Math.log2(shards)
@@ -91,6 +93,10 @@ export function create(options: SharedMapOptions): { handle: SharedMapHandle; co
   i32[H.MAP_ID0] = (Math.random() * 2 ** 32) | 0
   i32[H.MAP_ID1] = (Math.random() * 2 ** 32) | 0
   i32[H.SHARD_WORDS] = words
+  i32[H.CACHE] = cache.flags
+  u32[H.MAX_ENTRIES] = cache.maxEntries
+  u32[H.TTL_HI] = Math.floor(cache.ttl / 2 ** 32)
+  u32[H.TTL_LO] = cache.ttl >>> 0
   if (strategy === Strategy.rwmutex) initRWLock(i32, H.GLOBAL_LOCK, readerSlots)
   let top = heapStart
   for (let shard = 0; shard < shards; shard++) {
@@ -104,4 +110,24 @@ export function create(options: SharedMapOptions): { handle: SharedMapHandle; co
   u32[H.TOP] = top
   const handle: SharedMapHandle = { conmap: Kind.SharedMap, version: 1, buffer, byteOffset: 0, registry: registry.buffer, concurrency, codec: id }
   return { handle, codec, arena: new Arena(buffer, registry, concurrency === 'optimistic') }
+}
+
+const MAX_ENTRIES = 2 ** 31
+
+/** Header word 19 and the bound and default ttl of a map made with the cache options. */
+function cacheOptions(options: SharedMapOptions): { flags: number; maxEntries: number; ttl: number } {
+  const ttl = options.ttl === undefined ? 0 : ttlOption(options.ttl, 'ttl')
+  const { maxEntries, eviction } = options
+  if (maxEntries !== undefined && (!Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > MAX_ENTRIES)) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `maxEntries must be an integer from 1 to ${MAX_ENTRIES}, got ${String(maxEntries)}`)
+  }
+  if (eviction !== undefined && !Object.hasOwn(Eviction, eviction)) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `eviction must be one of ${Object.keys(Eviction).join(', ')}, got ${String(eviction)}`)
+  }
+  if (eviction !== undefined && maxEntries === undefined) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, 'eviction needs a bound: pass maxEntries too')
+  }
+  if (options.ttl === undefined && maxEntries === undefined) return { flags: 0, maxEntries: 0, ttl: 0 }
+  const policy = maxEntries === undefined ? 0 : Eviction[eviction ?? 'fifo']
+  return { flags: CACHE_RECORDS | (policy << 1), maxEntries: maxEntries ?? 0, ttl }
 }

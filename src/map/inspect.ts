@@ -2,7 +2,9 @@
 import { hashStoredKey } from '../codec/index.js'
 import { H, S, maxShardCap, metaOf } from './layout.js'
 import type { MapCore } from './core.js'
+import { conmapError, ErrorCode } from '../errors/index.js'
 import { checkMapInvariants } from './invariants.js'
+import { sweeperOf } from './sweep.js'
 import type { SharedMapStats, ShardStats } from './types.js'
 
 /** Read without locks: approximate while writers run. */
@@ -43,6 +45,10 @@ export function statsOf(core: MapCore): SharedMapStats {
     recoveries: Atomics.load(arena.i32, H.RECOVERIES),
     optimisticRetries: core.retries,
     readCache: { entries: cache?.size ?? 0, capacity: cache?.capacity ?? 0, hits: cache?.hits ?? 0, misses: cache?.misses ?? 0 },
+    expirations: Atomics.load(arena.u32, H.EXPIRATIONS),
+    evictions: Atomics.load(arena.u32, H.EVICTIONS),
+    sweeps: Atomics.load(arena.u32, H.SWEEPS),
+    sweeper: sweeperOf(Atomics.load(arena.i32, H.SWEEPER)),
     perShard,
   }
 }
@@ -51,7 +57,7 @@ export function statsOf(core: MapCore): SharedMapStats {
 export function checkInvariants(core: MapCore): void {
   core.enter()
   const shards = Array.from({ length: core.shards }, (_, shard) => shard)
-  core.withAllShards(() =>
+  core.withAllShards(() => {
     checkMapInvariants({
       arena: core.arena,
       shards,
@@ -61,6 +67,17 @@ export function checkInvariants(core: MapCore): void {
       find: (fields, key, kind, hash) => core.tables.find(fields, key, kind, metaOf(hash)),
       heapStart: core.shardsBase * 4 + core.shards * core.shardWords * 4,
       maxCap: maxShardCap(core.shardBits),
-    }),
-  )
+      below: core.below,
+      ...(core.cacheRecords ? { queueProblem: (fields: number, live: ReadonlySet<number>) => core.queues.problemLocked(fields, live) } : {}),
+    })
+    if (core.maxEntries === 0) return
+    const i32 = core.arena.i32
+    let entries = 0
+    for (const shard of shards) entries += core.arena.u32[core.fieldsOf(shard) + S.COUNT] ?? 0
+    const live = Atomics.load(i32, H.LIVE)
+    const fail = (what: string) => conmapError(ErrorCode.INVARIANT_VIOLATION, what)
+    if (entries > core.maxEntries) throw fail(`${entries} entries exceed maxEntries ${core.maxEntries}`)
+    // A dead writer may leave live above the entries until the recount (evict.ts), never below.
+    if (Atomics.load(i32, H.RECOUNT) === 0 ? live !== entries : live < entries) throw fail(`live counts ${live} entries, the shards hold ${entries}`)
+  })
 }

@@ -9,7 +9,8 @@
  *     during a resize, no old slot below the evacuation cursor is FULL;
  *   - the seq word is even (no change in progress);
  *   - every free-list block is aligned, inside the heap, reached once, and is
- *     neither a live record nor a table.
+ *     neither a live record nor a table;
+ *   - cache maps: the shard's queue links exactly its live records (queue.ts).
  */
 import type { KeyKind } from '../codec/index.js'
 import { readKey } from '../codec/index.js'
@@ -27,6 +28,10 @@ export interface InvariantContext {
   find(fields: number, key: ReturnType<typeof readKey>, kind: KeyKind, hash: number): number
   readonly heapStart: number
   readonly maxCap: number
+  /** Bytes of a record's block below the record (cache maps), else 0. */
+  readonly below: number
+  /** What is wrong with a cache map shard's queue, given its live records. */
+  queueProblem?(fields: number, live: ReadonlySet<number>): string | undefined
 }
 
 export function checkMapInvariants(ctx: InvariantContext): void {
@@ -51,6 +56,7 @@ export function checkMapInvariants(ctx: InvariantContext): void {
     }
     let live = 0
     let tombs = 0
+    const records = new Set<number>()
     tables.forEach(([table, cap, evacuated], which) => {
       if (cap < 1 || (cap & (cap - 1)) !== 0 || cap > ctx.maxCap) fail(shard, `table capacity ${cap} is not a power of two within ${ctx.maxCap}`)
       if (!inHeap(table, cap * SLOT_BYTES)) fail(shard, `table at ${table} (${cap} slots) is outside the heap`)
@@ -70,12 +76,13 @@ export function checkMapInvariants(ctx: InvariantContext): void {
         const keyBytes = u32[(record >>> 2) + (R_KEY_BYTES >>> 2)] ?? 0
         const kind = ((u32[(record >>> 2) + (R_KIND >>> 2)] ?? 0) & 0xff) as KeyKind
         const tag = (u32[(record >>> 2) + (R_KIND >>> 2)] ?? 0) >>> 8
-        const size = recordBytes(keyBytes, u32[(record >>> 2) + (R_VALUE_BYTES >>> 2)] ?? 0)
-        if (!inHeap(record, size)) fail(shard, `slot ${i} points at a record outside the heap (${record})`)
+        const size = ctx.below + recordBytes(keyBytes, u32[(record >>> 2) + (R_VALUE_BYTES >>> 2)] ?? 0)
+        if (!inHeap(record - ctx.below, size)) fail(shard, `slot ${i} points at a record outside the heap (${record})`)
         if (kind < 1 || kind > 3) fail(shard, `record ${record} has key kind ${kind}`)
         if (!Object.values(ValueTag).includes(tag as ValueTag)) fail(shard, `record ${record} has value tag ${tag}`)
-        if (used.has(record)) fail(shard, `record ${record} is reachable twice`)
-        used.add(record)
+        if (used.has(record - ctx.below)) fail(shard, `record ${record} is reachable twice`)
+        used.add(record - ctx.below)
+        records.add(record)
         const hash = ctx.hashStored(record + R_KEY, keyBytes, kind)
         if (metaOf(hash) !== meta) fail(shard, `record ${record}'s key does not hash to its slot's meta`)
         if (ctx.shardOf(hash) !== shard) fail(shard, `record ${record}'s key belongs to shard ${ctx.shardOf(hash)}`)
@@ -87,6 +94,8 @@ export function checkMapInvariants(ctx: InvariantContext): void {
     })
     if (live !== (u32[fields + S.COUNT] ?? 0)) fail(shard, `count ${u32[fields + S.COUNT]} but ${live} live entries`)
     if (tombs !== (u32[fields + S.TOMBS] ?? 0)) fail(shard, `tombstones ${u32[fields + S.TOMBS]} but ${tombs} counted`)
+    const problem = ctx.queueProblem?.(fields, records)
+    if (problem !== undefined) fail(shard, problem)
     for (let cls = 0; cls < CLASS_COUNT; cls++) {
       const seen = new Set<number>()
       for (let block = Atomics.load(u32, fields + S.FREE + cls); block !== 0; block = u32[block >>> 2] ?? 0) {

@@ -3,11 +3,13 @@
  * copy (optimistic validation, falling back to the shard lock after repeated
  * conflicts), so it never yields a key twice and yields every key present
  * throughout; a snapshot copies all shards at one point in time (all their seqs
- * unchanged across the copy, or every shard's lock).
+ * unchanged across the copy, or every shard's lock). Expired entries are left out,
+ * judged at one instant for the whole iteration or snapshot (`now`).
  */
 import { readKey, type Key } from '../codec/index.js'
 import { FULL, R_KEY, R_KEY_BYTES, R_KIND, S, Strategy, align4, maxShardCap } from './layout.js'
 import type { MapCore } from './core.js'
+import { deadlineLocked, deadlineRacy, isExpired } from './expiry.js'
 import { TORN } from './read.js'
 import type { Raw } from './values.js'
 import { loadWords } from './words.js'
@@ -26,7 +28,7 @@ const TABLE_FIELDS = [
 ] as const
 
 /** One shard's entries, as one consistent copy. */
-export function shardEntries(core: MapCore, shard: number, withValues: boolean): Entry[] {
+export function shardEntries(core: MapCore, shard: number, withValues: boolean, now: number): Entry[] {
   core.enter()
   const fields = core.fieldsOf(shard)
   if (core.optimistic) {
@@ -35,17 +37,17 @@ export function shardEntries(core: MapCore, shard: number, withValues: boolean):
       const before = Atomics.load(core.arena.i32, seqAt)
       if ((before & 1) === 0) {
         core.arena.sync()
-        const entries = collect(core, fields, withValues, true)
+        const entries = collect(core, fields, withValues, true, now)
         if (entries !== TORN && Atomics.load(core.arena.i32, seqAt) === before) return entries
       }
       core.retries++
     }
-    return core.withShard(shard, () => collect(core, fields, withValues, false) as Entry[])
+    return core.withShard(shard, () => collect(core, fields, withValues, false, now) as Entry[])
   }
   const token = core.protection.lockRead(shard, true)
   try {
     core.arena.sync()
-    return collect(core, fields, withValues, false) as Entry[]
+    return collect(core, fields, withValues, false, now) as Entry[]
   } finally {
     core.protection.unlockRead(shard, token, true)
   }
@@ -54,6 +56,7 @@ export function shardEntries(core: MapCore, shard: number, withValues: boolean):
 /** Every entry of the map at one point in time. */
 export function snapshotEntries(core: MapCore): Entry[] {
   core.enter()
+  const now = Date.now()
   const shards = core.shards
   const i32 = () => core.arena.i32
   if (core.optimistic) {
@@ -64,19 +67,19 @@ export function snapshotEntries(core: MapCore): Entry[] {
       const all: Entry[] = []
       let torn = false
       for (let shard = 0; shard < shards && !torn; shard++) {
-        const entries = collect(core, core.fieldsOf(shard), true, true)
+        const entries = collect(core, core.fieldsOf(shard), true, true, now)
         if (entries === TORN) torn = true
         else all.push(...entries)
       }
       if (!torn && seqs.every((seq, shard) => Atomics.load(i32(), core.fieldsOf(shard) + S.SEQ) === seq)) return all
       core.retries++
     }
-    return core.withAllShards(() => collectAll(core))
+    return core.withAllShards(() => collectAll(core, now))
   }
   if (core.protection.global || core.strategy === Strategy.none) {
     const token = core.protection.lockRead(0, true)
     try {
-      return collectAll(core)
+      return collectAll(core, now)
     } finally {
       core.protection.unlockRead(0, token, true)
     }
@@ -84,16 +87,16 @@ export function snapshotEntries(core: MapCore): Entry[] {
   const tokens: number[] = []
   try {
     for (let shard = 0; shard < shards; shard++) tokens.push(core.protection.lockRead(shard))
-    return collectAll(core)
+    return collectAll(core, now)
   } finally {
     tokens.forEach((token, shard) => core.protection.unlockRead(shard, token))
   }
 }
 
-function collectAll(core: MapCore): Entry[] {
+function collectAll(core: MapCore, now: number): Entry[] {
   core.arena.sync()
   const all: Entry[] = []
-  for (let shard = 0; shard < core.shards; shard++) all.push(...(collect(core, core.fieldsOf(shard), true, false) as Entry[]))
+  for (let shard = 0; shard < core.shards; shard++) all.push(...(collect(core, core.fieldsOf(shard), true, false, now) as Entry[]))
   return all
 }
 
@@ -102,7 +105,7 @@ function collectAll(core: MapCore): Entry[] {
  * read with Atomics.load, every offset and length bounded, and an impossible one
  * gives TORN (only in a read that validation rejects).
  */
-function collect(core: MapCore, fields: number, withValues: boolean, racy: boolean): Entry[] | typeof TORN {
+function collect(core: MapCore, fields: number, withValues: boolean, racy: boolean, now: number): Entry[] | typeof TORN {
   const arena = core.arena
   const u32 = arena.u32
   const load = racy ? (index: number) => Atomics.load(u32, index) : (index: number) => u32[index] ?? 0
@@ -121,7 +124,8 @@ function collect(core: MapCore, fields: number, withValues: boolean, racy: boole
       if (seen.has(record)) continue
       seen.add(record)
       const word = record >>> 2
-      if (word + (R_KEY >>> 2) > words) return TORN
+      if (word + (R_KEY >>> 2) > words || record < core.below) return TORN
+      if (core.cacheRecords && isExpired(racy ? deadlineRacy(u32, record) : deadlineLocked(u32, record), now)) continue
       const keyBytes = load(word + (R_KEY_BYTES >>> 2))
       const keyWords = align4(keyBytes) >>> 2
       if (word + (R_KEY >>> 2) + keyWords > words) return TORN

@@ -18,8 +18,19 @@
  *   15-16 map id (random; tells two maps apart in per-thread state)
  *   17 words per shard descriptor
  *   18 recoveries: shards repaired after a thread died holding them (a statistic)
- *   19 unused (keeps the global lock 8-byte aligned)
- *   20.. global lock: a lock word ('mutex'), an RWLock ('rwmutex'), else nothing
+ *   19 cache: 0 for a plain map; else CACHE_RECORDS, and the eviction policy
+ *      (Eviction) in bits 1-2 when the map is bounded
+ *   20 maxEntries (0: unbounded)     21-22 default ttl in ms (hi, lo; 0: none)
+ *   23 live: entries of a bounded map, counted before the insert that adds one
+ *      (evict.ts), so the bound holds under every interleaving
+ *   24 recount: 1 when a dead writer may have left `live` off by its reservation
+ *   25 sweeper: owner id of the thread elected to sweep (sweeper.ts), else 0
+ *   26 sweeper's heartbeat: Date.now() of its last tick, low 32 bits
+ *   27 sweep cursor: the shard the sweeper goes on from
+ *   28 eviction cursor: the shard a writer whose own shard is empty evicts from next
+ *   29 expirations   30 evictions   31 sweeps (statistics)
+ *   32-39 unused (room for the cache's words; keeps the global lock 8-byte aligned)
+ *   40.. global lock: a lock word ('mutex'), an RWLock ('rwmutex'), else nothing
  *
  * Shard descriptor (words from the shard's base; L = lock words of the strategy:
  * 2 for 'optimistic' (a lock word), 8 + 2R for 'sharded' (an RWLock), 0 otherwise):
@@ -38,7 +49,11 @@
  *       with an even seq never repeats: the seq alone comes back after 2^31 changes,
  *       and the era moves 4 times in between. Read caches remember the pair of a
  *       stable (even) state they validated against (read-cache.ts)
- *   L+11 ..< L+11+CLASS_COUNT  free-list heads, one per size class
+ *   L+11 queue head, L+12 queue tail: the oldest and newest records of a cache
+ *       map's shard, in write order, linked through their X_PREV / X_NEXT words
+ *   L+13 SIEVE hand: the record the 'sieve' policy examines next (0: from the head)
+ *   L+14 sweep cursor: the slot of the current table the sweep goes on from
+ *   L+15 ..< L+15+CLASS_COUNT  free-list heads, one per size class
  *
  * Table: cap slots of two words [meta, record offset]. meta is EMPTY (0),
  * TOMBSTONE (1) or FULL: the key's 32-bit hash with its low two bits replaced by 2.
@@ -52,14 +67,29 @@
  * slot's meta for a new key, its record offset for a new value), so no reader and
  * no dead writer ever exposes half of one, and it is never edited afterwards: a
  * change writes a new record. Only the generation word changes: it holds the
- * shard's (odd, so never 0) seq of the change that wrote the record, and the change
- * that unpublishes the record stores 0 there (Atomics.store, on every strategy)
- * before the store that unpublishes it. So "word 12 still holds g" means "the
- * record written at seq g is still its key's record": one Atomics.load validates a
- * value that a thread decoded earlier (read-cache.ts). A block's generation
- * repeats only if its shard's seq comes back to the same value (2^31 changes) and
- * the block is reused at exactly that change. The free-list link overwrites word 0,
+ * shard's seq of the change that wrote the record, made odd (so never 0) and cut
+ * to 31 bits (GEN_MASK), and the change that unpublishes the record stores 0 there
+ * (Atomics.store, on every strategy) before the store that unpublishes it. So
+ * "word 12 still holds g" (REF aside) means "the record written at g is still its
+ * key's record": one Atomics.load validates a value that a thread decoded earlier
+ * (read-cache.ts). A block's generation repeats only if its shard's seq comes back
+ * to the same 31 bits (2^30 changes) and the block is reused at exactly that change. The free-list link overwrites word 0,
  * never word 12.
+ *
+ * Cache records (maps made with ttl or maxEntries: header word 19) have X_BYTES
+ * more below the record offset, so that a plain map's records and every reader's
+ * offsets stay as they are (the block starts at record - X_BYTES):
+ *   -16 deadline, hi and -12 lo: Date.now() ms from which the entry is expired, or
+ *       0 (never). Written with the record, never edited: touch() writes a new record
+ *   -8 previous and -4 next record in the shard's queue (0: none). Edited under the
+ *       shard lock as neighbours come and go; no reader ever reads them
+ * The free-list link overwrites the block's first word (the deadline's hi half of a
+ * freed record), never the record's own words.
+ * The 'sieve' policy's reference bit is the generation word's top bit (REF): a
+ * reader sets it with a compareExchange from the generation it validated, which
+ * can only succeed on that record (a freed block's word 12 holds DEAD, a newer
+ * generation, or, in a table, an 8-aligned record offset), so no reader store ever
+ * lands in reused memory. Generations are therefore 31-bit (GEN_MASK).
  *
  * Stores under a shard's write lock are Atomics.store wherever an optimistic reader
  * may be reading (Arena.store, words.ts; the argument is in shared-map.ts), and plain
@@ -68,7 +98,7 @@
 import { LOCK_WORDS } from '../sync/lock-word.js'
 import { rwLockWords } from '../sync/rw-lock.js'
 
-export const LAYOUT_VERSION = 3
+export const LAYOUT_VERSION = 4
 
 export const Strategy = {
   optimistic: 1,
@@ -99,7 +129,20 @@ export const H = {
   MAP_ID1: 16,
   SHARD_WORDS: 17,
   RECOVERIES: 18,
-  GLOBAL_LOCK: 20,
+  CACHE: 19,
+  MAX_ENTRIES: 20,
+  TTL_HI: 21,
+  TTL_LO: 22,
+  LIVE: 23,
+  RECOUNT: 24,
+  SWEEPER: 25,
+  SWEEPER_BEAT: 26,
+  SWEEP_SHARD: 27,
+  EVICT_SHARD: 28,
+  EXPIRATIONS: 29,
+  EVICTIONS: 30,
+  SWEEPS: 31,
+  GLOBAL_LOCK: 40,
 } as const
 
 /** Shard fields, as offsets from the end of the shard lock. */
@@ -115,7 +158,11 @@ export const S = {
   RESIZES: 8,
   CLEARING: 9,
   ERA: 10,
-  FREE: 11,
+  HEAD: 11,
+  TAIL: 12,
+  HAND: 13,
+  SWEEP_AT: 14,
+  FREE: 15,
 } as const
 
 export const EMPTY = 0
@@ -129,6 +176,20 @@ export const R_KIND = 4
 export const R_VALUE_BYTES = 8
 export const R_GEN = 12
 export const R_KEY = 16
+/** Header word 19: the map's records carry the cache words below them. */
+export const CACHE_RECORDS = 1
+/** Eviction policies of a bounded map (header word 19, bits 1-2). */
+export const Eviction = { fifo: 1, sieve: 2 } as const
+export type EvictionPolicy = keyof typeof Eviction
+export const X_BYTES = 16
+export const X_DEADLINE_HI = -16
+export const X_DEADLINE_LO = -12
+export const X_PREV = -8
+export const X_NEXT = -4
+
+/** The 'sieve' reference bit in a generation word, and the generation's own bits. */
+export const REF = 0x80000000 | 0
+export const GEN_MASK = 0x7fffffff
 /** The generation of a record whose change unpublished it (or is unpublishing it). */
 export const DEAD = 0
 /** The era moves in the change whose opening increment makes seq & ERA_MASK equal 1. */

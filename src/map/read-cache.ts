@@ -41,7 +41,7 @@
  */
 import type { Key } from '../codec/index.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
-import { S } from './layout.js'
+import { GEN_MASK, S } from './layout.js'
 
 /** What a validated read found: the state it validated against, and its record's generation. */
 export interface Found {
@@ -51,7 +51,10 @@ export interface Found {
   era: number
   /** Int32 index of the record's generation word. */
   genAt: number
+  /** The generation without the 'sieve' reference bit. */
   gen: number
+  /** Date.now() ms from which the entry is expired, or 0 (layout.ts). */
+  deadline: number
 }
 
 export interface CachedValue extends Found {
@@ -82,9 +85,11 @@ export class ReadCache {
   valid(key: Key, i32: Int32Array): CachedValue | undefined {
     const entry = this.#entries.get(key)
     if (entry === undefined) return undefined
+    // An expired entry is a miss: the read from shared memory then finds it absent.
+    if (entry.deadline !== 0 && Date.now() >= entry.deadline) return undefined
     const seq = Atomics.load(i32, entry.seqAt)
     if (seq !== entry.seq || Atomics.load(i32, entry.seqAt + ERA_FROM_SEQ) !== entry.era) {
-      if (Atomics.load(i32, entry.genAt) !== entry.gen) return undefined
+      if ((Atomics.load(i32, entry.genAt) & GEN_MASK) !== entry.gen) return undefined
       if ((seq & 1) === 0) {
         entry.seq = seq
         entry.era = Atomics.load(i32, entry.seqAt + ERA_FROM_SEQ)
@@ -104,7 +109,7 @@ export class ReadCache {
       return
     }
     if (entries.size >= this.capacity) this.#evictOne()
-    entries.set(key, assign({ seqAt: 0, seq: 0, era: 0, genAt: 0, gen: 0, value: undefined, decodeEach: false, ref: false }, found, value, decodeEach))
+    entries.set(key, assign({ seqAt: 0, seq: 0, era: 0, genAt: 0, gen: 0, deadline: 0, value: undefined, decodeEach: false, ref: false }, found, value, decodeEach))
   }
 
   /** Points an entry that key already has at a record this thread just wrote with value. */
@@ -137,6 +142,7 @@ function assign(entry: CachedValue, found: Found, value: unknown, decodeEach: bo
   entry.era = found.era
   entry.genAt = found.genAt
   entry.gen = found.gen
+  entry.deadline = found.deadline
   entry.value = value
   entry.decodeEach = decodeEach
   return entry

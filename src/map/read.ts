@@ -46,17 +46,20 @@
  *   accepted and stated rather than defended against.
  */
 import { keyKind, type Key } from '../codec/index.js'
-import { DEAD, R_GEN, S, metaOf } from './layout.js'
+import { DEAD, GEN_MASK, R_GEN, REF, S, metaOf } from './layout.js'
 import type { MapCore } from './core.js'
 import type { Raw } from './values.js'
 import { failpoint } from './failpoints.js'
+import { deadlineLocked, deadlineRacy, isExpired } from './expiry.js'
 
 export const ABSENT: unique symbol = Symbol('absent')
 export const TORN: unique symbol = Symbol('torn')
 
 /**
- * A private copy of key's value (raw), or ABSENT. withValue=false skips the copy.
- * An optimistic read leaves in core.found the state it validated against.
+ * A private copy of key's value (raw), or ABSENT (also when it has expired).
+ * withValue=false skips the copy (has()). An optimistic read leaves in core.found
+ * the state it validated against. A get of a 'sieve' map sets the record's
+ * reference bit (layout.ts): the one shared write a reader makes.
  */
 export function load(core: MapCore, key: Key, withValue = true): Raw | typeof ABSENT {
   core.enter()
@@ -65,6 +68,7 @@ export function load(core: MapCore, key: Key, withValue = true): Raw | typeof AB
   const meta = metaOf(hash)
   const shard = core.shardOf(hash)
   const fields = core.fieldsOf(shard)
+  const referenced = withValue && core.sieve
   if (core.optimistic) {
     const arena = core.arena
     const seqAt = fields + S.SEQ
@@ -76,9 +80,10 @@ export function load(core: MapCore, key: Key, withValue = true): Raw | typeof AB
         failpoint('read:begun')
         const record = core.tables.findRacy(fields, key, kind, meta)
         const value = record === 0 ? ABSENT : withValue ? (core.values.ofRecordRacy(record) ?? TORN) : 0
+        const deadline = record !== 0 && core.cacheRecords ? deadlineRacy(arena.u32, record) : 0
         // What a read cache would remember, loaded inside the window so that it belongs
         // to the state validated; not loaded when no cache will keep the value.
-        const remembered = withValue && value !== ABSENT && core.cache !== undefined
+        const remembered = withValue && value !== ABSENT && (core.cache !== undefined || referenced)
         const genAt = (record >>> 2) + (R_GEN >>> 2)
         const gen = !remembered || genAt >= arena.i32.length ? DEAD : Atomics.load(arena.i32, genAt)
         const era = remembered ? Atomics.load(arena.i32, fields + S.ERA) : 0
@@ -88,7 +93,10 @@ export function load(core: MapCore, key: Key, withValue = true): Raw | typeof AB
           found.seq = before
           found.era = era
           found.genAt = genAt
-          found.gen = gen
+          found.gen = gen & GEN_MASK
+          found.deadline = deadline
+          if (value === ABSENT || isExpired(deadline, Date.now())) return ABSENT
+          if (referenced && (gen & REF) === 0 && gen !== DEAD) Atomics.compareExchange(arena.i32, genAt, gen, gen | REF)
           return value
         }
       }
@@ -101,10 +109,21 @@ export function load(core: MapCore, key: Key, withValue = true): Raw | typeof AB
     core.arena.sync()
     failpoint('read:begun')
     const record = core.tables.find(fields, key, kind, meta)
-    return record === 0 ? ABSENT : withValue ? core.values.ofRecord(record) : 0
+    const deadline = record !== 0 && core.cacheRecords ? deadlineLocked(core.arena.u32, record) : 0
+    core.found.deadline = deadline
+    if (record === 0 || isExpired(deadline, Date.now())) return ABSENT
+    if (referenced) reference(core.arena.i32, (record + R_GEN) >>> 2)
+    return withValue ? core.values.ofRecord(record) : 0
   } finally {
     core.protection.unlockRead(shard, token)
   }
+}
+
+/** Sets the 'sieve' reference bit of the record whose generation word is at genAt. */
+export function reference(i32: Int32Array, genAt: number, gen?: number): void {
+  const word = Atomics.load(i32, genAt)
+  if ((word & REF) !== 0 || word === DEAD || (gen !== undefined && word !== gen)) return
+  Atomics.compareExchange(i32, genAt, word, word | REF)
 }
 
 /**

@@ -26,13 +26,16 @@
  *  - The other strategies take the locks of protection.ts around reads too.
  */
 import type { Key } from '../codec/index.js'
-import type { AttachOptions, LoadResult, SharedMapHandle, SharedMapOptions, SharedMapStats, SwapResult } from './types.js'
+import type { AttachOptions, EntryOptions, LoadResult, SharedMapHandle, SharedMapOptions, SharedMapStats, SwapResult } from './types.js'
 import type { Concurrency } from './layout.js'
-import { DEAD, S } from './layout.js'
+import { DEAD, H, S } from './layout.js'
 import { MapCore, inCallback, type Opened } from './core.js'
 import { create } from './create.js'
 import { openAttached } from './attach.js'
-import { ABSENT, load } from './read.js'
+import { ABSENT, load, reference } from './read.js'
+import { conmapError, ErrorCode } from '../errors/index.js'
+import { deadlineAfter, entryTtl, remaining } from './expiry.js'
+import { startSweeper, sweep } from './sweep.js'
 import { change, clear, compute, holdsLocked, put, putLocked, removeLocked, take, valueInLocked } from './write.js'
 import { shardEntries, snapshotEntries } from './iterate.js'
 import { checkInvariants, statsOf } from './inspect.js'
@@ -48,8 +51,12 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   constructor(options: SharedMapOptions = {}) {
     const opened = attaching
     attaching = undefined
-    this.#core = new MapCore(opened ?? { ...create(options), readCache: options.readCache })
+    const sweeper = opened === undefined ? options.sweeper : opened.sweeper
+    if (sweeper !== undefined && typeof sweeper !== 'boolean') throw conmapError(ErrorCode.INVALID_ARGUMENT, `sweeper must be a boolean, got ${String(sweeper)}`)
+    const made = opened ?? { ...create(options), readCache: options.readCache, sweeper }
+    this.#core = new MapCore(made)
     this.handle = this.#core.handle
+    if (this.#core.cacheRecords && made.sweeper !== false) startSweeper(this.#core)
   }
 
   /**
@@ -72,14 +79,17 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
 
   /**
    * Entries in the map: exact when no writer is active, otherwise a value it had
-   * during the call (shards are counted one after another).
+   * during the call (shards are counted one after another). In a cache map it counts
+   * expired entries not yet removed (exact after sweep()); with maxEntries it never
+   * exceeds the bound.
    */
   get size(): number {
     const core = this.#core
     core.enter()
     let size = 0
     for (let shard = 0; shard < core.shards; shard++) size += Atomics.load(core.arena.u32, core.fieldsOf(shard) + S.COUNT)
-    return size
+    // Shards counted at different instants may add up past the bound; live never does.
+    return core.maxEntries === 0 ? size : Math.min(size, Atomics.load(core.arena.i32, H.LIVE))
   }
 
   /**
@@ -92,7 +102,10 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const cache = core.cache
     if (cache !== undefined && inCallback.size === 0) {
       const hit = cache.valid(key, core.arena.i32)
-      if (hit !== undefined) return (hit.decodeEach ? core.values.finish(hit.value as Raw) : hit.value) as V
+      if (hit !== undefined) {
+        if (core.sieve) reference(core.arena.i32, hit.genAt, hit.gen)
+        return (hit.decodeEach ? core.values.finish(hit.value as Raw) : hit.value) as V
+      }
     }
     return cache === undefined ? this.#getUncached(key) : this.#getAndRemember(key, cache)
   }
@@ -129,11 +142,12 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     return load(core, key, false) !== ABSENT
   }
 
-  /** Stores value under key. Atomic. */
-  set(key: K, value: V): this {
+  /** Stores value under key (in a cache map, to live options.ttl or the map's ttl). Atomic. */
+  set(key: K, value: V, options?: EntryOptions): this {
     const core = this.#core
+    const ttl = entryTtl(options, core.ttl, core.cacheRecords)
     const bytes = core.encode(value)
-    put(core, key, bytes)
+    put(core, key, bytes, deadlineAfter(ttl))
     // A string or number stored natively reads back as itself: this thread's cached
     // entry can take the new record's generation instead of being read again.
     if (core.cache !== undefined && typeof bytes !== 'object') core.cache.refresh(key, core.found, bytes)
@@ -145,14 +159,16 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     return take(this.#core, key, false) !== ABSENT
   }
 
-  /** Go's LoadOrStore: the present value, or stores and returns value. Atomic. */
-  loadOrStore(key: K, value: V): LoadResult<V> {
+  /** Go's LoadOrStore: the present value, or stores and returns value (options as set()). Atomic. */
+  loadOrStore(key: K, value: V, options?: EntryOptions): LoadResult<V> {
     const core = this.#core
+    const ttl = entryTtl(options, core.ttl, core.cacheRecords)
     const bytes = core.encode(value)
     let found: Raw | typeof ABSENT = ABSENT
     change(core, key, (fields, slot, kind, hash) => {
+      found = ABSENT
       if (slot >= 0) found = valueInLocked(core, slot)
-      else putLocked(core, fields, slot, key, kind, hash, bytes)
+      else putLocked(core, fields, slot, key, kind, hash, bytes, deadlineAfter(ttl))
     })
     return found === ABSENT ? { value, loaded: false } : { value: core.values.finish(found) as V, loaded: true }
   }
@@ -169,8 +185,8 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const bytes = core.encode(value)
     let previous: Raw | typeof ABSENT = ABSENT
     change(core, key, (fields, slot, kind, hash) => {
-      if (slot >= 0) previous = valueInLocked(core, slot)
-      putLocked(core, fields, slot, key, kind, hash, bytes)
+      previous = slot >= 0 ? valueInLocked(core, slot) : ABSENT
+      putLocked(core, fields, slot, key, kind, hash, bytes, deadlineAfter(core.ttl))
     })
     return previous === ABSENT ? { previous: undefined, loaded: false } : { previous: core.values.finish(previous) as V, loaded: true }
   }
@@ -186,7 +202,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     let swapped = false
     change(core, key, (fields, slot, kind, hash) => {
       if (slot < 0 || !holdsLocked(core, slot, expected)) return
-      putLocked(core, fields, slot, key, kind, hash, bytes)
+      putLocked(core, fields, slot, key, kind, hash, bytes, deadlineAfter(core.ttl))
       swapped = true
     })
     return swapped
@@ -211,9 +227,10 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    * holding the key's shard: it must not use this map (ERR_RECURSIVE_UPDATE); if it
    * throws, nothing changes and the shard is released.
    */
-  update(key: K, fn: (current: V | undefined) => V | undefined): V | undefined {
-    const values = this.#core.values
-    return compute(this.#core, key, (current) => fn(current === ABSENT ? undefined : (values.finish(current) as V)), false)
+  update(key: K, fn: (current: V | undefined) => V | undefined, options?: EntryOptions): V | undefined {
+    const core = this.#core
+    const ttl = entryTtl(options, core.ttl, core.cacheRecords)
+    return compute(core, key, (current) => fn(current === ABSENT ? undefined : (core.values.finish(current) as V)), false, ttl)
   }
 
   /**
@@ -222,11 +239,53 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    * value); same callback rules as update(). A factory returning undefined stores
    * nothing (as update() deletes on undefined), so the next call runs it again.
    */
-  getOrCompute(key: K, factory: (key: K) => V): V {
+  getOrCompute(key: K, factory: (key: K) => V, options?: EntryOptions): V {
     const core = this.#core
+    const ttl = entryTtl(options, core.ttl, core.cacheRecords)
     const present = load(core, key)
     if (present !== ABSENT) return core.values.finish(present) as V
-    return compute(core, key, (current) => (current === ABSENT ? factory(key) : (core.values.finish(current) as V)), true) as V
+    return compute(core, key, (current) => (current === ABSENT ? factory(key) : (core.values.finish(current) as V)), true, ttl) as V
+  }
+
+  /**
+   * Remaining ms before key expires (Infinity if it never does), or undefined when
+   * absent or expired.
+   */
+  ttlOf(key: K): number | undefined {
+    const core = this.#core
+    if (load(core, key, false) === ABSENT) return undefined
+    return remaining(core.found.deadline, Date.now())
+  }
+
+  /**
+   * Restarts key's lifetime: it now expires ttl ms from now (default: the map's ttl;
+   * Infinity: never). True if key was present. Atomic; writes the entry anew, so it
+   * also becomes the most recently written one for eviction.
+   */
+  touch(key: K, ttl?: number): boolean {
+    const core = this.#core
+    requireCache(core, 'touch')
+    const lifetime = entryTtl(ttl === undefined ? undefined : { ttl }, core.ttl, true)
+    let touched = false
+    change(core, key, (fields, slot, kind, hash) => {
+      touched = slot >= 0
+      if (touched) putLocked(core, fields, slot, key, kind, hash, valueInLocked(core, slot), deadlineAfter(lifetime))
+    })
+    return touched
+  }
+
+  /**
+   * Removes expired entries now, at most options.budget of them (default: all);
+   * returns how many. The sweeper does this in the background with bounded work.
+   */
+  sweep(options: { readonly budget?: number } = {}): number {
+    const core = this.#core
+    requireCache(core, 'sweep')
+    const budget = options.budget ?? Infinity
+    if (typeof budget !== 'number' || !(budget >= 0) || (budget !== Infinity && !Number.isInteger(budget))) {
+      throw conmapError(ErrorCode.INVALID_ARGUMENT, `budget must be a non-negative integer or Infinity, got ${String(options.budget)}`)
+    }
+    return sweep(core, budget)
   }
 
   /** Removes every entry, shard by shard (each shard atomically, not the map as a whole). */
@@ -256,8 +315,9 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    */
   *entries(): IterableIterator<[K, V]> {
     const core = this.#core
+    const now = Date.now()
     for (let shard = 0; shard < core.shards; shard++) {
-      for (const entry of shardEntries(core, shard, true)) {
+      for (const entry of shardEntries(core, shard, true, now)) {
         yield [entry.key as K, core.values.finish(entry.value as Raw) as V]
       }
     }
@@ -266,8 +326,9 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   /** Keys, under the contract of entries(). */
   *keys(): IterableIterator<K> {
     const core = this.#core
+    const now = Date.now()
     for (let shard = 0; shard < core.shards; shard++) {
-      for (const entry of shardEntries(core, shard, false)) yield entry.key as K
+      for (const entry of shardEntries(core, shard, false, now)) yield entry.key as K
     }
   }
 
@@ -312,6 +373,10 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   get [Symbol.toStringTag](): string {
     return 'SharedMap'
   }
+}
+
+function requireCache(core: MapCore, what: string): void {
+  if (!core.cacheRecords) throw conmapError(ErrorCode.INVALID_ARGUMENT, `${what}() needs a cache map: create the map with ttl (Infinity for no default) or maxEntries`)
 }
 
 let attaching: Opened | undefined

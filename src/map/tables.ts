@@ -48,10 +48,13 @@ const MIN_EVACUATION_STEP = 32
 export class ShardTables {
   readonly #arena: Arena
   readonly #maxCap: number
+  /** Bytes of a record's block below the record (cache maps: layout.ts). */
+  readonly #below: number
 
-  constructor(arena: Arena, maxCap: number) {
+  constructor(arena: Arena, maxCap: number, below: number) {
     this.#arena = arena
     this.#maxCap = maxCap
+    this.#below = below
   }
 
   /** The record of `key`, or 0, for a caller holding a lock on the shard. */
@@ -172,7 +175,8 @@ export class ShardTables {
   freeRecordLocked(fields: number, record: number): void {
     const { u32 } = this.#arena
     const word = record >>> 2
-    this.#arena.freeLocked(fields, record, recordBytes(u32[word + (R_KEY_BYTES >>> 2)] ?? 0, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0))
+    const bytes = recordBytes(u32[word + (R_KEY_BYTES >>> 2)] ?? 0, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0)
+    this.#arena.freeLocked(fields, record - this.#below, this.#below + bytes)
   }
 
   /**

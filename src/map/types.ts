@@ -1,7 +1,7 @@
 /** The public shapes of SharedMap: its options, handle, statistics and results. */
 import type { Handle, Kind } from '../shared/handle.js'
 import type { CodecOption } from '../codec/index.js'
-import type { Concurrency } from './layout.js'
+import type { Concurrency, EvictionPolicy } from './layout.js'
 
 export interface SharedMapOptions {
   /** How threads are kept apart (default 'optimistic'); fixed for the map's life. */
@@ -18,6 +18,29 @@ export interface SharedMapOptions {
   readonly readerSlots?: number
   /** This thread's read cache, in entries (see AttachOptions.readCache). */
   readonly readCache?: number
+  /** Whether this thread may be the cache map's sweeper (see AttachOptions.sweeper). */
+  readonly sweeper?: boolean
+  /**
+   * Default time to live of an entry in ms (Infinity: entries never expire unless
+   * given a ttl of their own). A map made with ttl or maxEntries is a cache map: its
+   * entries can have a ttl (EntryOptions), and it is swept in the background.
+   */
+  readonly ttl?: number
+  /** Bound on live entries: inserting past it evicts an entry (expired ones first), never throws. */
+  readonly maxEntries?: number
+  /**
+   * Which entry a bound evicts (needs maxEntries). 'fifo' (default): the least
+   * recently written; readers write nothing. 'sieve': SIEVE, which spares entries
+   * read since the policy last passed them; a read sets the entry's reference bit
+   * (one compareExchange in shared memory, the first time after each pass).
+   */
+  readonly eviction?: EvictionPolicy
+}
+
+/** Options of one write to a cache map. */
+export interface EntryOptions {
+  /** Time to live of this entry in ms, from now (Infinity: never expires); default: the map's ttl. */
+  readonly ttl?: number
 }
 
 export interface AttachOptions {
@@ -30,6 +53,12 @@ export interface AttachOptions {
    * this thread's callers. Memory: about 120 bytes of heap per entry besides the value.
    */
   readonly readCache?: number
+  /**
+   * Whether this thread may be elected the cache map's sweeper (default true): false
+   * keeps the bounded sweeping work off a latency-sensitive thread. Some thread with
+   * the map should leave it on, or expired entries wait for writers and sweep().
+   */
+  readonly sweeper?: boolean
 }
 
 export interface SharedMapHandle extends Handle<typeof Kind.SharedMap> {
@@ -66,6 +95,14 @@ export interface SharedMapStats {
   readonly optimisticRetries: number
   /** This thread's read cache (zeros when it has none). */
   readonly readCache: { readonly entries: number; readonly capacity: number; readonly hits: number; readonly misses: number }
+  /** Expired entries removed (by writers that met them, the sweeper, sweep()), by all threads. */
+  readonly expirations: number
+  /** Entries removed to keep maxEntries or maxBytes, by all threads. */
+  readonly evictions: number
+  /** Sweeps run: sweeper ticks and sweep() calls, by all threads. */
+  readonly sweeps: number
+  /** The thread elected to sweep (its threadId), or undefined when none is. */
+  readonly sweeper: number | undefined
   readonly perShard: readonly ShardStats[]
 }
 

@@ -16,33 +16,47 @@
  * decide is applied afterwards under an odd seq.
  */
 import { encodedKeyBytes, keyKind, writeKey, type Key, type KeyKind } from '../codec/index.js'
-import { R_GEN, R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, S, align4, metaOf, recordBytes } from './layout.js'
+import { GEN_MASK, H, R_GEN, R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, S, X_DEADLINE_HI, X_DEADLINE_LO, align4, metaOf, recordBytes } from './layout.js'
 import { inCallback, type MapCore } from './core.js'
 import { ABSENT } from './read.js'
 import type { Encoded, Raw } from './values.js'
 import { failpoint } from './failpoints.js'
 import { scratchFor, storeWords } from './words.js'
+import { allocRecordLocked, releaseEntry, reserveEntryLocked, withRoom } from './evict.js'
+import { Removal, liveSlotLocked, unpublishLocked } from './remove.js'
+import { deadlineAfter, deadlineLocked, isExpired } from './expiry.js'
 
-/** Locks key's shard and runs body with the key's slot (-1: absent), under an odd seq. */
+/**
+ * Locks key's shard and runs body with the key's slot (-1: absent; an expired entry
+ * is removed first and absent), under an odd seq. body may back out for want of
+ * room in a bounded map (evict.ts) and then runs again: it must change nothing
+ * before its putLocked().
+ */
 export function change(core: MapCore, key: Key, body: (fields: number, slot: number, kind: KeyKind, hash: number) => void): void {
   const kind = keyKind(key)
   const hash = core.hash(key, kind)
   const shard = core.shardOf(hash)
-  const fields = core.lockShard(shard)
-  try {
-    core.beginChangeLocked(fields)
+  withRoom(core, () => {
+    const fields = core.lockShard(shard)
     try {
-      body(fields, core.tables.locateLocked(fields, key, kind, metaOf(hash)), kind, hash)
+      core.beginChangeLocked(fields)
+      try {
+        body(fields, liveSlotLocked(core, fields, core.tables.locateLocked(fields, key, kind, metaOf(hash))), kind, hash)
+      } finally {
+        core.endChangeLocked(fields)
+      }
     } finally {
-      core.endChangeLocked(fields)
+      core.unlockShard(shard)
     }
-  } finally {
-    core.unlockShard(shard)
-  }
+  })
 }
 
 /** set(): change() specialised by hand, since its closure would cost about a tenth of a set. */
-export function put(core: MapCore, key: Key, bytes: Encoded): void {
+export function put(core: MapCore, key: Key, bytes: Encoded, deadline: number): void {
+  if (core.maxEntries !== 0) {
+    change(core, key, (fields, slot, kind, hash) => putLocked(core, fields, slot, key, kind, hash, bytes, deadline))
+    return
+  }
   const kind = keyKind(key)
   const hash = core.hash(key, kind)
   const shard = core.shardOf(hash)
@@ -50,7 +64,7 @@ export function put(core: MapCore, key: Key, bytes: Encoded): void {
   try {
     core.beginChangeLocked(fields)
     try {
-      putLocked(core, fields, core.tables.locateLocked(fields, key, kind, metaOf(hash)), key, kind, hash, bytes)
+      putLocked(core, fields, liveSlotLocked(core, fields, core.tables.locateLocked(fields, key, kind, metaOf(hash))), key, kind, hash, bytes, deadline)
     } finally {
       core.endChangeLocked(fields)
     }
@@ -82,36 +96,55 @@ export function take(core: MapCore, key: Key, withValue: boolean): Raw | typeof 
 
 /**
  * update / getOrCompute: fn decides the new value from the current bytes while
- * the shard is locked but its seq is even; the decision is then applied.
+ * the shard is locked but its seq is even; the decision is then applied. In a
+ * bounded map an absent key's place is taken before fn runs, so that fn runs once.
  */
-export function compute<V>(core: MapCore, key: Key, fn: (current: Raw | typeof ABSENT) => V | undefined, keepPresent: boolean): V | undefined {
+export function compute<V>(core: MapCore, key: Key, fn: (current: Raw | typeof ABSENT) => V | undefined, keepPresent: boolean, ttl: number): V | undefined {
   const kind = keyKind(key)
   const hash = core.hash(key, kind)
   const meta = metaOf(hash)
   const shard = core.shardOf(hash)
-  const fields = core.lockShard(shard)
-  try {
-    const record = core.tables.find(fields, key, kind, meta)
-    const current = record === 0 ? ABSENT : core.values.ofRecord(record)
-    if (keepPresent && current !== ABSENT) return core.values.finish(current) as V
-    inCallback.add(core.id)
-    let next: V | undefined
+  return withRoom(core, () => {
+    const fields = core.lockShard(shard)
     try {
-      next = fn(current)
+      let record = core.tables.find(fields, key, kind, meta)
+      if (record !== 0 && core.cacheRecords && isExpired(deadlineLocked(core.arena.u32, record), Date.now())) {
+        core.changeLocked(fields, () => liveSlotLocked(core, fields, core.tables.locateLocked(fields, key, kind, meta)))
+        record = 0
+      }
+      const current = record === 0 ? ABSENT : core.values.ofRecord(record)
+      if (keepPresent && current !== ABSENT) return core.values.finish(current) as V
+      const reserved = record === 0 && core.maxEntries !== 0
+      if (reserved) core.changeLocked(fields, () => reserveEntryLocked(core, fields))
+      let next: V | undefined
+      let bytes: Encoded | undefined
+      try {
+        inCallback.add(core.id)
+        try {
+          next = fn(current)
+        } finally {
+          inCallback.delete(core.id)
+        }
+        bytes = next === undefined ? undefined : core.encode(next)
+      } catch (err) {
+        if (reserved) releaseEntry(core)
+        throw err
+      }
+      if (bytes === undefined && (record === 0 || keepPresent)) {
+        if (reserved) releaseEntry(core)
+        return next
+      }
+      const deadline = deadlineAfter(ttl)
+      core.changeLocked(fields, () => {
+        const at = core.tables.locateLocked(fields, key, kind, meta)
+        if (bytes !== undefined) putLocked(core, fields, at, key, kind, hash, bytes, deadline, reserved)
+        else if (at >= 0) removeLocked(core, fields, at)
+      })
+      return next
     } finally {
-      inCallback.delete(core.id)
+      core.unlockShard(shard)
     }
-    if (next === undefined && (record === 0 || keepPresent)) return next
-    const bytes = next === undefined ? undefined : core.encode(next)
-    core.changeLocked(fields, () => {
-      const slot = core.tables.locateLocked(fields, key, kind, meta)
-      if (bytes !== undefined) putLocked(core, fields, slot, key, kind, hash, bytes)
-      else if (slot >= 0) removeLocked(core, fields, slot)
-    })
-    return next
-  } finally {
-    core.unlockShard(shard)
-  }
+  })
 }
 
 /** Empties every shard, one after another (each shard atomically). */
@@ -119,7 +152,12 @@ export function clear(core: MapCore): void {
   for (let shard = 0; shard < core.shards; shard++) {
     const fields = core.lockShard(shard)
     try {
-      core.changeLocked(fields, () => core.tables.clearLocked(fields))
+      core.changeLocked(fields, () => {
+        const count = core.arena.u32[fields + S.COUNT] ?? 0
+        core.tables.clearLocked(fields)
+        if (core.cacheRecords) core.queues.resetLocked(fields)
+        if (core.maxEntries !== 0) Atomics.sub(core.arena.i32, H.LIVE, count)
+      })
     } finally {
       core.unlockShard(shard)
     }
@@ -127,44 +165,72 @@ export function clear(core: MapCore): void {
 }
 
 /**
- * Writes a record for key and value and publishes it in slot (-1: as a new key).
- * Into fresh memory with plain stores; into a reused block that optimistic readers
- * may be reading, through a private scratch stored with Atomics (words.ts).
+ * Writes a record for key and value, to expire at deadline (0: never; cache maps),
+ * and publishes it in slot (-1: as a new key, which first takes its place in a
+ * bounded map unless `reserved` says compute() did). Into fresh memory with plain
+ * stores; into a reused block that optimistic readers may be reading, through a
+ * private scratch stored with Atomics (words.ts).
  */
-export function putLocked(core: MapCore, fields: number, slot: number, key: Key, kind: KeyKind, hash: number, value: Encoded): void {
-  if (slot < 0) core.tables.reserveLocked(fields)
+export function putLocked(core: MapCore, fields: number, slot: number, key: Key, kind: KeyKind, hash: number, value: Encoded, deadline: number, reserved = false): void {
+  const fresh = slot < 0
+  if (fresh) {
+    core.tables.reserveLocked(fields)
+    if (!reserved && core.maxEntries !== 0) reserveEntryLocked(core, fields)
+  } else if (reserved) {
+    releaseEntry(core)
+  }
   const arena = core.arena
   const values = core.values
+  const below = core.below
   const keyBytes = encodedKeyBytes(key, kind)
   const tag = values.tagOf(value)
   const valueBytes = values.byteLength(value, tag)
-  const bytes = recordBytes(keyBytes, valueBytes)
-  const record = arena.allocLocked(fields, bytes)
+  const bytes = below + recordBytes(keyBytes, valueBytes)
+  const previous = fresh ? 0 : (arena.u32[slot + 1] ?? 0)
+  let block: number
+  try {
+    block = allocRecordLocked(core, fields, bytes, previous)
+  } catch (err) {
+    if (fresh) releaseEntry(core)
+    throw err
+  }
+  const record = block + below
   const atomic = arena.racy && arena.reused
   const views = atomic ? scratchFor(align4(bytes)) : arena.views
-  const at = atomic ? 0 : record
+  const at = (atomic ? 0 : block) + below
   const word = at >>> 2
+  if (below !== 0) {
+    views.u32[word + (X_DEADLINE_HI >> 2)] = Math.floor(deadline / 2 ** 32)
+    views.u32[word + (X_DEADLINE_LO >> 2)] = deadline >>> 0
+  }
   views.u32[word + (R_KEY_BYTES >>> 2)] = keyBytes
   views.u32[word + (R_KIND >>> 2)] = kind | (tag << 8)
   views.u32[word + (R_VALUE_BYTES >>> 2)] = valueBytes
-  // The seq is odd during the change, so never DEAD; the change ends at gen + 1.
-  const gen = (arena.i32[fields + S.SEQ] ?? 0) | 1
+  // The seq is odd during the change, so never DEAD; the change ends at seq + 1.
+  const seq = arena.i32[fields + S.SEQ] ?? 0
+  const gen = (seq | 1) & GEN_MASK
   views.u32[word + (R_GEN >>> 2)] = gen
   const found = core.found
   found.seqAt = fields + S.SEQ
-  found.seq = (gen + 1) | 0
+  found.seq = (seq + 1) | 0
   found.era = arena.i32[fields + S.ERA] ?? 0
   found.genAt = (record >>> 2) + (R_GEN >>> 2)
   found.gen = gen
+  found.deadline = deadline
   writeKey(key, kind, views, at + R_KEY)
   values.write(value, tag, views, at + R_KEY + align4(keyBytes))
-  if (atomic) storeWords(arena.u32, record >>> 2, views.u32, align4(bytes) >>> 2)
+  if (atomic) storeWords(arena.u32, block >>> 2, views.u32, align4(bytes) >>> 2)
   failpoint('put:record-written')
-  if (slot < 0) core.tables.insertLocked(fields, metaOf(hash), record)
-  else core.tables.replaceLocked(fields, slot, record)
+  if (fresh) {
+    core.tables.insertLocked(fields, metaOf(hash), record)
+  } else {
+    if (below !== 0) core.queues.unlinkLocked(fields, previous)
+    core.tables.replaceLocked(fields, slot, record)
+  }
+  if (below !== 0) core.queues.appendLocked(fields, record)
 }
 
 export function removeLocked(core: MapCore, fields: number, slot: number): void {
-  core.tables.removeLocked(fields, slot)
+  unpublishLocked(core, fields, slot, Removal.deleted)
   core.tables.maybeShrinkLocked(fields)
 }

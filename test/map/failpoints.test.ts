@@ -30,9 +30,12 @@ function sameEntries(actual: Map<string, unknown>, expected: Map<string, Failpoi
   return actual.size === expected.size && [...expected].every(([key, value]) => isDeepStrictEqual(actual.get(key), value))
 }
 
-async function killAt(concurrency: Concurrency, point: Failpoint, skip: number): Promise<void> {
+/** Cache maps: a deadline and queue links in every record, and a bound the run never reaches. */
+const CACHE = { ttl: Infinity, maxEntries: 1_000_000, sweeper: false } as const
+
+async function killAt(concurrency: Concurrency, point: Failpoint, skip: number, options: Partial<typeof CACHE> = {}): Promise<void> {
   // One shard, so that the writes resize, reuse and clear the same tables.
-  const map = new SharedMap<string, FailpointValue>({ concurrency, shards: 1, initialCapacity: 8 })
+  const map = new SharedMap<string, FailpointValue>({ ...options, concurrency, shards: 1, initialCapacity: 8 })
   const gate = new SharedArrayBuffer(4)
   const acked = new SharedArrayBuffer(4)
   const kinds = new SharedArrayBuffer(4 * MAX_OPS)
@@ -69,6 +72,16 @@ for (const concurrency of STRATEGIES) {
     for (const point of WRITE_POINTS) {
       for (const skip of SKIPS) {
         await t.test(`${point} (after ${skip} hits)`, () => killAt(concurrency, point, skip))
+      }
+    }
+  })
+}
+
+for (const concurrency of ['optimistic', 'sharded'] as const satisfies readonly Concurrency[]) {
+  test(`'${concurrency}', cache records: a writer killed at each crash point leaves the map and its queues whole`, async (t) => {
+    for (const point of WRITE_POINTS) {
+      for (const skip of SKIPS) {
+        await t.test(`${point} (after ${skip} hits)`, () => killAt(concurrency, point, skip, CACHE))
       }
     }
   })

@@ -405,21 +405,29 @@ function runSequence(map: SharedMap<K, unknown>, ops: readonly Op[]): void {
   }
 }
 
+/** Plain maps, and cache maps (deadlines and queue links in every record, a bound never reached). */
+const KINDS = [
+  { name: '', options: {}, shards: [1, 4] },
+  { name: ', cache records', options: { ttl: Infinity, maxEntries: 1_000_000, sweeper: false }, shards: [4] },
+] as const
+
 for (const concurrency of CONCURRENCIES) {
-  for (const shards of [1, 4]) {
-    test(`model: random operation sequences agree with a Map ('${concurrency}', ${shards} shard${shards > 1 ? 's' : ''})`, () => {
-      const totals = { resizes: 0 }
-      fc.assert(
-        fc.property(fc.constantFrom(0, 1, 8, 40), fc.array(opArb, { minLength: 1, maxLength: 100 }), (initialCapacity, ops) => {
-          const map = new SharedMap<K, unknown>({ concurrency, shards, initialCapacity })
-          runSequence(map, ops)
-          totals.resizes += map.stats().resizes
-        }),
-        { numRuns: 200 },
-      )
-      // The sequences must exercise resizing, or they prove little about it.
-      assert.ok(totals.resizes > 0, 'no sequence resized a table')
-    })
+  for (const kind of KINDS) {
+    for (const shards of kind.shards) {
+      test(`model: random operation sequences agree with a Map ('${concurrency}', ${shards} shard${shards > 1 ? 's' : ''}${kind.name})`, () => {
+        const totals = { resizes: 0 }
+        fc.assert(
+          fc.property(fc.constantFrom(0, 1, 8, 40), fc.array(opArb, { minLength: 1, maxLength: 100 }), (initialCapacity, ops) => {
+            const map = new SharedMap<K, unknown>({ ...kind.options, concurrency, shards, initialCapacity })
+            runSequence(map, ops)
+            totals.resizes += map.stats().resizes
+          }),
+          { numRuns: 200 },
+        )
+        // The sequences must exercise resizing, or they prove little about it.
+        assert.ok(totals.resizes > 0, 'no sequence resized a table')
+      })
+    }
   }
 }
 
