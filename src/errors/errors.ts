@@ -29,6 +29,9 @@ export class InvalidArgumentError extends ConmapError {}
 /** The map's `maxBytes` ceiling would be passed; nothing was written. */
 export class MapFullError extends ConmapError {}
 
+/** A getOrComputeAsync() computation that did not end in time. */
+export class ComputeError extends ConmapError {}
+
 const classByCode: Readonly<Record<ErrorCode, typeof ConmapError>> = {
   ERR_CONCURRENT_MAP_WRITES: ConcurrentMapError,
   ERR_CONCURRENT_MAP_READ_WRITE: ConcurrentMapError,
@@ -38,6 +41,7 @@ const classByCode: Readonly<Record<ErrorCode, typeof ConmapError>> = {
   ERR_INVARIANT_VIOLATION: ConcurrentMapError,
   ERR_MAP_FULL: MapFullError,
   ERR_LOCK_TIMEOUT: LockError,
+  ERR_COMPUTE_TIMEOUT: ComputeError,
   ERR_OWNER_DIED: LockError,
   ERR_NOT_LOCKED: LockError,
   ERR_GUARD_RELEASED: LockError,

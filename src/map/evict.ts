@@ -21,7 +21,8 @@
  * them), and is ERR_MAP_FULL only when the shard has nothing left to evict.
  */
 import { conmapError, ErrorCode, isConmapError } from '../errors/index.js'
-import { H, S } from './layout.js'
+import { H } from './layout.js'
+import { entriesOf } from './inspect.js'
 import type { MapCore } from './core.js'
 import { reasonOf, slotOfRecordLocked, unpublishLocked } from './remove.js'
 
@@ -111,7 +112,7 @@ function evictElsewhere(core: MapCore): void {
 export function recount(core: MapCore): void {
   core.withAllShards(() => {
     let live = 0
-    for (let shard = 0; shard < core.shards; shard++) live += core.arena.u32[core.fieldsOf(shard) + S.COUNT] ?? 0
+    for (let shard = 0; shard < core.shards; shard++) live += entriesOf(core.arena.u32, core.fieldsOf(shard))
     Atomics.store(core.arena.i32, H.LIVE, live)
     Atomics.store(core.arena.i32, H.RECOUNT, 0)
   })

@@ -1,6 +1,7 @@
 export { SharedMap } from './shared-map.js'
 export type {
   SharedMapOptions,
+  EntryOptions,
   AttachOptions,
   SharedMapHandle,
   SharedMapStats,
@@ -8,4 +9,5 @@ export type {
   LoadResult,
   SwapResult,
 } from './types.js'
-export type { Concurrency } from './layout.js'
+export type { Concurrency, EvictionPolicy } from './layout.js'
+export type { AsyncFactory, ComputeAsyncOptions, ComputeContext } from './compute-async.js'

@@ -5,7 +5,13 @@ import type { MapCore } from './core.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
 import { checkMapInvariants } from './invariants.js'
 import { sweeperOf } from './sweep.js'
+import { ValueTag } from './values.js'
 import type { SharedMapStats, ShardStats } from './types.js'
+
+/** A shard's entries: its table's records less the computations in flight (read without a lock). */
+export function entriesOf(u32: Uint32Array, fields: number): number {
+  return Atomics.load(u32, fields + S.COUNT) - Atomics.load(u32, fields + S.PENDING)
+}
 
 /** Read without locks: approximate while writers run. */
 export function statsOf(core: MapCore): SharedMapStats {
@@ -18,7 +24,7 @@ export function statsOf(core: MapCore): SharedMapStats {
   for (let shard = 0; shard < core.shards; shard++) {
     const fields = core.fieldsOf(shard)
     perShard.push({
-      size: Atomics.load(u32, fields + S.COUNT),
+      size: entriesOf(u32, fields),
       capacity: Atomics.load(u32, fields + S.CAP),
       tombstones: Atomics.load(u32, fields + S.TOMBS),
       resizing: Atomics.load(u32, fields + S.OLD) !== 0,
@@ -48,6 +54,8 @@ export function statsOf(core: MapCore): SharedMapStats {
     expirations: Atomics.load(arena.u32, H.EXPIRATIONS),
     evictions: Atomics.load(arena.u32, H.EVICTIONS),
     sweeps: Atomics.load(arena.u32, H.SWEEPS),
+    computations: Atomics.load(arena.u32, H.COMPUTATIONS),
+    joins: Atomics.load(arena.u32, H.JOINS),
     sweeper: sweeperOf(Atomics.load(arena.i32, H.SWEEPER)),
     perShard,
   }
@@ -68,16 +76,24 @@ export function checkInvariants(core: MapCore): void {
       heapStart: core.shardsBase * 4 + core.shards * core.shardWords * 4,
       maxCap: maxShardCap(core.shardBits),
       below: core.below,
-      ...(core.cacheRecords ? { queueProblem: (fields: number, live: ReadonlySet<number>) => core.queues.problemLocked(fields, live) } : {}),
+      ...(core.cacheRecords ? { queueProblem: (fields: number, live: ReadonlySet<number>) => queueProblemLocked(core, fields, live) } : {}),
     })
     if (core.maxEntries === 0) return
     const i32 = core.arena.i32
     let entries = 0
-    for (const shard of shards) entries += core.arena.u32[core.fieldsOf(shard) + S.COUNT] ?? 0
+    for (const shard of shards) entries += entriesOf(core.arena.u32, core.fieldsOf(shard))
     const live = Atomics.load(i32, H.LIVE)
     const fail = (what: string) => conmapError(ErrorCode.INVARIANT_VIOLATION, what)
     if (entries > core.maxEntries) throw fail(`${entries} entries exceed maxEntries ${core.maxEntries}`)
     // A dead writer may leave live above the entries until the recount (evict.ts), never below.
     if (Atomics.load(i32, H.RECOUNT) === 0 ? live !== entries : live < entries) throw fail(`live counts ${live} entries, the shards hold ${entries}`)
   })
+}
+
+/** The queue holds every record of the shard but those of computations in flight. */
+function queueProblemLocked(core: MapCore, fields: number, records: ReadonlySet<number>): string | undefined {
+  const entries = new Set([...records].filter((record) => core.values.tagOfRecord(record, false) !== ValueTag.pending))
+  const pending = records.size - entries.size
+  if (pending !== (core.arena.u32[fields + S.PENDING] ?? 0)) return `pending counts ${core.arena.u32[fields + S.PENDING]} computations, the table holds ${pending}`
+  return core.queues.problemLocked(fields, entries)
 }

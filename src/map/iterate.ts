@@ -11,7 +11,7 @@ import { FULL, R_KEY, R_KEY_BYTES, R_KIND, S, Strategy, align4, maxShardCap } fr
 import type { MapCore } from './core.js'
 import { deadlineLocked, deadlineRacy, isExpired } from './expiry.js'
 import { TORN } from './read.js'
-import type { Raw } from './values.js'
+import { ValueTag, type Raw } from './values.js'
 import { loadWords } from './words.js'
 
 const OPTIMISTIC_SHARD_ATTEMPTS = 8
@@ -129,7 +129,9 @@ function collect(core: MapCore, fields: number, withValues: boolean, racy: boole
       const keyBytes = load(word + (R_KEY_BYTES >>> 2))
       const keyWords = align4(keyBytes) >>> 2
       if (word + (R_KEY >>> 2) + keyWords > words) return TORN
-      const kind = load(word + (R_KIND >>> 2)) & 0xff
+      const kindWord = load(word + (R_KIND >>> 2))
+      if (kindWord >>> 8 === ValueTag.pending) continue
+      const kind = kindWord & 0xff
       const key = racy ? readKey(loadWords(u32, word + (R_KEY >>> 2), keyWords), 0, keyBytes, kind) : readKey(arena.views, record + R_KEY, keyBytes, kind)
       const value = !withValues ? undefined : racy ? (core.values.ofRecordRacy(record) ?? TORN) : core.values.ofRecord(record)
       if (value === TORN) return TORN

@@ -29,7 +29,9 @@
  *   27 sweep cursor: the shard the sweeper goes on from
  *   28 eviction cursor: the shard a writer whose own shard is empty evicts from next
  *   29 expirations   30 evictions   31 sweeps (statistics)
- *   32-39 unused (room for the cache's words; keeps the global lock 8-byte aligned)
+ *   32 flight tokens: the last token handed to a computation (flight.ts)
+ *   33 computations   34 joins (statistics of getOrComputeAsync)
+ *   35-39 unused (room for the cache's words; keeps the global lock 8-byte aligned)
  *   40.. global lock: a lock word ('mutex'), an RWLock ('rwmutex'), else nothing
  *
  * Shard descriptor (words from the shard's base; L = lock words of the strategy:
@@ -53,7 +55,13 @@
  *       map's shard, in write order, linked through their X_PREV / X_NEXT words
  *   L+13 SIEVE hand: the record the 'sieve' policy examines next (0: from the head)
  *   L+14 sweep cursor: the slot of the current table the sweep goes on from
- *   L+15 ..< L+15+CLASS_COUNT  free-list heads, one per size class
+ *   L+15 pending: records of computations in flight (flight.ts), counted in L+1 but
+ *       not in the map's size
+ *   L+16 flights: a futex word, moved and notified whenever a computation of the
+ *       shard ends or its pending record goes; getOrComputeAsync waiters wait on it
+ *   L+17 failed flight's token, L+18 its waiters yet to read it, L+19 the block of
+ *       its error: the last rejected computation of the shard, kept for its waiters
+ *   L+20 ..< L+20+CLASS_COUNT  free-list heads, one per size class
  *
  * Table: cap slots of two words [meta, record offset]. meta is EMPTY (0),
  * TOMBSTONE (1) or FULL: the key's 32-bit hash with its low two bits replaced by 2.
@@ -142,6 +150,9 @@ export const H = {
   EXPIRATIONS: 29,
   EVICTIONS: 30,
   SWEEPS: 31,
+  FLIGHT_TOKEN: 32,
+  COMPUTATIONS: 33,
+  JOINS: 34,
   GLOBAL_LOCK: 40,
 } as const
 
@@ -162,7 +173,12 @@ export const S = {
   TAIL: 12,
   HAND: 13,
   SWEEP_AT: 14,
-  FREE: 15,
+  PENDING: 15,
+  FLIGHTS: 16,
+  FAIL_TOKEN: 17,
+  FAIL_LEFT: 18,
+  FAIL_ERROR: 19,
+  FREE: 20,
 } as const
 
 export const EMPTY = 0

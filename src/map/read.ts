@@ -48,7 +48,7 @@
 import { keyKind, type Key } from '../codec/index.js'
 import { DEAD, GEN_MASK, R_GEN, REF, S, metaOf } from './layout.js'
 import type { MapCore } from './core.js'
-import type { Raw } from './values.js'
+import { ValueTag, type Raw } from './values.js'
 import { failpoint } from './failpoints.js'
 import { deadlineLocked, deadlineRacy, isExpired } from './expiry.js'
 
@@ -78,7 +78,9 @@ export function load(core: MapCore, key: Key, withValue = true): Raw | typeof AB
         // After the seq: every block of the state it names is then inside the views.
         arena.sync()
         failpoint('read:begun')
-        const record = core.tables.findRacy(fields, key, kind, meta)
+        const found = core.tables.findRacy(fields, key, kind, meta)
+        // A computation in flight (flight.ts) is no value.
+        const record = found !== 0 && core.cacheRecords && core.values.tagOfRecord(found, true) === ValueTag.pending ? 0 : found
         const value = record === 0 ? ABSENT : withValue ? (core.values.ofRecordRacy(record) ?? TORN) : 0
         const deadline = record !== 0 && core.cacheRecords ? deadlineRacy(arena.u32, record) : 0
         // What a read cache would remember, loaded inside the window so that it belongs
@@ -88,13 +90,13 @@ export function load(core: MapCore, key: Key, withValue = true): Raw | typeof AB
         const gen = !remembered || genAt >= arena.i32.length ? DEAD : Atomics.load(arena.i32, genAt)
         const era = remembered ? Atomics.load(arena.i32, fields + S.ERA) : 0
         if (Atomics.load(arena.i32, seqAt) === before && value !== TORN) {
-          const found = core.found
-          found.seqAt = seqAt
-          found.seq = before
-          found.era = era
-          found.genAt = genAt
-          found.gen = gen & GEN_MASK
-          found.deadline = deadline
+          const state = core.found
+          state.seqAt = seqAt
+          state.seq = before
+          state.era = era
+          state.genAt = genAt
+          state.gen = gen & GEN_MASK
+          state.deadline = deadline
           if (value === ABSENT || isExpired(deadline, Date.now())) return ABSENT
           if (referenced && (gen & REF) === 0 && gen !== DEAD) Atomics.compareExchange(arena.i32, genAt, gen, gen | REF)
           return value
@@ -112,6 +114,7 @@ export function load(core: MapCore, key: Key, withValue = true): Raw | typeof AB
     const deadline = record !== 0 && core.cacheRecords ? deadlineLocked(core.arena.u32, record) : 0
     core.found.deadline = deadline
     if (record === 0 || isExpired(deadline, Date.now())) return ABSENT
+    if (core.cacheRecords && core.values.tagOfRecord(record, false) === ValueTag.pending) return ABSENT
     if (referenced) reference(core.arena.i32, (record + R_GEN) >>> 2)
     return withValue ? core.values.ofRecord(record) : 0
   } finally {

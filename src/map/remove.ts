@@ -4,7 +4,8 @@
  * bound's live count and the map's statistics always move together with the table.
  */
 import { readKey, type KeyKind } from '../codec/index.js'
-import { H, R_KEY, R_KEY_BYTES, R_KIND, metaOf } from './layout.js'
+import { H, R_KEY, R_KEY_BYTES, R_KIND, S, metaOf } from './layout.js'
+import { ValueTag } from './values.js'
 import type { MapCore } from './core.js'
 import { deadlineLocked, isExpired } from './expiry.js'
 
@@ -16,8 +17,15 @@ export type RemovalReason = (typeof Removal)[keyof typeof Removal]
  * in the bound passes to an entry this change inserts (evict.ts), so live stays.
  */
 export function unpublishLocked(core: MapCore, fields: number, slot: number, why: RemovalReason, keepLive = false): void {
-  const i32 = core.arena.i32
-  if (core.cacheRecords) core.queues.unlinkLocked(fields, core.arena.u32[slot + 1] ?? 0)
+  const { i32, u32 } = core.arena
+  const record = u32[slot + 1] ?? 0
+  if (core.cacheRecords && core.values.tagOfRecord(record, false) === ValueTag.pending) {
+    core.tables.removeLocked(fields, slot)
+    u32[fields + S.PENDING] = (u32[fields + S.PENDING] ?? 0) - 1
+    notifyFlightsLocked(core, fields)
+    return
+  }
+  if (core.cacheRecords) core.queues.unlinkLocked(fields, record)
   core.tables.removeLocked(fields, slot)
   if (core.maxEntries !== 0 && !keepLive) Atomics.sub(i32, H.LIVE, 1)
   if (why === Removal.expired) Atomics.add(i32, H.EXPIRATIONS, 1)
@@ -35,13 +43,27 @@ export function slotOfRecordLocked(core: MapCore, fields: number, record: number
 
 /**
  * A writer met slot's entry: if it has expired, removes it (inside the writer's
- * change) and returns -1, for the writer to treat the key as absent; else slot.
+ * change) and returns -1, for the writer to treat the key as absent; else slot. A
+ * computation in flight is absent too: a write replaces it (the computation's
+ * result is then dropped), unless keepPending (for writes that never insert an
+ * absent key: they leave the flight alone and must not insert on -1).
  */
-export function liveSlotLocked(core: MapCore, fields: number, slot: number): number {
+export function liveSlotLocked(core: MapCore, fields: number, slot: number, keepPending = false): number {
   if (slot < 0 || !core.cacheRecords) return slot
-  if (!isExpired(deadlineLocked(core.arena.u32, core.arena.u32[slot + 1] ?? 0), Date.now())) return slot
+  const record = core.arena.u32[slot + 1] ?? 0
+  if (core.values.tagOfRecord(record, false) === ValueTag.pending) {
+    if (!keepPending) unpublishLocked(core, fields, slot, Removal.deleted)
+    return -1
+  }
+  if (!isExpired(deadlineLocked(core.arena.u32, record), Date.now())) return slot
   unpublishLocked(core, fields, slot, Removal.expired)
   return -1
+}
+
+/** Wakes the getOrComputeAsync waiters of the shard (flight.ts). */
+export function notifyFlightsLocked(core: MapCore, fields: number): void {
+  Atomics.add(core.arena.i32, fields + S.FLIGHTS, 1)
+  Atomics.notify(core.arena.i32, fields + S.FLIGHTS)
 }
 
 export function reasonOf(core: MapCore, record: number, now: number): RemovalReason {

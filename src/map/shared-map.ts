@@ -36,6 +36,8 @@ import { ABSENT, load, reference } from './read.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
 import { deadlineAfter, entryTtl, remaining } from './expiry.js'
 import { startSweeper, sweep } from './sweep.js'
+import { entriesOf } from './inspect.js'
+import { computeAsync, type AsyncFactory, type ComputeAsyncOptions } from './compute-async.js'
 import { change, clear, compute, holdsLocked, put, putLocked, removeLocked, take, valueInLocked } from './write.js'
 import { shardEntries, snapshotEntries } from './iterate.js'
 import { checkInvariants, statsOf } from './inspect.js'
@@ -87,7 +89,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const core = this.#core
     core.enter()
     let size = 0
-    for (let shard = 0; shard < core.shards; shard++) size += Atomics.load(core.arena.u32, core.fieldsOf(shard) + S.COUNT)
+    for (let shard = 0; shard < core.shards; shard++) size += entriesOf(core.arena.u32, core.fieldsOf(shard))
     // Shards counted at different instants may add up past the bound; live never does.
     return core.maxEntries === 0 ? size : Math.min(size, Atomics.load(core.arena.i32, H.LIVE))
   }
@@ -200,11 +202,16 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const expected: Encoded = core.encode(old)
     const bytes = core.encode(next)
     let swapped = false
-    change(core, key, (fields, slot, kind, hash) => {
-      if (slot < 0 || !holdsLocked(core, slot, expected)) return
-      putLocked(core, fields, slot, key, kind, hash, bytes, deadlineAfter(core.ttl))
-      swapped = true
-    })
+    change(
+      core,
+      key,
+      (fields, slot, kind, hash) => {
+        if (slot < 0 || !holdsLocked(core, slot, expected)) return
+        putLocked(core, fields, slot, key, kind, hash, bytes, deadlineAfter(core.ttl))
+        swapped = true
+      },
+      true,
+    )
     return swapped
   }
 
@@ -213,11 +220,16 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const core = this.#core
     const expected = core.encode(old)
     let deleted = false
-    change(core, key, (fields, slot) => {
-      if (slot < 0 || !holdsLocked(core, slot, expected)) return
-      removeLocked(core, fields, slot)
-      deleted = true
-    })
+    change(
+      core,
+      key,
+      (fields, slot) => {
+        if (slot < 0 || !holdsLocked(core, slot, expected)) return
+        removeLocked(core, fields, slot)
+        deleted = true
+      },
+      true,
+    )
     return deleted
   }
 
@@ -248,6 +260,33 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   }
 
   /**
+   * The value of key, computing it with factory if absent: one computation per
+   * absent key across all threads and async tasks of the map, which everyone else
+   * awaits (on Atomics.waitAsync: no thread blocks). A rejection reaches every
+   * current caller, and the next call computes again; a factory resolving undefined
+   * stores nothing. If the computing thread dies (watch()) or its timeout passes,
+   * one waiter takes over and a late result of the earlier attempt is dropped; the
+   * earlier attempt's own callers then get ERR_COMPUTE_TIMEOUT. options.signal ends
+   * only this caller's wait; the factory's signal aborts when no caller is left.
+   * A computation in flight is absent to reads, never expires and is never
+   * evicted; a write of the key replaces it (its result is then dropped). The value
+   * is stored with options.ttl (default the map's). Cache maps only.
+   */
+  async getOrComputeAsync(key: K, factory: AsyncFactory<K, V>, options: ComputeAsyncOptions = {}): Promise<V> {
+    const core = this.#core
+    requireCache(core, 'getOrComputeAsync')
+    if (typeof factory !== 'function') throw conmapError(ErrorCode.INVALID_ARGUMENT, 'getOrComputeAsync needs a factory function')
+    if (typeof options !== 'object' || options === null) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'options must be an object')
+    const ttl = entryTtl({ ttl: options.ttl }, core.ttl, true)
+    const { signal, timeout } = options
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'signal must be an AbortSignal')
+    if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > 2 ** 31 - 1)) {
+      throw conmapError(ErrorCode.INVALID_ARGUMENT, `timeout must be a positive number of ms below 2^31, got ${String(timeout)}`)
+    }
+    return (await computeAsync(core, key, factory as AsyncFactory<Key, unknown>, ttl, timeout, signal)) as V
+  }
+
+  /**
    * Remaining ms before key expires (Infinity if it never does), or undefined when
    * absent or expired.
    */
@@ -267,10 +306,15 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     requireCache(core, 'touch')
     const lifetime = entryTtl(ttl === undefined ? undefined : { ttl }, core.ttl, true)
     let touched = false
-    change(core, key, (fields, slot, kind, hash) => {
-      touched = slot >= 0
-      if (touched) putLocked(core, fields, slot, key, kind, hash, valueInLocked(core, slot), deadlineAfter(lifetime))
-    })
+    change(
+      core,
+      key,
+      (fields, slot, kind, hash) => {
+        touched = slot >= 0
+        if (touched) putLocked(core, fields, slot, key, kind, hash, valueInLocked(core, slot), deadlineAfter(lifetime))
+      },
+      true,
+    )
     return touched
   }
 

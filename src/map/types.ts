@@ -101,6 +101,10 @@ export interface SharedMapStats {
   readonly evictions: number
   /** Sweeps run: sweeper ticks and sweep() calls, by all threads. */
   readonly sweeps: number
+  /** getOrComputeAsync() attempts started (including take-overs), by all threads. */
+  readonly computations: number
+  /** getOrComputeAsync() calls of other threads that waited for an attempt instead of computing. */
+  readonly joins: number
   /** The thread elected to sweep (its threadId), or undefined when none is. */
   readonly sweeper: number | undefined
   readonly perShard: readonly ShardStats[]

@@ -8,6 +8,7 @@
  *   LATIN1  a string whose code units are all below 256: one byte per unit
  *   STRING  any other string: UTF-16 code units
  *   NUMBER  the float64's 8 bytes (NaN canonical), as two u32 words
+ *   PENDING not a value: a computation in flight (flight.ts), absent to every read
  *
  * Strings are written and read through charCodeAt/fromCharCode: no TextEncoder, no
  * msgpack, no intermediate copy on either side. One byte per unit where it fits
@@ -28,7 +29,7 @@ import type { Arena } from './arena.js'
 import { R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, align4 } from './layout.js'
 import { loadWords, type Views } from './words.js'
 
-export const ValueTag = { codec: 0, string: 1, number: 2, latin1: 3 } as const
+export const ValueTag = { codec: 0, string: 1, number: 2, latin1: 3, pending: 4 } as const
 export type ValueTag = (typeof ValueTag)[keyof typeof ValueTag]
 
 /** An encoded value: a native string or number, or codec bytes. */
@@ -56,6 +57,12 @@ export class Values {
     if (typeof value === 'string' && this.#strings) return value
     if (typeof value === 'number' && this.#numbers) return value
     return this.#codec.encode(value)
+  }
+
+  /** The tag of a record's value (read under a lock, or racily and then validated). */
+  tagOfRecord(record: number, racy: boolean): number {
+    const at = (record >>> 2) + (R_KIND >>> 2)
+    return (racy ? Atomics.load(this.#arena.u32, at) : (this.#arena.u32[at] ?? 0)) >>> 8
   }
 
   /** The tag of an encoding (for a string, a scan of its code units). */

@@ -19,20 +19,20 @@ import { encodedKeyBytes, keyKind, writeKey, type Key, type KeyKind } from '../c
 import { GEN_MASK, H, R_GEN, R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, S, X_DEADLINE_HI, X_DEADLINE_LO, align4, metaOf, recordBytes } from './layout.js'
 import { inCallback, type MapCore } from './core.js'
 import { ABSENT } from './read.js'
-import type { Encoded, Raw } from './values.js'
+import { ValueTag, type Encoded, type Raw } from './values.js'
 import { failpoint } from './failpoints.js'
 import { scratchFor, storeWords } from './words.js'
 import { allocRecordLocked, releaseEntry, reserveEntryLocked, withRoom } from './evict.js'
-import { Removal, liveSlotLocked, unpublishLocked } from './remove.js'
+import { Removal, liveSlotLocked, notifyFlightsLocked, unpublishLocked } from './remove.js'
 import { deadlineAfter, deadlineLocked, isExpired } from './expiry.js'
 
 /**
  * Locks key's shard and runs body with the key's slot (-1: absent; an expired entry
- * is removed first and absent), under an odd seq. body may back out for want of
+ * is removed first and absent; see liveSlotLocked for keepPending), under an odd seq. body may back out for want of
  * room in a bounded map (evict.ts) and then runs again: it must change nothing
  * before its putLocked().
  */
-export function change(core: MapCore, key: Key, body: (fields: number, slot: number, kind: KeyKind, hash: number) => void): void {
+export function change(core: MapCore, key: Key, body: (fields: number, slot: number, kind: KeyKind, hash: number) => void, keepPending = false): void {
   const kind = keyKind(key)
   const hash = core.hash(key, kind)
   const shard = core.shardOf(hash)
@@ -41,7 +41,7 @@ export function change(core: MapCore, key: Key, body: (fields: number, slot: num
     try {
       core.beginChangeLocked(fields)
       try {
-        body(fields, liveSlotLocked(core, fields, core.tables.locateLocked(fields, key, kind, metaOf(hash))), kind, hash)
+        body(fields, liveSlotLocked(core, fields, core.tables.locateLocked(fields, key, kind, metaOf(hash)), keepPending), kind, hash)
       } finally {
         core.endChangeLocked(fields)
       }
@@ -108,7 +108,7 @@ export function compute<V>(core: MapCore, key: Key, fn: (current: Raw | typeof A
     const fields = core.lockShard(shard)
     try {
       let record = core.tables.find(fields, key, kind, meta)
-      if (record !== 0 && core.cacheRecords && isExpired(deadlineLocked(core.arena.u32, record), Date.now())) {
+      if (record !== 0 && core.cacheRecords && (core.values.tagOfRecord(record, false) === ValueTag.pending || isExpired(deadlineLocked(core.arena.u32, record), Date.now()))) {
         core.changeLocked(fields, () => liveSlotLocked(core, fields, core.tables.locateLocked(fields, key, kind, meta)))
         record = 0
       }
@@ -153,10 +153,15 @@ export function clear(core: MapCore): void {
     const fields = core.lockShard(shard)
     try {
       core.changeLocked(fields, () => {
-        const count = core.arena.u32[fields + S.COUNT] ?? 0
+        const u32 = core.arena.u32
+        const entries = (u32[fields + S.COUNT] ?? 0) - (u32[fields + S.PENDING] ?? 0)
         core.tables.clearLocked(fields)
-        if (core.cacheRecords) core.queues.resetLocked(fields)
-        if (core.maxEntries !== 0) Atomics.sub(core.arena.i32, H.LIVE, count)
+        if (!core.cacheRecords) return
+        core.queues.resetLocked(fields)
+        if (core.maxEntries !== 0) Atomics.sub(core.arena.i32, H.LIVE, entries)
+        if ((u32[fields + S.PENDING] ?? 0) === 0) return
+        u32[fields + S.PENDING] = 0
+        notifyFlightsLocked(core, fields)
       })
     } finally {
       core.unlockShard(shard)
@@ -171,11 +176,24 @@ export function clear(core: MapCore): void {
  * stores; into a reused block that optimistic readers may be reading, through a
  * private scratch stored with Atomics (words.ts).
  */
-export function putLocked(core: MapCore, fields: number, slot: number, key: Key, kind: KeyKind, hash: number, value: Encoded, deadline: number, reserved = false): void {
+export function putLocked(
+  core: MapCore,
+  fields: number,
+  slot: number,
+  key: Key,
+  kind: KeyKind,
+  hash: number,
+  value: Encoded,
+  deadline: number,
+  reserved = false,
+  pending = false,
+): void {
   const fresh = slot < 0
+  // A pending record (flight.ts) is no entry: it takes no place in the bound or the queue.
+  const entry = !pending
   if (fresh) {
     core.tables.reserveLocked(fields)
-    if (!reserved && core.maxEntries !== 0) reserveEntryLocked(core, fields)
+    if (entry && !reserved && core.maxEntries !== 0) reserveEntryLocked(core, fields)
   } else if (reserved) {
     releaseEntry(core)
   }
@@ -183,7 +201,7 @@ export function putLocked(core: MapCore, fields: number, slot: number, key: Key,
   const values = core.values
   const below = core.below
   const keyBytes = encodedKeyBytes(key, kind)
-  const tag = values.tagOf(value)
+  const tag = pending ? ValueTag.pending : values.tagOf(value)
   const valueBytes = values.byteLength(value, tag)
   const bytes = below + recordBytes(keyBytes, valueBytes)
   const previous = fresh ? 0 : (arena.u32[slot + 1] ?? 0)
@@ -191,7 +209,7 @@ export function putLocked(core: MapCore, fields: number, slot: number, key: Key,
   try {
     block = allocRecordLocked(core, fields, bytes, previous)
   } catch (err) {
-    if (fresh) releaseEntry(core)
+    if (fresh && entry) releaseEntry(core)
     throw err
   }
   const record = block + below
@@ -227,7 +245,8 @@ export function putLocked(core: MapCore, fields: number, slot: number, key: Key,
     if (below !== 0) core.queues.unlinkLocked(fields, previous)
     core.tables.replaceLocked(fields, slot, record)
   }
-  if (below !== 0) core.queues.appendLocked(fields, record)
+  if (pending) arena.u32[fields + S.PENDING] = (arena.u32[fields + S.PENDING] ?? 0) + 1
+  else if (below !== 0) core.queues.appendLocked(fields, record)
 }
 
 export function removeLocked(core: MapCore, fields: number, slot: number): void {
