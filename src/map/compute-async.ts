@@ -29,7 +29,7 @@ import type { MapCore } from './core.js'
 import { deadlineAfter, deadlineLocked, isExpired } from './expiry.js'
 import { reserveEntryLocked, withRoom } from './evict.js'
 import { findKeyLocked, locateKeyLocked, nextToken, publishFlightLocked, recordStateLocked, slotStateLocked, storeFailureLocked, takeFailureLocked, type Slot } from './flight.js'
-import { ABSENT, load } from './read.js'
+import { ABSENT } from './read.js'
 import { Removal, unpublishLocked } from './remove.js'
 import { putLocked } from './write.js'
 import type { Encoded } from './values.js'
@@ -55,14 +55,17 @@ export interface ComputeAsyncOptions {
 
 type Outcome = { readonly kind: 'value'; readonly value: unknown } | { readonly kind: 'error'; readonly error: unknown } | { readonly kind: 'retry' }
 
+/** One thread's part in an attempt: its own computation, or its watch on another thread's. */
 interface LocalFlight {
   readonly token: number
+  readonly computing: boolean
+  /** Aborts the factory (computing), or ends the watch (waiting). */
   readonly controller: AbortController
   callers: number
   outcome: Promise<Outcome>
 }
 
-/** This thread's attempts, by map id (every SharedMap object of a map in the thread shares them) and key. */
+/** This thread's flights, by map id (every SharedMap object of a map in the thread shares them) and key. */
 const flightsOfMap = new Map<string, Map<Key, LocalFlight>>()
 
 function flightsOf(core: MapCore): Map<Key, LocalFlight> {
@@ -74,27 +77,41 @@ function flightsOf(core: MapCore): Map<Key, LocalFlight> {
   return flights
 }
 
-export async function computeAsync(core: MapCore, key: Key, factory: AsyncFactory<Key, unknown>, ttl: number, timeout: number | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+function forget(core: MapCore, flights: Map<Key, LocalFlight>, key: Key, flight: LocalFlight): void {
+  if (flights.get(key) === flight) flights.delete(key)
+  if (flights.size === 0) flightsOfMap.delete(core.id)
+}
+
+/** The present value of a key (ABSENT if none), as get() reads it. */
+export type Lookup = (key: Key) => unknown
+
+export async function computeAsync(
+  core: MapCore,
+  key: Key,
+  lookup: Lookup,
+  factory: AsyncFactory<Key, unknown>,
+  ttl: number,
+  timeout: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
   const kind = keyKind(key)
   const shard = core.shardOf(core.hash(key, kind))
   const flights = flightsOf(core)
   const registry = ThreadRegistry.of(core.handle.registry)
   for (;;) {
     signal?.throwIfAborted()
-    const present = load(core, key)
-    if (present !== ABSENT) return core.values.finish(present)
-    let outcome: Outcome
-    const local = flights.get(key)
-    if (local !== undefined) {
-      outcome = await joinLocal(core, shard, key, local, signal)
-    } else {
-      const decided = decide(core, shard, key, timeout, registry, flights)
+    const present = lookup(key)
+    if (present !== ABSENT) return present
+    let flight = flights.get(key)
+    if (flight === undefined) {
+      const decided = decide(core, shard, key, timeout, registry)
       if (decided.kind === 'value') return decided.value
-      outcome =
+      flight =
         decided.kind === 'join'
-          ? await waitRemote(core, shard, key, decided.token, decided.seen, registry, signal)
-          : await joinLocal(core, shard, key, run(core, shard, key, decided.token, factory, ttl, timeout, flights), signal)
+          ? watch(core, shard, key, decided.token, decided.seen, registry, flights)
+          : run(core, shard, key, decided.token, factory, ttl, timeout, flights)
     }
+    const outcome = await joinLocal(core, shard, key, flight, flights, signal)
     if (outcome.kind === 'value') return outcome.value
     if (outcome.kind === 'error') throw outcome.error
   }
@@ -103,7 +120,7 @@ export async function computeAsync(core: MapCore, key: Key, factory: AsyncFactor
 type Decision = { readonly kind: 'value'; readonly value: unknown } | { readonly kind: 'join'; readonly token: number; readonly seen: number } | { readonly kind: 'compute'; readonly token: number }
 
 /** Under the key's shard: its value, an attempt to join, or a new attempt of this thread. */
-function decide(core: MapCore, shard: number, key: Key, timeout: number | undefined, registry: ThreadRegistry, flights: Map<Key, LocalFlight>): Decision {
+function decide(core: MapCore, shard: number, key: Key, timeout: number | undefined, registry: ThreadRegistry): Decision {
   const fields = core.lockShard(shard)
   try {
     return core.changeLocked(fields, (): Decision => {
@@ -112,9 +129,9 @@ function decide(core: MapCore, shard: number, key: Key, timeout: number | undefi
       const state = liveStateLocked(core, fields, slot, now)
       if (state.state === 'value') return { kind: 'value', value: core.values.finish(core.values.ofRecord(state.record)) }
       if (state.state === 'pending') {
-        // An attempt of this thread with no promise here is one whose thread-local state is gone: taken over too.
-        const orphan = state.owner === selfId && flights.get(key)?.token !== state.token
-        if (!orphan && !abandoned(state, registry, now)) {
+        // A live attempt of this thread would be in its flights (computeAsync asks them
+        // first): one found here lost its thread-local state, and is taken over too.
+        if (state.owner !== selfId && !abandoned(state, registry, now)) {
           Atomics.add(core.arena.u32, state.waitersAt, 1)
           Atomics.add(core.arena.i32, H.JOINS, 1)
           return { kind: 'join', token: state.token, seen: Atomics.load(core.arena.i32, fields + S.FLIGHTS) }
@@ -146,7 +163,7 @@ function abandoned(state: Extract<Slot, { state: 'pending' }>, registry: ThreadR
 
 /** Starts this thread's attempt: the factory runs, and its end is installed in the map. */
 function run(core: MapCore, shard: number, key: Key, token: number, factory: AsyncFactory<Key, unknown>, ttl: number, timeout: number | undefined, flights: Map<Key, LocalFlight>): LocalFlight {
-  const flight: LocalFlight = { token, controller: new AbortController(), callers: 0, outcome: Promise.resolve({ kind: 'retry' }) }
+  const flight: LocalFlight = { token, computing: true, controller: new AbortController(), callers: 0, outcome: Promise.resolve({ kind: 'retry' }) }
   flights.set(key, flight)
   flight.outcome = (async (): Promise<Outcome> => {
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -171,10 +188,18 @@ function run(core: MapCore, shard: number, key: Key, token: number, factory: Asy
       return settle(core, shard, key, token, { value }, ttl)
     } finally {
       clearTimeout(timer)
-      if (flights.get(key) === flight) flights.delete(key)
-      if (flights.size === 0) flightsOfMap.delete(core.id)
+      forget(core, flights, key, flight)
     }
   })()
+  return flight
+}
+
+/** This thread's one watch on another thread's attempt, shared by its callers of the key. */
+function watch(core: MapCore, shard: number, key: Key, token: number, seen: number, registry: ThreadRegistry, flights: Map<Key, LocalFlight>): LocalFlight {
+  const controller = new AbortController()
+  const flight: LocalFlight = { token, computing: false, controller, callers: 0, outcome: Promise.resolve({ kind: 'retry' }) }
+  flights.set(key, flight)
+  flight.outcome = waitRemote(core, shard, key, token, seen, registry, controller.signal).finally(() => forget(core, flights, key, flight))
   return flight
 }
 
@@ -221,22 +246,30 @@ function settle(core: MapCore, shard: number, key: Key, token: number, ending: E
   return mine ? { kind: 'value', value: end.value } : { kind: 'retry' }
 }
 
-/** One of this thread's callers waits for its attempt; the last to give up aborts it when nobody else waits. */
-async function joinLocal(core: MapCore, shard: number, key: Key, flight: LocalFlight, signal: AbortSignal | undefined): Promise<Outcome> {
+/**
+ * One of this thread's callers waits for its flight. The last to give up ends the
+ * thread's part: a watch at once, its own computation once no other thread waits.
+ */
+async function joinLocal(core: MapCore, shard: number, key: Key, flight: LocalFlight, flights: Map<Key, LocalFlight>, signal: AbortSignal | undefined): Promise<Outcome> {
   flight.callers++
   try {
     return await untilAborted(flight.outcome, signal)
   } finally {
     flight.callers--
-    if (flight.callers === 0 && signal?.aborted === true) void abandonWhenAlone(core, shard, key, flight, signal.reason)
+    if (flight.callers === 0 && signal?.aborted === true) {
+      // Later callers start afresh rather than join what is being given up.
+      forget(core, flights, key, flight)
+      if (flight.computing) void abandonWhenAlone(core, shard, key, flight, signal.reason)
+      else flight.controller.abort(signal.reason)
+    }
   }
 }
 
-/** Aborts an attempt none of this thread's callers waits for once no other thread's does either. */
+/** Aborts this thread's attempt, which none of its callers waits for, once no other thread's does either. */
 async function abandonWhenAlone(core: MapCore, shard: number, key: Key, flight: LocalFlight, reason: unknown): Promise<void> {
   let settled = false
   void flight.outcome.then(() => (settled = true))
-  while (!settled && flight.callers === 0) {
+  while (!settled) {
     if (remoteWaiters(core, shard, key, flight.token) === 0) {
       flight.controller.abort(reason)
       return
@@ -252,8 +285,11 @@ function remoteWaiters(core: MapCore, shard: number, key: Key, token: number): n
   })
 }
 
-/** A caller in another thread than the attempt's waits for it in shared memory. */
-async function waitRemote(core: MapCore, shard: number, key: Key, token: number, seen: number, registry: ThreadRegistry, signal: AbortSignal | undefined): Promise<Outcome> {
+/**
+ * A thread whose callers wait for another thread's attempt watches it in shared
+ * memory (counted once in its record) until it ends or signal (all callers gone).
+ */
+async function waitRemote(core: MapCore, shard: number, key: Key, token: number, seen: number, registry: ThreadRegistry, signal: AbortSignal): Promise<Outcome> {
   const fields = core.fieldsOf(shard)
   let observed = seen
   for (;;) {
@@ -263,10 +299,10 @@ async function waitRemote(core: MapCore, shard: number, key: Key, token: number,
     let timer: ReturnType<typeof setTimeout> | undefined
     try {
       if (waiting.async) await untilAborted(Promise.race([waiting.value, new Promise((resolve) => (timer = setTimeout(resolve, POLL_MS)))]), signal)
-      else signal?.throwIfAborted()
-    } catch (err) {
+      else signal.throwIfAborted()
+    } catch (error) {
       leave(core, shard, key, token)
-      throw err
+      return { kind: 'error', error }
     } finally {
       clearTimeout(timer)
     }

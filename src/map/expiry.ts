@@ -24,9 +24,9 @@ export function ttlOption(ttl: unknown, name: string): number {
 }
 
 /** The deadline of an entry written now with ttl ms to live (0: never). */
-export function deadlineAfter(ttl: number, now = Date.now()): number {
+export function deadlineAfter(ttl: number): number {
   if (ttl === 0) return 0
-  const deadline = now + ttl
+  const deadline = Date.now() + ttl
   return deadline > Number.MAX_SAFE_INTEGER ? 0 : deadline
 }
 

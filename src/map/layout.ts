@@ -100,7 +100,7 @@
  * lands in reused memory. Generations are therefore 31-bit (GEN_MASK).
  *
  * Stores under a shard's write lock are Atomics.store wherever an optimistic reader
- * may be reading (Arena.store, words.ts; the argument is in shared-map.ts), and plain
+ * may be reading (Arena.store, words.ts; the argument is in read.ts), and plain
  * in fresh, unpublished memory and in maps whose readers take locks.
  */
 import { LOCK_WORDS } from '../sync/lock-word.js'

@@ -1,7 +1,7 @@
 /**
  * How each concurrency strategy protects the shards. The map calls lockWrite /
  * unlockWrite around every change and lockRead / unlockRead around reads in every
- * strategy but 'optimistic', whose readers take no lock (shared-map.ts validates
+ * strategy but 'optimistic', whose readers take no lock (read.ts validates
  * the shard seq instead).
  *
  *   optimistic  a lock word per shard (writers only)

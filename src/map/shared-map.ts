@@ -28,7 +28,7 @@
 import type { Key } from '../codec/index.js'
 import type { AttachOptions, EntryOptions, LoadResult, SharedMapHandle, SharedMapOptions, SharedMapStats, SwapResult } from './types.js'
 import type { Concurrency } from './layout.js'
-import { DEAD, H, S } from './layout.js'
+import { DEAD, H } from './layout.js'
 import { MapCore, inCallback, type Opened } from './core.js'
 import { create } from './create.js'
 import { openAttached } from './attach.js'
@@ -53,7 +53,8 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   constructor(options: SharedMapOptions = {}) {
     const opened = attaching
     attaching = undefined
-    const sweeper = opened === undefined ? options.sweeper : opened.sweeper
+    // create() refuses options that are no object; attach() passed its own.
+    const sweeper = opened !== undefined ? opened.sweeper : typeof options === 'object' && options !== null ? options.sweeper : undefined
     if (sweeper !== undefined && typeof sweeper !== 'boolean') throw conmapError(ErrorCode.INVALID_ARGUMENT, `sweeper must be a boolean, got ${String(sweeper)}`)
     const made = opened ?? { ...create(options), readCache: options.readCache, sweeper }
     this.#core = new MapCore(made)
@@ -109,22 +110,35 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
         return (hit.decodeEach ? core.values.finish(hit.value as Raw) : hit.value) as V
       }
     }
-    return cache === undefined ? this.#getUncached(key) : this.#getAndRemember(key, cache)
+    const value = this.#readMiss(key)
+    return value === ABSENT ? undefined : value
   }
 
-  #getUncached(key: K): V | undefined {
+  /** get() telling an absent key from a stored undefined (which it reads again to tell). */
+  #read(key: K): V | typeof ABSENT {
+    const value = this.get(key)
+    return value === undefined ? this.#readMiss(key) : value
+  }
+
+  /** A read that no cached entry answers. */
+  #readMiss(key: K): V | typeof ABSENT {
+    const cache = this.#core.cache
+    return cache === undefined ? this.#readUncached(key) : this.#readAndRemember(key, cache)
+  }
+
+  #readUncached(key: K): V | typeof ABSENT {
     const raw = load(this.#core, key)
-    return raw === ABSENT ? undefined : (this.#core.values.finish(raw) as V)
+    return raw === ABSENT ? ABSENT : (this.#core.values.finish(raw) as V)
   }
 
   /** A read-cache miss: the seqlock read, then the entry that later reads will hit. */
-  #getAndRemember(key: K, cache: ReadCache): V | undefined {
+  #readAndRemember(key: K, cache: ReadCache): V | typeof ABSENT {
     const core = this.#core
     const raw = load(core, key)
     cache.misses++
     if (raw === ABSENT) {
       cache.forget(key)
-      return undefined
+      return ABSENT
     }
     const values = core.values
     const value = values.finish(raw)
@@ -283,7 +297,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > 2 ** 31 - 1)) {
       throw conmapError(ErrorCode.INVALID_ARGUMENT, `timeout must be a positive number of ms below 2^31, got ${String(timeout)}`)
     }
-    return (await computeAsync(core, key, factory as AsyncFactory<Key, unknown>, ttl, timeout, signal)) as V
+    return (await computeAsync(core, key, (k) => this.#read(k as K), factory as AsyncFactory<Key, unknown>, ttl, timeout, signal)) as V
   }
 
   /**

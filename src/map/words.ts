@@ -2,7 +2,7 @@
  * Word copies between shared memory and a thread's private scratch, with Atomics.
  *
  * Why Atomics, for every word an optimistic reader uses (the argument is in
- * shared-map.ts's overview): under the ECMAScript memory model a plain read that
+ * read.ts's overview): under the ECMAScript memory model a plain read that
  * races with a write may return that write even when it comes after the reader's
  * closing seq load, and a plain store may become visible before the seq increment
  * that precedes it. Only SeqCst accesses to the same location are ordered, so the

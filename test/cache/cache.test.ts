@@ -208,3 +208,15 @@ test('sweep({ budget }) removes at most budget entries', async () => {
   assert.equal(map.size, 0)
   map.checkInvariants()
 })
+
+test('an iteration judges expiry at its start: entries expiring meanwhile are still yielded, later ones not', async () => {
+  const map = new SharedMap<number, number>({ ttl: 40, shards: 4, sweeper: false })
+  for (let i = 0; i < 40; i++) map.set(i, i)
+  const iterator = map.keys()
+  const first = iterator.next()
+  assert.equal(first.done, false)
+  await sleep(80)
+  assert.equal([...map.keys()].length, 0, 'a new iteration sees every entry expired')
+  assert.equal(1 + [...iterator].length, 40, 'the one begun before the deadline yields them all')
+  assert.equal(map.snapshot().size, 0)
+})
