@@ -57,6 +57,8 @@ export function deadlineLocked(u32: Uint32Array, record: number): number {
 /** The same, read by an optimistic reader (validated by its seq afterwards). */
 export function deadlineRacy(u32: Uint32Array, record: number): number {
   const word = record >>> 2
+  // A torn read can name an offset too low to have cache words below it.
+  if (word < -(X_DEADLINE_HI >> 2)) return 0
   return Atomics.load(u32, word + (X_DEADLINE_HI >> 2)) * 2 ** 32 + Atomics.load(u32, word + (X_DEADLINE_LO >> 2))
 }
 

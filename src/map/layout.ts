@@ -93,6 +93,8 @@
  *       shard lock as neighbours come and go; no reader ever reads them
  * The free-list link overwrites the block's first word (the deadline's hi half of a
  * freed record), never the record's own words.
+ * A computation in flight (getOrComputeAsync) is a record of its key with the value
+ * tag PENDING and the attempt's owner, token, lease and waiters as its value (flight.ts).
  * The 'sieve' policy's reference bit is the generation word's top bit (REF): a
  * reader sets it with a compareExchange from the generation it validated, which
  * can only succeed on that record (a freed block's word 12 holds DEAD, a newer

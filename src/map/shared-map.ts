@@ -59,7 +59,8 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     const made = opened ?? { ...create(options), readCache: options.readCache, sweeper }
     this.#core = new MapCore(made)
     this.handle = this.#core.handle
-    if (this.#core.cacheRecords && made.sweeper !== false) startSweeper(this.#core)
+    // Under 'none' threads promise not to overlap: a sweeper in another thread would.
+    if (this.#core.cacheRecords && made.sweeper !== false && this.#core.concurrency !== 'none') startSweeper(this.#core)
   }
 
   /**
