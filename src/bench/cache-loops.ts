@@ -109,7 +109,7 @@ export async function runCacheJob(job: CacheHitsJob | CacheCostJob, waitAtGate: 
   return cacheAside(cache, keys, ids)
 }
 
-export async function newLru(max: number, ttl?: number): Promise<Cache> {
+async function newLru(max: number, ttl?: number): Promise<Cache> {
   const LRUCache = await loadLruCache()
   if (LRUCache === undefined) throw new Error('lru-cache is not installed')
   return new LRUCache(ttl === undefined ? { max } : { max, ttl })
