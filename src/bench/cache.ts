@@ -211,7 +211,7 @@ async function costRows(plan: CachePlan, lruCache: string | null, progress: Prog
 
 function notes(plan: CachePlan, lruCache: string | null): string[] {
   return [
-    `Hit ratio: the cache-aside loop (get; on a miss, set) over ${shortCount(plan.requests)} requests of one seeded trace (seed ${SEED}), the same trace for every cache; cold-start misses included. One thread: deterministic for a seed.`,
+    `Hit ratio: the cache-aside loop (get; on a miss, set) over ${shortCount(plan.requests)} requests of one seeded trace (seed ${SEED}), the same trace for every cache; cold-start misses included. Deterministic for a seed with one shard (and for lru-cache); with more, the map's random hash seed decides which shard a key falls in, which moves a figure in the third decimal from run to run.`,
     "Zipf(alpha): the key of rank r drawn with probability proportional to 1/r^alpha, ranks scattered over the key space by a fixed shuffle. The scan mix adds, after every run of Zipf requests, a burst of cold keys each visited once (20% of requests); they can never hit.",
     "A bound evicts from the writer's own shard ('fifo': its oldest write; 'sieve': SIEVE over the shard's queue), so with many shards the victim is the shard's choice, not the map's: the 1-shard rows show the policy over the whole map.",
     `Across threads: every worker runs its own Zipf(${CROSS_ALPHA}) stream (seed ${SEED} + worker index) of ${shortCount(plan.requestsPerWorker)} requests over the same keys, all released at once; the hit ratio is all hits over all requests. Thread interleaving makes it vary slightly from run to run.`,
