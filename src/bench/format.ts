@@ -21,3 +21,11 @@ export function times(value: number | null): string {
   if (value < 0.1) return `${value.toPrecision(2)}x`
   return value >= 100 ? `${value.toFixed(0)}x` : value >= 10 ? `${value.toFixed(1)}x` : `${value.toFixed(2)}x`
 }
+
+/** Every line of a table two spaces in, under its section's heading. */
+export function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n')
+}

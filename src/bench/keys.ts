@@ -20,19 +20,23 @@ export function describeOrder(order: KeyOrder): string {
 
 /** `length` key indices in 0..keys-1, drawn from `order` by a generator seeded with `seed`. */
 export function keySequence(order: KeyOrder, keys: number, length: number, seed: number): Int32Array {
-  const sequence = new Int32Array(length)
-  let x = (Math.imul(seed + 1, 0x9e3779b1) | 0) || 1
-  const next = () => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return x >>> 0
-  }
+  const next = xorshift(seed)
   if (order === 'uniform') {
+    const sequence = new Int32Array(length)
     for (let i = 0; i < length; i++) sequence[i] = next() % keys
     return sequence
   }
-  const cdf = zipfCdf(keys)
+  return zipfSequence(keys, length, ZIPF_EXPONENT, next)
+}
+
+/**
+ * `length` key indices in 0..keys-1 drawn from Zipf(exponent), `next` giving 32-bit
+ * uniform draws. Ranks map to keys by the same fixed shuffle for every exponent and
+ * thread, so every stream over a key space has the same hot keys.
+ */
+export function zipfSequence(keys: number, length: number, exponent: number, next: () => number): Int32Array {
+  const sequence = new Int32Array(length)
+  const cdf = zipfCdf(keys, exponent)
   const keyOfRank = shuffled(keys, 0x5bd1e995)
   for (let i = 0; i < length; i++) {
     const u = next() / 2 ** 32
@@ -48,12 +52,23 @@ export function keySequence(order: KeyOrder, keys: number, length: number, seed:
   return sequence
 }
 
-/** Cumulative probabilities of ranks 1..n under Zipf(ZIPF_EXPONENT), normalised to end at 1. */
-function zipfCdf(n: number): Float64Array {
+/** A xorshift32 generator of 32-bit draws, seeded with `seed`. */
+export function xorshift(seed: number): () => number {
+  let x = (Math.imul(seed + 1, 0x9e3779b1) | 0) || 1
+  return () => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    return x >>> 0
+  }
+}
+
+/** Cumulative probabilities of ranks 1..n under Zipf(exponent), normalised to end at 1. */
+function zipfCdf(n: number, exponent: number): Float64Array {
   const cdf = new Float64Array(n)
   let sum = 0
   for (let r = 0; r < n; r++) {
-    sum += 1 / (r + 1) ** ZIPF_EXPONENT
+    sum += 1 / (r + 1) ** exponent
     cdf[r] = sum
   }
   for (let r = 0; r < n; r++) cdf[r] = (cdf[r] as number) / sum

@@ -50,7 +50,7 @@ export interface ObjectBufferModule {
 }
 
 /** A specifier in a variable keeps TypeScript from resolving (and requiring) the peer's own types. */
-async function importPeer(name: PeerName): Promise<Record<string, unknown> | undefined> {
+async function importPeer(name: string): Promise<Record<string, unknown> | undefined> {
   try {
     return (await import(name)) as Record<string, unknown>
   } catch {
@@ -70,6 +70,20 @@ export async function loadLmdb(): Promise<LmdbModule | undefined> {
 export async function loadObjectBuffer(): Promise<ObjectBufferModule | undefined> {
   const module = await importPeer('@bnaya/objectbuffer')
   return typeof module?.createObjectBuffer === 'function' ? (module as unknown as ObjectBufferModule) : undefined
+}
+
+/** lru-cache (v11): the cache section's reference, one thread's cache. */
+export interface LruCache {
+  get(key: string): string | undefined
+  set(key: string, value: string): unknown
+}
+export interface LruCacheClass {
+  new (options: { readonly max: number; readonly ttl?: number }): LruCache
+}
+
+export async function loadLruCache(): Promise<LruCacheClass | undefined> {
+  const module = await importPeer('lru-cache')
+  return typeof module?.LRUCache === 'function' ? (module.LRUCache as LruCacheClass) : undefined
 }
 
 const PEER_NOTES: Readonly<Record<PeerName, string>> = {
@@ -95,7 +109,7 @@ export async function describePeers(): Promise<PeerInfo[]> {
 }
 
 /** The installed version, from the package.json above the resolved entry point. */
-function versionOf(name: PeerName): string | null {
+export function versionOf(name: string): string | null {
   const require = createRequire(import.meta.url)
   try {
     let dir = dirname(require.resolve(name))

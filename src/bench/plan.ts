@@ -33,6 +33,22 @@ export interface Plan {
   readonly throughput: Timing
   readonly operations: Timing
   readonly seed: Timing
+  readonly cache: CachePlan
+}
+
+/** The cache section (cache.ts): hit ratios need requests, not time; costs need rounds. */
+export interface CachePlan {
+  /** Key space of every trace; caches hold 1% and 10% of it. */
+  readonly keys: number
+  /** Requests of each one-thread trace. */
+  readonly requests: number
+  readonly workers: readonly number[]
+  /** Requests of each worker's own stream in the cross-thread runs. */
+  readonly requestsPerWorker: number
+  readonly costKeys: number
+  readonly costRounds: number
+  /** Timed get and set passes over every key, per contender and round. */
+  readonly costPasses: number
 }
 
 /**
@@ -59,6 +75,7 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     throughput: { rounds: 3, workers: [1, 2, 4, 8], windowMs: 400, warmupMs: 100, maxWarmupMs: 2000 },
     operations: { rounds: 3, workers: [1, 2, 8], windowMs: 200, warmupMs: 80, maxWarmupMs: 2000 },
     seed: { rounds: 3, workers: [2, 4, 8], windowMs: 300, warmupMs: 80, maxWarmupMs: 2000 },
+    cache: { keys: 100_000, requests: 1_000_000, workers: [1, 2, 4], requestsPerWorker: 500_000, costKeys: 100_000, costRounds: 5, costPasses: 5 },
   },
   quick: {
     mode: 'quick',
@@ -70,6 +87,7 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     throughput: { rounds: 1, workers: [1, 2], windowMs: 150, warmupMs: 50, maxWarmupMs: 1000 },
     operations: { rounds: 1, workers: [2], windowMs: 80, warmupMs: 30, maxWarmupMs: 1000 },
     seed: { rounds: 1, workers: [4], windowMs: 150, warmupMs: 50, maxWarmupMs: 1000 },
+    cache: { keys: 100_000, requests: 200_000, workers: [1, 2, 4], requestsPerWorker: 100_000, costKeys: 100_000, costRounds: 3, costPasses: 3 },
   },
   smoke: {
     mode: 'smoke',
@@ -81,5 +99,6 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     throughput: { rounds: 1, workers: [1, 2], windowMs: 30, warmupMs: 10, maxWarmupMs: 40 },
     operations: { rounds: 1, workers: [2], windowMs: 20, warmupMs: 10, maxWarmupMs: 40 },
     seed: { rounds: 1, workers: [2], windowMs: 30, warmupMs: 10, maxWarmupMs: 40 },
+    cache: { keys: 10_000, requests: 30_000, workers: [1, 2], requestsPerWorker: 20_000, costKeys: 10_000, costRounds: 1, costPasses: 2 },
   },
 }

@@ -1,12 +1,13 @@
 /**
  * The human-readable form of a result: the machine and calibration first (every
  * scaling figure is read against them), then one table per section, the seed-000
- * comparison, the targets, and the notes.
+ * comparison, the cache section, the targets, and the notes.
  */
 import { formatRate, table } from '../cli/terminal.js'
+import { renderCacheSection } from './cache-report.js'
 import { describeShortly } from './machine.js'
 import type { BenchResult, CalibrationRow, Section, ThroughputRow } from './result.js'
-import { formatNs, shortCount, times } from './format.js'
+import { formatNs, indent, shortCount, times } from './format.js'
 import { PASS_LABELS, PASS_OPS } from './passes.js'
 
 function calibrationLine(rows: readonly CalibrationRow[]): string {
@@ -86,10 +87,14 @@ export function renderReport(result: BenchResult): string {
   out.push(...sectionTables({ calibration: [], rows: seed.rows }).slice(1))
   out.push('')
 
+  out.push(...renderCacheSection(result.cache))
+  out.push('')
+
   out.push("Targets for 'optimistic'")
   out.push(indent(table(['target', 'wanted', 'reached', ''], result.targets.map((t) => [t.name, t.target, t.reached, t.met ? 'met' : 'NOT MET']))))
   out.push('')
-  const failed = [...result.singleThread.rows, ...result.singleThread.memory, ...result.throughput.rows, ...result.operations.rows, ...seed.rows].filter((r) => r.error !== undefined)
+  const { hitRatio, crossThread, cost } = result.cache
+  const failed = [...result.singleThread.rows, ...result.singleThread.memory, ...result.throughput.rows, ...result.operations.rows, ...seed.rows, ...hitRatio, ...crossThread, ...cost].filter((r) => r.error !== undefined)
   if (failed.length > 0) {
     out.push('FAILED measurements (no figure reported):')
     const seen = new Set<string>()
@@ -136,11 +141,4 @@ function qpsP99(qps: number | null | undefined, p99Ms: number | null | undefined
 
 function bytes(value: number | null): string {
   return value === null ? '-' : `${Math.round(value)} B`
-}
-
-function indent(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => `  ${line}`)
-    .join('\n')
 }

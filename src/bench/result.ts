@@ -4,6 +4,7 @@
  * check never leaves a number behind.
  */
 import type { Concurrency } from '../map/index.js'
+import type { CostContender, CostOp, Trace } from './cache-loops.js'
 import type { KeyOrder } from './keys.js'
 import type { Mode } from './plan.js'
 
@@ -130,6 +131,55 @@ export interface Target {
   readonly met: boolean
 }
 
+/** A cache-aside run: hits over requests (deterministic on one thread, seeded traces). */
+export interface HitRatioRow {
+  /** The group this row belongs to: one trace at one capacity. */
+  readonly case: string
+  readonly trace: Trace
+  readonly capacity: number
+  readonly requests: number
+  readonly contender: string
+  readonly label: string
+  readonly hitRatio: number | null
+  /** Entries the SharedMap evicted (stats().evictions); null for lru-cache. */
+  readonly evictions: number | null
+  readonly error?: string
+}
+
+export interface CrossThreadRow {
+  readonly contender: 'shared-fifo' | 'shared-sieve' | 'private-lru' | 'private-lru-split'
+  readonly label: string
+  readonly workers: number
+  /** Entries of each cache: the shared one, or each worker's own. */
+  readonly capacity: number
+  readonly requestsPerWorker: number
+  /** Hits of all workers over requests of all workers. */
+  readonly hitRatio: number | null
+  readonly error?: string
+}
+
+export interface CostRow {
+  readonly contender: CostContender
+  readonly label: string
+  readonly keys: number
+  /** Medians over rounds of the median pass, ns per operation. */
+  readonly ns: Readonly<Record<CostOp, number | null>>
+  /** Who the ratios are taken against (the plain SharedMap, or lru-cache without ttl). */
+  readonly reference: CostContender
+  /** Medians over rounds of this round's ns over the reference's in the same round. */
+  readonly ratio: Readonly<Record<CostOp, number | null>>
+  readonly samples: readonly Readonly<Record<CostOp, number>>[]
+  readonly error?: string
+}
+
+export interface CacheSection {
+  readonly lruCache: string | null
+  readonly hitRatio: readonly HitRatioRow[]
+  readonly crossThread: readonly CrossThreadRow[]
+  readonly cost: readonly CostRow[]
+  readonly notes: readonly string[]
+}
+
 export interface BenchResult {
   readonly tool: 'conmap bench'
   readonly version: string
@@ -146,8 +196,12 @@ export interface BenchResult {
     readonly seed: { readonly keys: 1000; readonly readShare: 0.9; readonly qps: { readonly rwmutex: 28_400; readonly sharded: 136_500 }; readonly p99Ms: { readonly rwmutex: 12.7; readonly sharded: 2.1 } }
     readonly comparison: readonly SeedComparison[]
   }
+  readonly cache: CacheSection
   readonly targets: readonly Target[]
   readonly notes: readonly string[]
   /** False when any measurement failed its correctness checks (the command exits 1). */
   readonly ok: boolean
 }
+
+/** `conmap bench --only cache --json`: the cache section alone. */
+export type CacheBenchResult = Pick<BenchResult, 'version' | 'command' | 'mode' | 'startedAt' | 'seconds' | 'machine' | 'cache' | 'ok'> & { readonly tool: 'conmap bench cache' }

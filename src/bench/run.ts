@@ -1,10 +1,12 @@
 /**
  * One `conmap bench` run, section by section: the machine and peers, single-thread
  * operations and memory, multi-worker mixes side by side with Map, postMessage and
- * the peers, each operation by strategy and worker count, and seed 000's experiment;
- * then the issue's targets and the notes that say what was not measured and why.
+ * the peers, each operation by strategy and worker count, seed 000's experiment and
+ * the cache section; then the issue's targets and the notes that say what was not
+ * measured and why. `--only cache` runs the cache section alone (runCacheBench).
  */
 import { createRequire } from 'node:module'
+import { cacheOk, runCacheSection } from './cache.js'
 import { STRATEGIES } from './contenders.js'
 import { shortCount } from './format.js'
 import { describeOrder, type KeyOrder } from './keys.js'
@@ -13,7 +15,7 @@ import { runMemory } from './memory.js'
 import type { MemoryJob } from './memory-child.js'
 import { describePeers } from './peers.js'
 import { PLANS, type Mode, type Plan } from './plan.js'
-import type { BenchResult, ContenderId, Op, ValueKind, Workload } from './result.js'
+import type { BenchResult, CacheBenchResult, ContenderId, Op, ValueKind, Workload } from './result.js'
 import { runSection, type Case, type Progress } from './section.js'
 import { compareWithSeed, SEED_000 } from './seed000.js'
 import { OBJECTBUFFER_DELETE, runSingleThread, type SingleThreadSet } from './single-thread.js'
@@ -54,6 +56,7 @@ export async function runBench(options: RunOptions): Promise<BenchResult> {
     shards: { sharded: 16 },
   }
   const seedSection = await runSection('seed 000', [seedCase], plan.seed, progress)
+  const cache = await runCacheSection(plan.cache, progress)
 
   const partial = { singleThread, throughput, operations }
   const rows = [...throughput.rows, ...operations.rows, ...seedSection.rows]
@@ -68,9 +71,28 @@ export async function runBench(options: RunOptions): Promise<BenchResult> {
     peers,
     ...partial,
     seed000: { ...seedSection, seed: SEED_000, comparison: compareWithSeed(seedSection.rows, plan.seed.workers) },
+    cache,
     targets: evaluateTargets(partial, plan),
     notes: notes(plan, machine.timerFloorNs, peers.filter((p) => !p.available).map((p) => p.name)),
-    ok: [...singleThread.rows, ...singleThread.memory, ...rows].every((r) => r.error === undefined),
+    ok: [...singleThread.rows, ...singleThread.memory, ...rows].every((r) => r.error === undefined) && cacheOk(cache),
+  }
+}
+
+export async function runCacheBench(options: RunOptions): Promise<CacheBenchResult> {
+  const began = performance.now()
+  const startedAt = new Date().toISOString()
+  const machine = describeMachine()
+  const cache = await runCacheSection(PLANS[options.mode].cache, options.progress)
+  return {
+    tool: 'conmap bench cache',
+    version: packageVersion(),
+    command: options.command,
+    mode: options.mode,
+    startedAt,
+    seconds: Math.round((performance.now() - began) / 100) / 10,
+    machine,
+    cache,
+    ok: cacheOk(cache),
   }
 }
 

@@ -7,9 +7,11 @@
  *  - 'postmessage': the same window, through a MessagePort to the main thread's Map.
  *  - 'calibrate': the same window of pure arithmetic.
  *  - 'passes': the single-thread passes (passes.ts), no gate.
+ *  - 'cache-hits', 'cache-cost': the cache section's loops (cache-loops.ts).
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { openAdapter, type Adapter, type TargetSpec } from './adapters.js'
+import { runCacheJob, type CacheCostJob, type CacheHitsJob } from './cache-loops.js'
 import { valuePool, workerKeys } from './contenders.js'
 import { keySequence, type KeyOrder } from './keys.js'
 import { arithmeticUntil, newLoopState, runUntil, runUntilAsync, warmUp, type AsyncStore, type LoopInput, type LoopState } from './loops.js'
@@ -49,7 +51,7 @@ export interface CalibrateJob extends Omit<Timing, 'maxWarmupMs'> {
   readonly type: 'calibrate'
 }
 
-export type Job = WindowJob | PostMessageJob | CalibrateJob | PassesJob
+export type Job = WindowJob | PostMessageJob | CalibrateJob | PassesJob | CacheHitsJob | CacheCostJob
 
 export interface WindowResult {
   readonly ops: number
@@ -91,6 +93,9 @@ async function run(job: Job): Promise<unknown> {
       return runWindow(job)
     case 'postmessage':
       return runPostMessage(job)
+    case 'cache-hits':
+    case 'cache-cost':
+      return runCacheJob(job, waitAtGate)
   }
 }
 

@@ -4,23 +4,10 @@
 // half a minute.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import type { BenchResult } from '../../src/bench/result.js'
+import { runConmap } from '../helpers/cli.js'
 
-const CONMAP = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
-
-function runBench(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CONMAP, 'bench', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    child.once('error', reject)
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+const runBench = (args: readonly string[]) => runConmap(['bench', ...args])
 
 test('conmap bench --smoke --json prints one valid JSON document with every section', { timeout: 120_000 }, async () => {
   const { code, stdout, stderr } = await runBench(['--smoke', '--json'])
@@ -51,6 +38,7 @@ test('conmap bench --smoke --json prints one valid JSON document with every sect
   assert.ok(mixes.some((r) => r.contender === 'optimistic' && r.workers === 2 && r.latency.all.p99Ns !== null))
   assert.deepEqual(new Set(result.operations.rows.map((r) => r.workload.kind === 'op' && r.workload.op)), new Set(['get', 'set', 'update', 'delete']))
   assert.ok(result.seed000.comparison.length > 0)
+  assert.ok(result.cache.hitRatio.length > 0 && result.cache.crossThread.length > 0 && result.cache.cost.length > 0)
   assert.equal(result.seed000.seed.qps.rwmutex, 28_400)
   assert.equal(result.targets.length, 11)
   for (const op of ['get-first', 'get', 'get-zipf', 'has']) assert.ok(result.singleThread.rows.some((r) => r.contender === 'optimistic' && r.op === op && r.nsPerOp !== null), `single thread lacks ${op}`)

@@ -2,23 +2,15 @@
 // JSON document or a text report out, and the exit status.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { runNode, type Ran } from '../helpers/cli.js'
 import { stormCommand } from '../../src/cli/storm.js'
 
 const command = new URL('../../src/cli/storm.js', import.meta.url).href
 const SCRIPT = `import { stormCommand } from ${JSON.stringify(command)}
 process.exitCode = await stormCommand(process.argv.slice(1), { stdout: process.stdout, stderr: process.stderr, isTTY: false })`
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', SCRIPT, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    child.once('error', reject)
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
-  })
+function run(args: string[]): Promise<Ran> {
+  return runNode(['--input-type=module', '-e', SCRIPT, '--', ...args])
 }
 
 test('--json: exactly one JSON document on stdout, with the promised fields; exit 0', async () => {

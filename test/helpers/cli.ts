@@ -1,0 +1,28 @@
+// Node in a real child process, its output collected: the `conmap` command
+// (dist/src/cli/main.js) or any script.
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const CONMAP = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
+
+export interface Ran {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export function runConmap(args: readonly string[]): Promise<Ran> {
+  return runNode([CONMAP, ...args])
+}
+
+export function runNode(argv: readonly string[]): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    child.once('error', reject)
+    child.once('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
