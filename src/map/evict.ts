@@ -90,12 +90,15 @@ function evictElsewhere(core: MapCore): void {
     const shard = (Atomics.add(i32, H.EVICT_SHARD, 1) >>> 0) % core.shards
     const fields = core.lockShard(shard)
     try {
-      const now = Date.now()
-      const victim = core.queues.victimLocked(fields, now)
-      if (victim !== 0) {
-        core.changeLocked(fields, () => unpublishLocked(core, fields, slotOfRecordLocked(core, fields, victim), reasonOf(core, victim, now)))
-        return
-      }
+      // Inside a change even when nothing is evicted: the 'sieve' hand clears reference
+      // bits only in changes (read-cache.ts relies on it).
+      const evicted = core.changeLocked(fields, () => {
+        const now = Date.now()
+        const victim = core.queues.victimLocked(fields, now)
+        if (victim !== 0) unpublishLocked(core, fields, slotOfRecordLocked(core, fields, victim), reasonOf(core, victim, now))
+        return victim !== 0
+      })
+      if (evicted) return
     } finally {
       core.unlockShard(shard)
     }

@@ -62,7 +62,7 @@ export class ShardQueues {
     u32[fields + S.HAND] = 0
   }
 
-  /** The record to evict, or 0 when the shard has none. */
+  /** The record to evict, or 0 when the shard has none. Call inside a change (read-cache.ts: refSeq). */
   victimLocked(fields: number, now: number): number {
     const u32 = this.#arena.u32
     const head = u32[fields + S.HEAD] ?? 0

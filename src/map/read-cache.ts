@@ -63,6 +63,12 @@ export interface CachedValue extends Found {
   decodeEach: boolean
   /** CLOCK's reference bit. */
   ref: boolean
+  /**
+   * 'sieve' maps: the shard seq at which this thread last made sure the record's
+   * reference bit was set (-1: never). The policy's hand clears bits only inside
+   * changes of the shard, so while the seq stays there the bit is still set.
+   */
+  refSeq: number
 }
 
 const ERA_FROM_SEQ = S.ERA - S.SEQ
@@ -109,7 +115,7 @@ export class ReadCache {
       return
     }
     if (entries.size >= this.capacity) this.#evictOne()
-    entries.set(key, assign({ seqAt: 0, seq: 0, era: 0, genAt: 0, gen: 0, deadline: 0, value: undefined, decodeEach: false, ref: false }, found, value, decodeEach))
+    entries.set(key, assign({ seqAt: 0, seq: 0, era: 0, genAt: 0, gen: 0, deadline: 0, value: undefined, decodeEach: false, ref: false, refSeq: -1 }, found, value, decodeEach))
   }
 
   /** Points an entry that key already has at a record this thread just wrote with value. */
@@ -143,6 +149,7 @@ function assign(entry: CachedValue, found: Found, value: unknown, decodeEach: bo
   entry.genAt = found.genAt
   entry.gen = found.gen
   entry.deadline = found.deadline
+  entry.refSeq = -1
   entry.value = value
   entry.decodeEach = decodeEach
   return entry

@@ -107,7 +107,10 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     if (cache !== undefined && inCallback.size === 0) {
       const hit = cache.valid(key, core.arena.i32)
       if (hit !== undefined) {
-        if (core.sieve) reference(core.arena.i32, hit.genAt, hit.gen)
+        if (core.sieve && hit.refSeq !== hit.seq) {
+          reference(core.arena.i32, hit.genAt, hit.gen)
+          hit.refSeq = hit.seq
+        }
         return (hit.decodeEach ? core.values.finish(hit.value as Raw) : hit.value) as V
       }
     }
