@@ -3,17 +3,19 @@
  * recorded operations, interns their values for the map model, partitions by key
  * (operations on different keys of a map never constrain each other, so the history
  * is linearizable exactly when every key's sub-history is), and translates the
- * verdict back to the caller's Operation records.
+ * verdict back to the caller's Operation records. With `cache`, entries may vanish
+ * (vanish.ts).
  */
 import { checkOperations } from './check-operations.js'
-import type { HistoryCheckResult, Operation } from './history.js'
-import type { CheckOptions } from './model.js'
+import type { HistoryCheckOptions, HistoryCheckResult, Operation } from './history.js'
 import { createMapModel, type PreparedOp } from './map-model.js'
 import { invalid, validateOperation } from './validate.js'
 
-export function checkHistory(ops: readonly Operation[], options: CheckOptions = {}): HistoryCheckResult {
+export function checkHistory(ops: readonly Operation[], options: HistoryCheckOptions = {}): HistoryCheckResult {
   if (!Array.isArray(ops)) throw invalid('ops must be an array of operations')
-  const { model, prepare } = createMapModel()
+  const cache = typeof options === 'object' && options !== null ? options.cache : undefined
+  if (cache !== undefined && typeof cache !== 'boolean') throw invalid(`cache must be a boolean, got ${String(cache)}`)
+  const { model, prepare } = createMapModel(cache)
   const prepared = ops.map((op, index): PreparedOp => {
     validateOperation(op, index)
     try {

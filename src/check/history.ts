@@ -9,6 +9,7 @@
  * same names; `update` takes a serializable description of its callback because a
  * history must be replayable outside the thread that recorded it.
  */
+import type { CheckOptions } from './model.js'
 
 /** A map key: SameValueZero identity, like `Map` (1 and '1' differ). */
 export type Key = string | number | bigint
@@ -70,6 +71,16 @@ export interface Operation {
   readonly call: number
   /** Response time; undefined when the operation is pending. */
   readonly ret?: number | undefined
+}
+
+/** Options of `checkHistory`. */
+export interface HistoryCheckOptions extends CheckOptions {
+  /**
+   * The history comes from a cache map (default false): an entry may vanish,
+   * expired or evicted, at any instant after it was written, but it never
+   * reappears unless written again, and a read never shows a value nobody wrote.
+   */
+  readonly cache?: boolean
 }
 
 export interface HistoryCheckResult {

@@ -14,6 +14,7 @@
 import { canonicalEncoding } from './canonical.js'
 import type { Key, Operation, UpdateDescriptor } from './history.js'
 import type { Model, StepResult } from './model.js'
+import { vanishing } from './vanish.js'
 
 const ABSENT = -1
 const UNDEFINED_ID = 0
@@ -64,9 +65,11 @@ class ValueTable {
   }
 }
 
-export function createMapModel(): { model: Model<State, PreparedOp>; prepare: (op: Operation) => PreparedOp } {
+/** With `cache`, entries may vanish at any instant (vanish.ts). */
+export function createMapModel(cache = false): { model: Model<State, PreparedOp>; prepare: (op: Operation) => PreparedOp } {
   const table = new ValueTable()
-  return { model: mapModel(table), prepare: (op) => prepare(op, table) }
+  const model = mapModel(table)
+  return { model: cache ? vanishing(model) : model, prepare: (op) => prepare(op, table) }
 }
 
 function prepare(source: Operation, table: ValueTable): PreparedOp {

@@ -36,6 +36,11 @@ linearizability checking.
   --kill <rate>        kill and respawn workers, <rate> per second (default off)
   --shards <n>         shards of the map (power of two; default SharedMap's)
   --stall-timeout <s>  no progress for this long is a deadlock (default ${DEFAULTS.stallTimeout})
+  --ttl <ms>           a cache map whose entries expire this long after each
+                       write (default: never)
+  --max-entries <n>    a cache map bounded to n entries: writes past it evict
+                       (default: unbounded); with either, entries may vanish
+                       and the checks make sure none reappears
   --json               print the report as one JSON document on stdout
   -h, --help           this text
 
@@ -60,9 +65,11 @@ const FLAGS: Readonly<Record<keyof StormOptions, string>> = {
   kill: '--kill',
   shards: '--shards',
   stallTimeout: '--stall-timeout',
+  ttl: '--ttl',
+  maxEntries: '--max-entries',
 }
 
-const VALUE_OPTIONS = ['concurrency', 'workers', 'duration', 'keys', 'mix', 'valueSize', 'stallReads', 'seed', 'checkLimit', 'checkTimeout', 'kill', 'shards', 'stallTimeout'] as const
+const VALUE_OPTIONS = ['concurrency', 'workers', 'duration', 'keys', 'mix', 'valueSize', 'stallReads', 'seed', 'checkLimit', 'checkTimeout', 'kill', 'shards', 'stallTimeout', 'ttl', 'maxEntries'] as const
 
 export async function stormCommand(argv: string[], io: Io): Promise<number> {
   let options: StormOptions

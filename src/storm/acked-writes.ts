@@ -12,13 +12,18 @@
  * changed the key at all. A final state matching none of them lost an acknowledged
  * write (or holds a value nobody wrote). Sound: it never blames a correct map; the
  * linearizability check with final reads (--check) is the complete version.
+ *
+ * In a cache storm every entry may have vanished (expired or been evicted), so an
+ * absent key is never a loss. A present one still needs a candidate, and one more
+ * thing of it: no operation invoked after the candidate returned found the key
+ * absent, since the value it wrote had vanished by then and would have reappeared.
  */
 import { canonicalEncoding, type Key, type Operation, type UpdateDescriptor } from '../check/index.js'
 
 /** How an operation may have changed its key. */
-const NONE = 0
-const VALUE = 1
-const ABSENT = 2
+export const NONE = 0
+export const VALUE = 1
+export const ABSENT = 2
 /** A pending increment: some number. */
 const NUMBER = 3
 
@@ -35,13 +40,15 @@ export interface LostWrite {
  * `finals` holds the final value of each present key; `keys` lists every key whose
  * history is complete in `ops`.
  */
-export function findLostWrites(ops: readonly Operation[], keys: readonly Key[], finals: ReadonlyMap<Key, unknown>): LostWrite[] {
+export function findLostWrites(ops: readonly Operation[], keys: readonly Key[], finals: ReadonlyMap<Key, unknown>, cache = false): LostWrite[] {
   const byKey = new Map<Key, Operation[]>(keys.map((key) => [key, []]))
   for (const op of ops) byKey.get(op.key)?.push(op)
   const lost: LostWrite[] = []
   for (const [key, history] of byKey) {
     const present = finals.has(key)
+    if (cache && !present) continue
     const final = finals.get(key)
+    const lastAbsent = cache ? history.reduce((last, op) => (foundAbsent(op) ? Math.max(last, op.call) : last), -Infinity) : -Infinity
     // The two latest invocations among completed changes: a change is provably
     // followed when another completed change was invoked after it returned.
     let latest = -Infinity
@@ -53,7 +60,7 @@ export function findLostWrites(ops: readonly Operation[], keys: readonly Key[], 
         latest = op.call
       } else if (op.call > second) second = op.call
     }
-    const mayBeLast = (op: Operation) => op.ret === undefined || (op.call === latest ? second : latest) <= op.ret
+    const mayBeLast = (op: Operation) => op.ret === undefined || ((op.call === latest ? second : latest) <= op.ret && lastAbsent <= op.ret)
     // No completed change at all: the key may still be as it started, absent.
     if (!present && latest === -Infinity) continue
     const explained = history.some((op) => {
@@ -65,7 +72,7 @@ export function findLostWrites(ops: readonly Operation[], keys: readonly Key[], 
   return lost
 }
 
-function changeOf(op: Operation): number {
+export function changeOf(op: Operation): number {
   const pending = op.ret === undefined
   const result = op.result
   switch (op.op) {
@@ -90,6 +97,27 @@ function changeOf(op: Operation): number {
       const kind = (op.args[0] as UpdateDescriptor).kind
       return kind === 'delete' ? ABSENT : kind === 'increment' && pending ? NUMBER : VALUE
     }
+  }
+}
+
+/** Whether a completed operation's answer says that its key was absent. */
+export function foundAbsent(op: Operation): boolean {
+  if (op.ret === undefined) return false
+  const result = op.result
+  switch (op.op) {
+    case 'get':
+      return result === undefined
+    case 'has':
+    case 'delete':
+      return result === false
+    case 'loadOrStore':
+    case 'loadAndDelete':
+    case 'swap':
+      return !(result as { loaded: boolean }).loaded
+    case 'getOrCompute':
+      return same(result, op.args[0])
+    default:
+      return false
   }
 }
 

@@ -50,6 +50,14 @@ export interface StormOptions {
   readonly shards: number | undefined
   /** Seconds without progress that count as a deadlock (default 10). */
   readonly stallTimeout: number
+  /**
+   * Default time to live of the map's entries in ms, so every storm write expires
+   * (default: none). With it or maxEntries the storm runs on a cache map, and its
+   * histories are checked as a cache's: entries may vanish, never reappear.
+   */
+  readonly ttl: number | undefined
+  /** Bound on the map's live entries: writes past it evict (default: none). */
+  readonly maxEntries: number | undefined
 }
 
 export type StormInput = {
@@ -74,6 +82,11 @@ export const DEFAULTS = {
   stallTimeout: 10,
 } as const
 
+/** A day: a storm runs at most that long, so a longer ttl would never expire anything. */
+const MAX_TTL_MS = 86_400_000
+/** SharedMap's own ceiling of maxEntries. */
+const MAX_ENTRIES = 2 ** 31
+
 /** Upper bound of keys × value size: the storm's map stays far below SharedMap's default ceiling. */
 const MAX_VALUE_BYTES = 256 * 2 ** 20
 
@@ -83,7 +96,7 @@ const MAX_VALUE_BYTES = 256 * 2 ** 20
  */
 export function validateStormOptions(input: StormInput = {}, label: (name: keyof StormOptions) => string = (name) => name): StormOptions {
   if (typeof input !== 'object' || input === null) throw invalid('storm options must be an object')
-  const known = new Set<string>([...Object.keys(DEFAULTS), 'seed', 'shards'])
+  const known = new Set<string>([...Object.keys(DEFAULTS), 'seed', 'shards', 'ttl', 'maxEntries'])
   for (const name of Object.keys(input)) if (!known.has(name)) throw invalid(`unknown storm option '${name}'`)
   const concurrency = input.concurrency ?? DEFAULTS.concurrency
   if (!CONCURRENCIES.includes(concurrency as Concurrency)) {
@@ -117,6 +130,8 @@ export function validateStormOptions(input: StormInput = {}, label: (name: keyof
     kill: number('kill', DEFAULTS.kill, 0, 1000, false),
     shards: input.shards === undefined ? undefined : number('shards', 0, 1, 1024, true),
     stallTimeout: number('stallTimeout', DEFAULTS.stallTimeout, 0, 3600, false, true),
+    ttl: input.ttl === undefined ? undefined : number('ttl', 0, 1, MAX_TTL_MS, true),
+    maxEntries: input.maxEntries === undefined ? undefined : number('maxEntries', 0, 1, MAX_ENTRIES, true),
   }
   if (options.shards !== undefined && (options.shards & (options.shards - 1)) !== 0) {
     throw invalid(`${label('shards')} must be a power of two from 1 to 1024, got '${String(input.shards)}'`)
@@ -125,6 +140,11 @@ export function validateStormOptions(input: StormInput = {}, label: (name: keyof
     throw invalid(`${label('keys')} × ${label('valueSize')} = ${options.keys * options.valueSize} bytes of values; at most ${MAX_VALUE_BYTES} are allowed`)
   }
   return options
+}
+
+/** Whether the storm runs on a cache map, whose entries may vanish. */
+export function isCacheStorm(options: StormOptions): boolean {
+  return options.ttl !== undefined || options.maxEntries !== undefined
 }
 
 function flag(raw: boolean | string | undefined, fallback: boolean, name: string): boolean {

@@ -11,7 +11,7 @@ import type { LostWrite } from './acked-writes.js'
 import type { BufferGrowth } from './growth.js'
 import { FINAL_READER } from './history-store.js'
 import { formatMix, STORM_OPS, type StormOp } from './mix.js'
-import type { StormOptions } from './options.js'
+import { isCacheStorm, type StormOptions } from './options.js'
 import type { ProbeResult } from './storm-probe.js'
 import type { LatencySummary, Totals } from './totals.js'
 
@@ -78,6 +78,20 @@ export interface StormReport {
   readonly recoveries: number | null
   /** Whether the run was stopped early (AbortSignal, Ctrl-C). */
   readonly interrupted: boolean
+  /** How the storm's cache map was made and what its entries went through; null for a plain map. */
+  readonly cache: CacheReport | null
+}
+
+export interface CacheReport {
+  /** --ttl in ms; null when entries never expire. */
+  readonly ttl: number | null
+  /** --max-entries; null when unbounded. */
+  readonly maxEntries: number | null
+  /** Entries the map expired and evicted (its stats()); null when not read (a poisoned map). */
+  readonly expirations: number | null
+  readonly evictions: number | null
+  /** Recorded reads that found a key absent that only a vanish explains (vanished.ts); null when nothing was recorded. */
+  readonly vanishedReads: number | null
 }
 
 export interface StormFindings {
@@ -95,6 +109,7 @@ export interface StormFindings {
   readonly check: HistoryCheckResult | undefined
   readonly recorded: { readonly operations: number; readonly pending: number; readonly cutAt: number | null } | undefined
   readonly lost: readonly LostWrite[] | null
+  readonly vanishedReads: number | null
 }
 
 const MISUSE: ReadonlySet<string> = new Set([ErrorCode.CONCURRENT_MAP_WRITES, ErrorCode.CONCURRENT_MAP_READ_WRITE, ErrorCode.CONCURRENT_MAP_ITERATION_WRITE])
@@ -120,7 +135,10 @@ export function buildReport(f: StormFindings): StormReport {
   violations.push(...f.crashes, ...f.deadlocks.map((d) => `deadlock: ${d}`))
   if (check?.linearizable === false) violations.push(`history not linearizable on key ${String(check.failure?.key)}`)
   if (check !== undefined && check.linearizable === null) warnings.push(`the linearizability check ran out of its ${options.checkTimeout} s budget undecided`)
-  if (f.lost !== null && f.lost.length > 0) violations.push(`${f.lost.length} key(s) lost an acknowledged write`)
+  const cache = cacheReport(f)
+  if (f.lost !== null && f.lost.length > 0) {
+    violations.push(cache === null ? `${f.lost.length} key(s) lost an acknowledged write` : `${f.lost.length} key(s) end holding a value no write left there (never written, or back after it vanished)`)
+  }
   const invariantErrors = probe?.invariantErrors ?? []
   if (invariantErrors.length > 0) violations.push(`checkInvariants() failed: ${invariantErrors[0]}`)
   if (probe !== undefined && probe.refused === undefined && probe.shardsWritten < probe.shards) {
@@ -189,6 +207,20 @@ export function buildReport(f: StormFindings): StormReport {
     misuse,
     recoveries: probe?.refused === undefined ? (probe?.recoveries ?? null) : null,
     interrupted: f.interrupted,
+    cache,
+  }
+}
+
+function cacheReport(f: StormFindings): CacheReport | null {
+  const { ttl, maxEntries } = f.options
+  if (!isCacheStorm(f.options)) return null
+  const read = f.probe !== undefined && f.probe.refused === undefined
+  return {
+    ttl: ttl ?? null,
+    maxEntries: maxEntries ?? null,
+    expirations: read ? f.probe.expirations : null,
+    evictions: read ? f.probe.evictions : null,
+    vanishedReads: f.vanishedReads,
   }
 }
 
@@ -210,6 +242,7 @@ export function formatStormReport(r: StormReport): string {
   const errors = Object.entries(r.errors)
   lines.push(`  errors       ${errors.length === 0 ? 'none' : errors.map(([code, n]) => `${code} ×${int(n)}`).join(', ')}`)
   for (const [code] of errors) lines.push(`                 ${code}: ${r.errorSamples[code] ?? ''}`)
+  if (r.cache !== null) lines.push(`  cache        ${formatCache(r.cache, int)}`)
   if (r.kills > 0 || r.pendingOperations > 0) lines.push(`  kills        ${r.kills} (${r.pendingOperations} recorded operation(s) in flight, checked as pending)`)
   if (!r.check) {
     const recorded = r.operationsRecorded > 0 ? `; ${int(r.operationsRecorded)} operations recorded for the acknowledged-write check` : ''
@@ -237,6 +270,13 @@ export function formatStormReport(r: StormReport): string {
   lines.push(`  result       ${r.ok ? 'PASS' : 'FAIL'}`)
   for (const violation of r.violations) lines.push(`    - ${violation}`)
   return lines.join('\n') + '\n'
+}
+
+function formatCache(c: CacheReport, int: (n: number) => string): string {
+  const made = [c.ttl === null ? 'no ttl' : `ttl ${int(c.ttl)} ms`, c.maxEntries === null ? 'unbounded' : `at most ${int(c.maxEntries)} entries`].join(', ')
+  const removed = c.expirations === null || c.evictions === null ? 'removals not read' : `${int(c.expirations)} expired, ${int(c.evictions)} evicted`
+  const vanished = c.vanishedReads === null ? 'vanished reads not counted (nothing recorded: --check or --kill records)' : `${int(c.vanishedReads)} recorded read(s) found a key vanished`
+  return `a cache storm, ${made}: ${removed}; ${vanished}`
 }
 
 function fixed(us: number): string {

@@ -15,6 +15,9 @@
  *     generation of that slot.
  *  4. When every worker has stopped: the verification probe (verify.ts), then the
  *     acknowledged-write analysis and the linearizability check, then the report.
+ *     With --ttl or --max-entries the map is a cache map, and both analyses let
+ *     entries vanish (never reappear); the report counts reads that saw one vanish
+ *     (vanished.ts).
  *
  * The tick also samples the size of the map's buffer, so the report says how often
  * it grew; with --grow the map starts minimal and the values keep growing (growth.ts).
@@ -34,13 +37,14 @@ import { findLostWrites, type LostWrite } from './acked-writes.js'
 import { GrowthMeter, growthPlan, type GrowthPlan } from './growth.js'
 import { finalReads, HistoryStore } from './history-store.js'
 import { Random } from './op-stream.js'
-import { validateStormOptions, type StormInput, type StormOptions } from './options.js'
+import { isCacheStorm, validateStormOptions, type StormInput, type StormOptions } from './options.js'
 import { Control, WorkerRegion, WorkerState } from './region.js'
 import { buildReport, type StormReport } from './report.js'
 import type { ProbeResult } from './storm-probe.js'
 import { Totals } from './totals.js'
 import { startThread } from './thread.js'
 import { keyName } from './values.js'
+import { countVanishedReads } from './vanished.js'
 import { runProbe } from './verify.js'
 import type { StormWorkerData, StormWorkerMessage } from './worker-loop.js'
 
@@ -138,6 +142,13 @@ class Storm {
       maxBytes: MAX_MAP_BYTES,
       ...(options.grow ? { initialCapacity: 0 } : {}),
       ...(options.shards === undefined ? {} : { shards: options.shards }),
+      ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+      ...(options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries }),
+      // The parent must never block: its event loop marks killed workers dead (watch)
+      // and detects deadlocks. A sweeper tick waits for shard locks, and one held by a
+      // killed worker is released only once the parent has seen it exit. Under 'none'
+      // the sweeper would also be a second writer, a misuse the storm did not ask for.
+      sweeper: false,
     })
     this.#shards = this.#map.stats().shards
     this.#growth = new GrowthMeter(this.#map.handle.buffer)
@@ -349,7 +360,8 @@ class Storm {
     const store = this.#store
     this.#progress('verifying')
     const kept = store?.keptKeys(o.keys) ?? []
-    const outcome = await runProbe(this.#map.handle, kept, o.stallTimeout * 1000)
+    const cache = isCacheStorm(o)
+    const outcome = await runProbe(this.#map.handle, { keys: kept, cache, maxEntries: o.maxEntries }, o.stallTimeout * 1000)
     let probe: ProbeResult | undefined
     if (outcome.kind === 'result') probe = outcome.result
     else if (outcome.kind === 'stuck') this.#deadlocks.push(`the verification probe made no progress for ${o.stallTimeout} s while ${outcome.step}`)
@@ -357,18 +369,20 @@ class Storm {
     let check: HistoryCheckResult | undefined
     let lost: LostWrite[] | null = null
     let pending = 0
+    let vanishedReads: number | null = null
     if (store !== undefined) {
       const ops = store.operations()
       pending = ops.filter((op) => op.ret === undefined).length
+      if (cache) vanishedReads = countVanishedReads(ops, store.cutoff)
       // Final states are comparable with complete histories only (history-store.ts).
       if (store.cutoff === Infinity && probe?.finals !== undefined) {
         const finals = new Map(probe.finals.map(([index, value]) => [keyName(index), value] as const))
-        lost = findLostWrites(ops, kept.map(keyName), finals)
+        lost = findLostWrites(ops, kept.map(keyName), finals, cache)
         if (o.check) for (const read of finalReads(kept, probe.finals, probe.call, probe.ret)) ops.push(read)
       }
       if (o.check) {
         this.#progress('checking')
-        check = checkHistory(ops, { timeoutMs: o.checkTimeout * 1000 })
+        check = checkHistory(ops, { timeoutMs: o.checkTimeout * 1000, cache })
       }
     }
     return buildReport({
@@ -389,6 +403,7 @@ class Storm {
           ? undefined
           : { operations: store.count, pending, cutAt: store.cutoff === Infinity ? null : (store.cutoff - this.#start) / 1000 },
       lost,
+      vanishedReads,
     })
   }
 }

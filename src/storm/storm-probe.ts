@@ -8,7 +8,9 @@
  *     compares them with acknowledged writes);
  *  2. checkInvariants(), which takes every shard's write lock in turn;
  *  3. a write to every shard: fresh keys until stats() shows each shard grew, then
- *     their deletion, and checkInvariants() again.
+ *     their deletion, and checkInvariants() again. A cache map is cleared first and
+ *     takes the keys in batches that fit its bound, without expiry: a write at the
+ *     bound evicts from its own shard, whose size then does not move.
  * It posts `{ step }` before each step, so a stuck probe names what it was doing.
  */
 import { parentPort, workerData } from 'node:worker_threads'
@@ -21,6 +23,10 @@ export interface ProbeData {
   readonly origin: number
   /** Key indexes whose final value is wanted. */
   readonly keys: readonly number[]
+  /** Whether the map is a cache map (made with ttl or maxEntries). */
+  readonly cache: boolean
+  /** Its bound; undefined when it has none. */
+  readonly maxEntries: number | undefined
 }
 
 export interface ProbeResult {
@@ -38,6 +44,9 @@ export interface ProbeResult {
   readonly shards: number
   readonly recoveries: number
   readonly size: number
+  /** The map's expirations and evictions, by all threads of the storm (0 outside cache maps). */
+  readonly expirations: number
+  readonly evictions: number
 }
 
 export type ProbeMessage = { readonly type: 'step'; readonly step: string } | ProbeResult
@@ -71,30 +80,40 @@ let shardsWritten = 0
 let shards = 0
 let recoveries = 0
 let size = 0
+let expirations = 0
+let evictions = 0
 if (refused === undefined) {
   checkInvariants('checking invariants')
+  const storm = map.stats()
+  expirations = storm.expirations
+  evictions = storm.evictions
   post({ type: 'step', step: 'writing to every shard' })
+  if (data.cache) map.clear()
   const before = map.stats().perShard.map((s) => s.size)
   shards = before.length
-  const probes: string[] = []
-  let grown = 0
-  for (let round = 0; round < 4 && grown < shards; round++) {
-    for (let i = 0; i < shards * 16; i++) {
-      const key = `probe:${probes.length}`
-      map.set(key, probes.length)
+  const budget = shards * 64
+  const batch = Math.min(data.maxEntries ?? Infinity, shards * 16)
+  const entry = data.cache ? { ttl: Infinity } : undefined
+  const grown = new Set<number>()
+  for (let written = 0; written < budget && grown.size < shards; ) {
+    const probes: string[] = []
+    for (let i = 0; i < batch; i++, written++) {
+      const key = `probe:${written}`
+      map.set(key, written, entry)
       probes.push(key)
     }
-    const after = map.stats().perShard.map((s) => s.size)
-    grown = after.filter((s, i) => s > (before[i] ?? 0)).length
+    map.stats().perShard.forEach((s, i) => {
+      if (s.size > (before[i] ?? 0)) grown.add(i)
+    })
+    for (const key of probes) map.delete(key)
   }
-  shardsWritten = grown
-  for (const key of probes) map.delete(key)
+  shardsWritten = grown.size
   checkInvariants('checking invariants after the probe writes')
   const stats = map.stats()
   recoveries = stats.recoveries
   size = stats.size
 }
-post({ type: 'result', call, ret, finals, refused, invariantErrors, shardsWritten, shards, recoveries, size })
+post({ type: 'result', call, ret, finals, refused, invariantErrors, shardsWritten, shards, recoveries, size, expirations, evictions })
 
 function checkInvariants(step: string): void {
   post({ type: 'step', step })

@@ -14,8 +14,8 @@ export type ProbeOutcome =
   | { readonly kind: 'stuck'; readonly step: string }
   | { readonly kind: 'failed'; readonly message: string }
 
-export function runProbe(handle: SharedMapHandle, keys: readonly number[], stallMs: number): Promise<ProbeOutcome> {
-  const data: ProbeData = { handle, origin: performance.timeOrigin, keys }
+export function runProbe(handle: SharedMapHandle, target: Pick<ProbeData, 'keys' | 'cache' | 'maxEntries'>, stallMs: number): Promise<ProbeOutcome> {
+  const data: ProbeData = { handle, origin: performance.timeOrigin, ...target }
   const worker = startThread(probeFile, data)
   return new Promise((resolve) => {
     let step = 'starting'

@@ -8,12 +8,14 @@ import { applyOp, sameAnswer } from './helpers.js'
  * Brute force, independent of the checker: try every order that respects real time
  * (a before b when a returned strictly before b was called), where completed
  * operations must appear and pending ones may, replaying the reference semantics.
+ * With `cache`, the key may also vanish between any two operations.
  */
-function bruteForce(history: readonly Operation[]): boolean {
+function bruteForce(history: readonly Operation[], cache = false): boolean {
   const used = new Array<boolean>(history.length).fill(false)
   const mustPrecede = (a: Operation, b: Operation) => a.ret !== undefined && a.ret < b.call
   const explore = (store: Map<Key, unknown>): boolean => {
     if (history.every((op, i) => used[i] || op.ret === undefined)) return true
+    if (cache && store.has('k') && explore(new Map())) return true
     return history.some((op, i) => {
       if (used[i] || history.some((other, j) => !used[j] && other.ret !== undefined && mustPrecede(other, op))) return false
       const next = new Map(store)
@@ -48,8 +50,11 @@ const historySpec = fc.record({
 
 type HistorySpec = typeof historySpec extends fc.Arbitrary<infer T> ? T : never
 
-/** Answers from a random linearization inside the intervals, then maybe one wrong answer. */
-function build({ specs, corrupt }: HistorySpec): Operation[] {
+/**
+ * Answers from a random linearization inside the intervals, then maybe one wrong
+ * answer; `vanishes[i]` drops the key just before the i-th operation in that order.
+ */
+function build({ specs, corrupt }: HistorySpec, vanishes: readonly boolean[] = []): Operation[] {
   const ops = specs.map((s, i) => {
     const args: unknown[] =
       s.op === 'update'
@@ -65,7 +70,8 @@ function build({ specs, corrupt }: HistorySpec): Operation[] {
   const store = new Map<Key, unknown>()
   const answers = new Map<number, unknown>()
   const order = ops.map((o, i) => ({ i, at: o.spec.call + o.spec.at * o.spec.duration })).sort((x, y) => x.at - y.at)
-  for (const { i } of order) {
+  for (const [n, { i }] of order.entries()) {
+    if (vanishes[n] === true) store.delete('k')
     const o = ops[i]!
     if (o.pending && !o.spec.tookEffect) continue
     const current = store.get('k')
@@ -112,4 +118,28 @@ test('the checker agrees with brute force on small random histories', () => {
   )
   // Both verdicts must be well represented, or the agreement means little.
   assert.ok(linearizable > 600 && rejected > 600, `linearizable ${linearizable}, rejected ${rejected}`)
+})
+
+test('in cache mode the checker agrees with brute force where the key may vanish', () => {
+  let linearizable = 0
+  let rejected = 0
+  let vanishOnly = 0
+  const cacheSpec = fc.record({ spec: historySpec, vanishes: fc.array(fc.boolean(), { maxLength: 7 }) })
+  fc.assert(
+    fc.property(cacheSpec, ({ spec, vanishes }) => {
+      const history = build(spec, vanishes)
+      const expected = bruteForce(history, true)
+      const result = checkHistory(history, { cache: true })
+      assert.equal(result.linearizable, expected, formatHistory(history))
+      if (!expected) {
+        rejected++
+        assert.equal(bruteForce(result.failure!.operations, true), false, formatHistory(result.failure!.operations))
+        return
+      }
+      linearizable++
+      if (!bruteForce(history)) vanishOnly++
+    }),
+    { numRuns: 3000, seed: 20240612 },
+  )
+  assert.ok(linearizable > 600 && rejected > 300 && vanishOnly > 200, `linearizable ${linearizable} (${vanishOnly} only with vanishes), rejected ${rejected}`)
 })

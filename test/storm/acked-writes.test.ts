@@ -8,10 +8,10 @@ import { findLostWrites } from '../../src/storm/acked-writes.js'
 const op = (thread: number, name: Operation['op'], args: unknown[], result: unknown, call: number, ret?: number): Operation =>
   ret === undefined ? { thread, key: 'k', op: name, args, call } : { thread, key: 'k', op: name, args, result, call, ret }
 
-/** Lost keys of history `ops` when the key ends as `final` (undefined: absent). */
-function lost(ops: Operation[], final?: unknown): number {
+/** Lost keys of history `ops` when the key ends as `final` (undefined: absent), in a cache storm with `cache`. */
+function lost(ops: Operation[], final?: unknown, cache = false): number {
   const finals = new Map<string, unknown>(final === undefined ? [] : [['k', final]])
-  return findLostWrites(ops, ['k'], finals).length
+  return findLostWrites(ops, ['k'], finals, cache).length
 }
 
 test('sequential writes: only the last one may show', () => {
@@ -92,4 +92,17 @@ test('only the listed keys are judged, each on its own history', () => {
     result.map((l) => [l.key, l.present, l.candidates.length]),
     [['b', false, 1]],
   )
+})
+
+test('cache storms: any key may end absent, but never with a value nobody wrote or one that vanished', () => {
+  const ops = [op(0, 'set', ['a'], undefined, 0, 1), op(1, 'set', ['b'], undefined, 2, 3)]
+  assert.equal(lost(ops, undefined, true), 0, 'expired or evicted')
+  assert.equal(lost(ops, 'b', true), 0)
+  assert.equal(lost(ops, 'a', true), 1, 'an overwritten value came back')
+  assert.equal(lost(ops, 'z', true), 1, 'a value nobody wrote')
+  assert.equal(lost([op(0, 'get', [], undefined, 0, 1)], 'z', true), 1)
+  const vanished = [...ops, op(2, 'get', [], undefined, 4, 5)]
+  assert.equal(lost(vanished, 'b', true), 1, 'b was found absent after its write returned: it reappeared')
+  assert.equal(lost([...ops, op(2, 'has', [], false, 2.5, 5)], 'b', true), 0, 'a read overlapping the write may precede it')
+  assert.equal(lost([...vanished, op(0, 'set', ['b'], undefined, 6, 7)], 'b', true), 0, 'written again')
 })

@@ -36,6 +36,19 @@ test('--json: exactly one JSON document on stdout, with the promised fields; exi
   assert.equal(stderr, '', 'no status line without a TTY')
 })
 
+test('--ttl and --max-entries: a cache storm, checked as one and said so; exit 0', async () => {
+  const { code, stdout, stderr } = await run(['--workers', '2', '--duration', '1', '--keys', '64', '--check', '--ttl', '3', '--max-entries', '16', '--seed', '10'])
+  assert.equal(code, 0, stderr + stdout)
+  assert.match(stdout, /cache +a cache storm, ttl 3 ms, at most 16 entries: [\d,]+ expired, [\d,]+ evicted; [\d,]+ recorded read\(s\) found a key vanished/)
+  assert.match(stdout, /check +linearizable[\s\S]*lost acknowledged writes 0[\s\S]*result +PASS/)
+  const json = await run(['--workers', '2', '--duration', '0.5', '--keys', '64', '--max-entries', '8', '--kill', '2', '--json'])
+  assert.equal(json.code, 0, json.stderr + json.stdout)
+  const cache = (JSON.parse(json.stdout) as { cache: Record<string, unknown> }).cache
+  assert.equal(cache['ttl'], null)
+  assert.equal(cache['maxEntries'], 8)
+  assert.ok((cache['evictions'] as number) > 0 && typeof cache['vanishedReads'] === 'number', JSON.stringify(cache))
+})
+
 test('a violation exits 1: two writers on a map with no locks', async () => {
   const { code, stdout } = await run(['--concurrency', 'none', '--workers', '2', '--mix', 'set:1,delete:1', '--duration', '2'])
   assert.equal(code, 1)
@@ -52,6 +65,8 @@ test('bad options exit 2 with a message on stderr and nothing on stdout', async 
     [['--mix', 'get:1,range:1'], /--mix: unknown operation 'range'/],
     [['--duration=-1'], /--duration must be a number above 0 and at most 86400, got '-1'/],
     [['--kill'], /argument missing/],
+    [['--ttl=-5'], /--ttl must be an integer from 1 to 86400000, got '-5'/],
+    [['--max-entries', 'few'], /--max-entries must be an integer from 1 to 2147483648, got 'few'/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
     [['extra'], /Unexpected argument 'extra'/],
   ]
@@ -74,7 +89,7 @@ test('--help prints the options and exits 0; a TTY gets a live status line on st
   const err: string[] = []
   const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, isTTY: true }
   assert.equal(await stormCommand(['--help'], io as never), 0)
-  assert.match(out.join(''), /--concurrency[\s\S]*--grow[\s\S]*--kill <rate>[\s\S]*--json/)
+  assert.match(out.join(''), /--concurrency[\s\S]*--grow[\s\S]*--kill <rate>[\s\S]*--ttl <ms>[\s\S]*--max-entries <n>[\s\S]*--json/)
   out.length = 0
   assert.equal(await stormCommand(['--duration', '0.8', '--workers', '2'], io as never), 0)
   assert.match(err.join(''), /\r\u001b\[2Kstorm: \d\.\d\/0\.8 s +[\d.]+[kM]? ops\/s +errors 0/)

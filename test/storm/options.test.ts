@@ -13,15 +13,17 @@ test('defaults: every option filled in, a random seed in uint32 range', () => {
   assert.equal(options.stallReads, 0)
   assert.equal(options.kill, 0)
   assert.equal(options.shards, undefined)
+  assert.equal(options.ttl, undefined)
+  assert.equal(options.maxEntries, undefined)
   assert.ok(Number.isInteger(options.seed) && options.seed >= 0 && options.seed <= 0xffffffff)
   assert.equal(formatMix(options.mix), 'get:70,set:10,delete:5,loadOrStore:5,compareAndSwap:5,update:5')
 })
 
 test('numbers may come as strings, as from a command line', () => {
-  const options = validateStormOptions({ workers: '3', duration: '0.5', keys: '64', valueSize: '100', seed: '42', kill: '2.5', shards: '16', check: 'true', grow: 'true' })
+  const options = validateStormOptions({ workers: '3', duration: '0.5', keys: '64', valueSize: '100', seed: '42', kill: '2.5', shards: '16', check: 'true', grow: 'true', ttl: '50', maxEntries: '32' })
   assert.deepEqual(
-    [options.workers, options.duration, options.keys, options.valueSize, options.seed, options.kill, options.shards, options.check, options.grow],
-    [3, 0.5, 64, 100, 42, 2.5, 16, true, true],
+    [options.workers, options.duration, options.keys, options.valueSize, options.seed, options.kill, options.shards, options.check, options.grow, options.ttl, options.maxEntries],
+    [3, 0.5, 64, 100, 42, 2.5, 16, true, true, 50, 32],
   )
 })
 
@@ -43,6 +45,11 @@ test('bad values: ERR_INVALID_ARGUMENT naming the option and the value', () => {
     [{ stallReads: -1 }, /stallReads must be a number from 0 to 1000000, got '-1'/],
     [{ checkLimit: 10 }, /checkLimit must be an integer from 1000/],
     [{ keys: 4_000_000, valueSize: 1000 }, /keys × valueSize = 4000000000 bytes/],
+    [{ ttl: 0 }, /ttl must be an integer from 1 to 86400000, got '0'/],
+    [{ ttl: 1.5 }, /ttl must be an integer from 1/],
+    [{ ttl: 'soon' }, /ttl must be an integer from 1 to 86400000, got 'soon'/],
+    [{ maxEntries: 0 }, /maxEntries must be an integer from 1 to 2147483648, got '0'/],
+    [{ maxEntries: '8.5' }, /maxEntries must be an integer from 1/],
     [{ colour: 'blue' }, /unknown storm option 'colour'/],
   ]
   for (const [input, message] of cases) {
