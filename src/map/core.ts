@@ -137,6 +137,14 @@ export class MapCore {
     return this.fieldsOf(shard)
   }
 
+  /** lockShard() without waiting: the shard's fields, or -1 when another thread holds it. */
+  tryLockShard(shard: number): number {
+    this.enter()
+    if (!this.protection.tryLockWrite(shard)) return -1
+    this.arena.sync()
+    return this.fieldsOf(shard)
+  }
+
   unlockShard(shard: number): void {
     this.protection.unlockWrite(shard)
   }

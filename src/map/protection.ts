@@ -97,6 +97,43 @@ export class Protection {
     }
   }
 
+  /**
+   * lockWrite() without waiting: false when another thread holds the lock (a dead
+   * holder included: its lock is taken over only by a waiting writer). For
+   * background work that must never block its thread.
+   */
+  tryLockWrite(shard: number): boolean {
+    const lock = this.global ? 0 : shard
+    let recovered: boolean
+    switch (this.#strategy) {
+      case Strategy.optimistic:
+      case Strategy.mutex: {
+        const word = this.#words[lock] as LockWord
+        if (!word.tryAcquire()) return false
+        recovered = word.recovered()
+        break
+      }
+      case Strategy.sharded:
+      case Strategy.rwmutex: {
+        const rw = this.#rw[lock] as RWLock
+        if (!rw.tryLock()) return false
+        recovered = rw.suspect()
+        break
+      }
+      case Strategy.none:
+        this.#enterWrite()
+        return true
+    }
+    if (!recovered) return true
+    try {
+      this.#repairHeld(shard)
+    } catch (err) {
+      this.unlockWrite(shard)
+      throw err
+    }
+    return true
+  }
+
   unlockWrite(shard: number): void {
     switch (this.#strategy) {
       case Strategy.optimistic:

@@ -14,7 +14,8 @@
  * another thread's id there stops sweeping. Each tick examines at most TICK_SLOTS
  * slots and removes at most TICK_BUDGET entries, holding one shard at a time for at
  * most HOLD_SLOTS slots, from cursors kept in shared memory (header word 27, shard
- * word SWEEP_AT), so a new sweeper goes on where the old one stopped.
+ * word SWEEP_AT), so a new sweeper goes on where the old one stopped. A shard whose
+ * lock is taken is skipped until the next pass: the sweeper never waits.
  *
  * The timer holds the map only weakly: a map nobody references any more is
  * collected, and its timer stops.
@@ -91,12 +92,16 @@ function tick(core: MapCore): void {
   let removed = 0
   for (let visited = 0; visited < core.shards && examined < TICK_SLOTS && removed < TICK_BUDGET; ) {
     const shard = (Atomics.load(i32, H.SWEEP_SHARD) >>> 0) % core.shards
-    const fields = core.lockShard(shard)
-    let step: ReturnType<typeof sweepSlotsLocked>
-    try {
-      step = sweepSlotsLocked(core, fields, Math.min(HOLD_SLOTS, TICK_SLOTS - examined), now)
-    } finally {
-      core.unlockShard(shard)
+    // Never waits for a shard: a lock held by a thread that died is released by
+    // watch()'s exit handler, which cannot run on this thread while it waits.
+    const fields = core.tryLockShard(shard)
+    let step: ReturnType<typeof sweepSlotsLocked> = { examined: 0, removed: 0, wrapped: true }
+    if (fields >= 0) {
+      try {
+        step = sweepSlotsLocked(core, fields, Math.min(HOLD_SLOTS, TICK_SLOTS - examined), now)
+      } finally {
+        core.unlockShard(shard)
+      }
     }
     examined += step.examined
     removed += step.removed
