@@ -68,33 +68,7 @@ export class Protection {
   }
 
   lockWrite(shard: number): void {
-    const lock = this.global ? 0 : shard
-    let recovered: boolean
-    switch (this.#strategy) {
-      case Strategy.optimistic:
-      case Strategy.mutex: {
-        const word = this.#words[lock] as LockWord
-        if (!word.tryAcquire()) runBlocking(word.acquireSteps(Infinity, true))
-        recovered = word.recovered()
-        break
-      }
-      case Strategy.sharded:
-      case Strategy.rwmutex: {
-        const rw = this.#rw[lock] as RWLock
-        recovered = rw.tryLock() ? rw.suspect() : runBlocking(rw.lockSteps(Infinity, true))
-        break
-      }
-      case Strategy.none:
-        this.#enterWrite()
-        return
-    }
-    if (!recovered) return
-    try {
-      this.#repairHeld(shard)
-    } catch (err) {
-      this.unlockWrite(shard)
-      throw err
-    }
+    this.#acquireWrite(shard, true)
   }
 
   /**
@@ -103,21 +77,29 @@ export class Protection {
    * background work that must never block its thread.
    */
   tryLockWrite(shard: number): boolean {
+    return this.#acquireWrite(shard, false)
+  }
+
+  #acquireWrite(shard: number, wait: boolean): boolean {
     const lock = this.global ? 0 : shard
     let recovered: boolean
     switch (this.#strategy) {
       case Strategy.optimistic:
       case Strategy.mutex: {
         const word = this.#words[lock] as LockWord
-        if (!word.tryAcquire()) return false
+        if (!word.tryAcquire()) {
+          if (!wait) return false
+          runBlocking(word.acquireSteps(Infinity, true))
+        }
         recovered = word.recovered()
         break
       }
       case Strategy.sharded:
       case Strategy.rwmutex: {
         const rw = this.#rw[lock] as RWLock
-        if (!rw.tryLock()) return false
-        recovered = rw.suspect()
+        if (rw.tryLock()) recovered = rw.suspect()
+        else if (wait) recovered = runBlocking(rw.lockSteps(Infinity, true))
+        else return false
         break
       }
       case Strategy.none:

@@ -7,18 +7,11 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { SharedMap, watch, type Concurrency } from '../../src/index.js'
-import { GateState, type Failpoint } from '../../src/map/failpoints.js'
-import { exited, mapWorkerFile, sleep, start } from '../helpers/workers.js'
+import type { Failpoint } from '../../src/map/failpoints.js'
+import { exited, mapWorkerFile, reached, sleep, start } from '../helpers/workers.js'
 
 /** How late past its deadline a polling thread may first see an entry absent. */
 const TOLERANCE_MS = 150
-
-async function reached(gate: SharedArrayBuffer, ms: number): Promise<boolean> {
-  const word = new Int32Array(gate)
-  const wait = Atomics.waitAsync(word, 0, GateState.WAITING, ms)
-  const outcome = wait.async ? await wait.value : wait.value
-  return outcome !== 'timed-out' && Atomics.load(word, 0) === GateState.REACHED
-}
 
 async function until(what: string, ms: number, check: () => boolean): Promise<void> {
   const end = Date.now() + ms

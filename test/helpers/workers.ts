@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { once } from 'node:events'
 import assert from 'node:assert/strict'
 import { reviveError, isSerializedError, isConmapError, type ErrorCode } from '../../src/index.js'
+import { GateState } from '../../src/map/failpoints.js'
 
 export const syncWorkerFile = fileURLToPath(new URL('../fixtures/sync-worker.js', import.meta.url))
 export const mapWorkerFile = fileURLToPath(new URL('../fixtures/map-worker.js', import.meta.url))
@@ -149,4 +150,12 @@ export async function expectTimeout(run: () => unknown, timeout: number): Promis
   const began = performance.now()
   await assert.rejects(async () => run(), withCode('ERR_LOCK_TIMEOUT'))
   assertTimedOut(performance.now() - began, timeout)
+}
+
+/** Whether a thread parked at an armed failpoint (its gate reads REACHED) within ms. */
+export async function reached(gate: SharedArrayBuffer, ms: number): Promise<boolean> {
+  const word = new Int32Array(gate)
+  const wait = Atomics.waitAsync(word, 0, GateState.WAITING, ms)
+  const outcome = wait.async ? await wait.value : wait.value
+  return outcome !== 'timed-out' && Atomics.load(word, 0) === GateState.REACHED
 }

@@ -9,22 +9,15 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isDeepStrictEqual } from 'node:util'
 import { SharedMap, watch, type Concurrency } from '../../src/index.js'
-import { FAILPOINTS, GateState, type Failpoint } from '../../src/map/failpoints.js'
+import { FAILPOINTS, type Failpoint } from '../../src/map/failpoints.js'
 import { modelAfter, type FailpointValue } from '../helpers/failpoint-ops.js'
-import { exited, mapWorkerFile, start } from '../helpers/workers.js'
+import { exited, mapWorkerFile, reached, start } from '../helpers/workers.js'
 
 const STRATEGIES: readonly Concurrency[] = ['optimistic', 'sharded', 'rwmutex', 'mutex', 'none']
 const WRITE_POINTS = FAILPOINTS.filter((point) => point !== 'read:begun' && point !== 'repair:begun')
 /** Hits skipped before parking: the first hit, and one deep in the run (after growth, reuse, clears). */
 const SKIPS = [0, 7] as const
 const MAX_OPS = 20_000
-
-async function reached(gate: SharedArrayBuffer, ms: number): Promise<boolean> {
-  const word = new Int32Array(gate)
-  const wait = Atomics.waitAsync(word, 0, GateState.WAITING, ms)
-  const outcome = wait.async ? await wait.value : wait.value
-  return outcome !== 'timed-out' && Atomics.load(word, 0) === GateState.REACHED
-}
 
 function sameEntries(actual: Map<string, unknown>, expected: Map<string, FailpointValue>): boolean {
   return actual.size === expected.size && [...expected].every(([key, value]) => isDeepStrictEqual(actual.get(key), value))
