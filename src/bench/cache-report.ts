@@ -7,7 +7,7 @@ import { table } from '../cli/terminal.js'
 import { COST_OPS } from './cache-loops.js'
 import { describeShortly } from './machine.js'
 import { formatNs, indent, times } from './format.js'
-import type { CacheBenchResult, CacheSection, CrossThreadRow, HitRatioRow } from './result.js'
+import type { CacheBenchResult, CacheSection, ComputeRow, CrossThreadRow, HitRatioRow } from './result.js'
 
 export function renderCacheSection(section: CacheSection): string[] {
   const out: string[] = []
@@ -31,6 +31,9 @@ export function renderCacheSection(section: CacheSection): string[] {
   out.push(indent(table(['cache', ...workers.map((w) => `${w} worker${w === 1 ? '' : 's'}`)], crossBody)))
   out.push('')
 
+  out.push(...renderCompute(section.compute))
+  out.push('')
+
   const keys = section.cost[0]?.keys
   out.push(`Cache cost, one thread: ns per operation on present keys${keys === undefined ? '' : `, ${keys.toLocaleString('en-US')} keys`} (x the reference, in the same rounds)`)
   const costBody = section.cost.map((r) => [
@@ -47,7 +50,7 @@ export function renderCacheSection(section: CacheSection): string[] {
 
 export function renderCacheReport(result: CacheBenchResult): string {
   const out = [`conmap bench --only cache (${result.mode}), ${result.seconds} s: ${result.command}`, `machine: ${describeShortly(result.machine)}`, '', ...renderCacheSection(result.cache)]
-  const failed = [...result.cache.hitRatio, ...result.cache.crossThread, ...result.cache.cost].filter((r) => r.error !== undefined)
+  const failed = [...result.cache.hitRatio, ...result.cache.crossThread, ...result.cache.compute, ...result.cache.cost].filter((r) => r.error !== undefined)
   if (failed.length > 0) out.push('', 'FAILED measurements (no figure reported):', ...failed.map((r) => `  ${r.label}: ${r.error ?? ''}`))
   return `${out.join('\n')}\n`
 }
@@ -55,4 +58,16 @@ export function renderCacheReport(result: CacheBenchResult): string {
 function ratioCell(row: HitRatioRow | CrossThreadRow | undefined): string {
   if (row === undefined) return '-'
   return row.error !== undefined || row.hitRatio === null ? 'FAILED' : row.hitRatio.toFixed(4)
+}
+
+function renderCompute(rows: readonly ComputeRow[]): string[] {
+  const first = rows[0]
+  const heading = `Cache duplicate work: factory runs of N workers${first === undefined ? '' : ` x ${first.tasksPerWorker} async tasks, ${first.requestsPerWorker.toLocaleString('en-US')} requests each, a miss a ${first.delayMs} ms fetch`} (lower is better)`
+  const count = (n: number | null) => (n === null ? '-' : n.toLocaleString('en-US'))
+  const body = rows.map((r) =>
+    r.error !== undefined
+      ? [r.label, String(r.workers), count(r.capacity), 'FAILED', count(r.distinctKeys), '-', '-', '-', '-', '-']
+      : [r.label, String(r.workers), count(r.capacity), count(r.computations), count(r.distinctKeys), count(r.beyondOnePerKey), count(r.overlapping), count(r.joins), times(r.ratioToPrivate), r.wallMs === null ? '-' : `${r.wallMs.toFixed(0)} ms`],
+  )
+  return [heading, indent(table(['cache', 'workers', 'entries', 'computations', 'distinct keys', 'beyond one per key', 'overlapping', 'joins', 'x private', 'wall'], body))]
 }

@@ -8,11 +8,16 @@
  *  - Hit ratio across threads: N workers on one shared bounded SharedMap against N
  *    workers each with an lru-cache of the same capacity (what users do today) and
  *    of capacity / N (the same memory in all).
+ *  - Duplicate work across threads: N workers of concurrent async tasks whose misses
+ *    cost a simulated fetch, on one shared SharedMap through getOrComputeAsync
+ *    against an lru-cache per worker through fetch(): factory runs counted
+ *    (cache-compute.ts).
  *  - Cost, one thread: ns per get and set with a ttl, with a bound and without, as
  *    ratios within each round (contenders alternate, a fresh worker each), medians
  *    over rounds.
  */
 import { SharedMap } from '../map/index.js'
+import { computeRows, computeTrace } from './cache-compute.js'
 import { cacheAside, COST_CONTENDERS, COST_OPS, keysFor, traceOf, type Cache, type CacheAsideResult, type CacheCostJob, type CacheCostResult, type CacheHitsJob, type CostContender, type CostOp, type Trace } from './cache-loops.js'
 import { shortCount } from './format.js'
 import { runWorkers } from './gate.js'
@@ -44,8 +49,9 @@ export async function runCacheSection(plan: CachePlan, progress: Progress): Prom
   const policies = POLICIES.filter((p) => p.eviction !== undefined || Lru !== undefined)
   const hitRatio = hitRatioRows(plan, policies, Lru, lruCache, progress)
   const crossThread = await crossThreadRows(plan, lruCache, progress)
+  const compute = await computeRows(plan.compute, plan.workers, lruCache, progress)
   const cost = await costRows(plan, lruCache, progress)
-  return { lruCache, hitRatio, crossThread, cost, notes: notes(plan, lruCache) }
+  return { lruCache, hitRatio, crossThread, compute, cost, notes: notes(plan, lruCache) }
 }
 
 function traces(plan: CachePlan): Trace[] {
@@ -215,6 +221,7 @@ function notes(plan: CachePlan, lruCache: string | null): string[] {
     "Zipf(alpha): the key of rank r drawn with probability proportional to 1/r^alpha, ranks scattered over the key space by a fixed shuffle. The scan mix adds, after every run of Zipf requests, a burst of cold keys each visited once (20% of requests); they can never hit.",
     "A bound evicts from the writer's own shard ('fifo': its oldest write; 'sieve': SIEVE over the shard's queue), so with many shards the victim is the shard's choice, not the map's: the 1-shard rows show the policy over the whole map.",
     `Across threads: every worker runs its own Zipf(${CROSS_ALPHA}) stream (seed ${SEED} + worker index) of ${shortCount(plan.requestsPerWorker)} requests over the same keys, all released at once; the hit ratio is all hits over all requests. Thread interleaving makes it vary slightly from run to run.`,
+    `Duplicate work: N workers, each running ${plan.compute.tasks} concurrent async tasks that take the worker's next request off its own seeded stream (${describeTrace(computeTrace(plan.compute))}, seed ${SEED} + worker index, ${shortCount(plan.compute.requestsPerWorker)} requests), all released at once; a miss runs the factory (fetchMethod for lru-cache), an async timer of ${plan.compute.delayMs} ms, so fetches overlap in time. Every cache holds ${shortCount(Math.round(plan.compute.keys * plan.compute.capacity))} entries (${plan.compute.capacity * 100}%) but the 'N x capacity' map. 'computations': factory runs over the run, all workers (for the shared map equal to stats().computations, checked); 'distinct keys': keys any worker requested (the fewest runs any cache can do); 'beyond one per key': computations - distinct keys (refills after eviction and duplicates); 'overlapping': runs begun while another run of the same key was in flight in any thread (the duplicates that coalescing across threads removes); 'x private': computations over the lru-cache per worker's at the same N, in the same run. Timer and thread interleaving move the counts slightly from run to run; the wall time (slowest worker, release to last answer) is a side note.`,
     `Cost: one thread, ${shortCount(plan.costKeys)} keys set, then ${plan.costPasses} timed repetitions (after 2 for warm-up) of a set pass over every key in a seeded uniform order, a get pass (each key's first get since its set) and a second get pass ('get': keys read before, not written since; 'optimistic' answers from its read cache); a figure is the median pass. Each contender runs in a fresh worker once per round (${plan.costRounds} round${plan.costRounds === 1 ? '' : 's'}, the order reversed every round); a ratio is the median over rounds of the contender's ns over the reference's in the same round. Nothing expires (ttl 60 s) or is evicted (maxEntries twice the keys) during the run.`,
     ...(lruCache === null ? ['lru-cache is not installed: its rows are skipped (npm i -D lru-cache).'] : []),
   ]
@@ -222,5 +229,5 @@ function notes(plan: CachePlan, lruCache: string | null): string[] {
 
 /** The section's own correctness: a row with an error has no figure. */
 export function cacheOk(section: CacheSection): boolean {
-  return [...section.hitRatio, ...section.crossThread, ...section.cost].every((r) => r.error === undefined)
+  return [...section.hitRatio, ...section.crossThread, ...section.compute, ...section.cost].every((r) => r.error === undefined)
 }

@@ -77,8 +77,14 @@ export interface LruCache {
   get(key: string): string | undefined
   set(key: string, value: string): unknown
 }
+/** lru-cache with a fetchMethod: fetch() of an absent key runs it once at a time, within this one instance. */
+export interface LruFetchCache {
+  fetch(key: string): Promise<string | undefined>
+}
+export type LruFetchMethod = (key: string, stale: string | undefined, options: { readonly signal: AbortSignal }) => Promise<string>
 export interface LruCacheClass {
   new (options: { readonly max: number; readonly ttl?: number }): LruCache
+  new (options: { readonly max: number; readonly fetchMethod: LruFetchMethod }): LruFetchCache
 }
 
 export async function loadLruCache(): Promise<LruCacheClass | undefined> {

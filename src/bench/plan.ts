@@ -49,6 +49,22 @@ export interface CachePlan {
   readonly costRounds: number
   /** Timed get and set passes over every key, per contender and round. */
   readonly costPasses: number
+  /** The getOrComputeAsync duplicate-work runs, at each of `workers`. */
+  readonly compute: ComputePlan
+}
+
+/** The duplicate-work runs (cache-compute.ts): counts of a fixed amount of work, not time. */
+export interface ComputePlan {
+  /** Key space of every worker's Zipf(alpha) stream. */
+  readonly keys: number
+  readonly alpha: number
+  /** Entries of each cache, as a share of the key space. */
+  readonly capacity: number
+  readonly requestsPerWorker: number
+  /** Concurrent async tasks per worker. */
+  readonly tasks: number
+  /** The simulated fetch of a miss, ms. */
+  readonly delayMs: number
 }
 
 /**
@@ -64,6 +80,9 @@ export interface Timing {
   readonly maxWarmupMs: number
 }
 
+/** Counts, not time: quick mode runs the full mode's. */
+const COMPUTE: ComputePlan = { keys: 10_000, alpha: 0.8, capacity: 0.1, requestsPerWorker: 10_000, tasks: 64, delayMs: 2 }
+
 export const PLANS: Readonly<Record<Mode, Plan>> = {
   full: {
     mode: 'full',
@@ -75,7 +94,7 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     throughput: { rounds: 3, workers: [1, 2, 4, 8], windowMs: 400, warmupMs: 100, maxWarmupMs: 2000 },
     operations: { rounds: 3, workers: [1, 2, 8], windowMs: 200, warmupMs: 80, maxWarmupMs: 2000 },
     seed: { rounds: 3, workers: [2, 4, 8], windowMs: 300, warmupMs: 80, maxWarmupMs: 2000 },
-    cache: { keys: 100_000, requests: 1_000_000, workers: [1, 2, 4], requestsPerWorker: 500_000, costKeys: 100_000, costRounds: 5, costPasses: 5 },
+    cache: { keys: 100_000, requests: 1_000_000, workers: [1, 2, 4], requestsPerWorker: 500_000, costKeys: 100_000, costRounds: 5, costPasses: 5, compute: COMPUTE },
   },
   quick: {
     mode: 'quick',
@@ -87,7 +106,7 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     throughput: { rounds: 1, workers: [1, 2], windowMs: 150, warmupMs: 50, maxWarmupMs: 1000 },
     operations: { rounds: 1, workers: [2], windowMs: 80, warmupMs: 30, maxWarmupMs: 1000 },
     seed: { rounds: 1, workers: [4], windowMs: 150, warmupMs: 50, maxWarmupMs: 1000 },
-    cache: { keys: 100_000, requests: 200_000, workers: [1, 2, 4], requestsPerWorker: 100_000, costKeys: 100_000, costRounds: 3, costPasses: 3 },
+    cache: { keys: 100_000, requests: 200_000, workers: [1, 2, 4], requestsPerWorker: 100_000, costKeys: 100_000, costRounds: 3, costPasses: 3, compute: COMPUTE },
   },
   smoke: {
     mode: 'smoke',
@@ -99,6 +118,6 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     throughput: { rounds: 1, workers: [1, 2], windowMs: 30, warmupMs: 10, maxWarmupMs: 40 },
     operations: { rounds: 1, workers: [2], windowMs: 20, warmupMs: 10, maxWarmupMs: 40 },
     seed: { rounds: 1, workers: [2], windowMs: 30, warmupMs: 10, maxWarmupMs: 40 },
-    cache: { keys: 10_000, requests: 30_000, workers: [1, 2], requestsPerWorker: 20_000, costKeys: 10_000, costRounds: 1, costPasses: 2 },
+    cache: { keys: 10_000, requests: 30_000, workers: [1, 2], requestsPerWorker: 20_000, costKeys: 10_000, costRounds: 1, costPasses: 2, compute: { ...COMPUTE, keys: 2_000, requestsPerWorker: 3_000, tasks: 32 } },
   },
 }

@@ -93,8 +93,8 @@ export function renderReport(result: BenchResult): string {
   out.push("Targets for 'optimistic'")
   out.push(indent(table(['target', 'wanted', 'reached', ''], result.targets.map((t) => [t.name, t.target, t.reached, t.met ? 'met' : 'NOT MET']))))
   out.push('')
-  const { hitRatio, crossThread, cost } = result.cache
-  const failed = [...result.singleThread.rows, ...result.singleThread.memory, ...result.throughput.rows, ...result.operations.rows, ...seed.rows, ...hitRatio, ...crossThread, ...cost].filter((r) => r.error !== undefined)
+  const { hitRatio, crossThread, compute, cost } = result.cache
+  const failed = [...result.singleThread.rows, ...result.singleThread.memory, ...result.throughput.rows, ...result.operations.rows, ...seed.rows, ...hitRatio, ...crossThread, ...compute, ...cost].filter((r) => r.error !== undefined)
   if (failed.length > 0) {
     out.push('FAILED measurements (no figure reported):')
     const seen = new Set<string>()

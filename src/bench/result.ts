@@ -158,6 +158,35 @@ export interface CrossThreadRow {
   readonly error?: string
 }
 
+/** A getOrComputeAsync duplicate-work run: counts over the whole run, all workers. */
+export interface ComputeRow {
+  readonly contender: 'shared-fifo' | 'shared-sieve' | 'shared-sieve-total' | 'private-lru'
+  readonly label: string
+  readonly workers: number
+  /** Entries of each cache: the shared one, or each worker's own. */
+  readonly capacity: number
+  readonly requestsPerWorker: number
+  /** Concurrent async tasks per worker, each taking the worker's next request. */
+  readonly tasksPerWorker: number
+  /** The simulated fetch of a miss: an async timer of this many ms. */
+  readonly delayMs: number
+  /** Keys requested at least once by any worker (the same for every contender at a worker count). */
+  readonly distinctKeys: number
+  /** Factory (fetchMethod) runs over the run, all workers. */
+  readonly computations: number | null
+  /** computations - distinctKeys: refills after eviction and duplicates. */
+  readonly beyondOnePerKey: number | null
+  /** Runs that began while another run of the same key was in flight in any thread. */
+  readonly overlapping: number | null
+  /** stats().joins of the shared map (callers that joined another thread's computation); null for lru-cache. */
+  readonly joins: number | null
+  /** computations over those of the lru-cache per worker at the same worker count. */
+  readonly ratioToPrivate: number | null
+  /** The slowest worker's time from the gate's release to its last answer: a side note, not a result. */
+  readonly wallMs: number | null
+  readonly error?: string
+}
+
 export interface CostRow {
   readonly contender: CostContender
   readonly label: string
@@ -176,6 +205,7 @@ export interface CacheSection {
   readonly lruCache: string | null
   readonly hitRatio: readonly HitRatioRow[]
   readonly crossThread: readonly CrossThreadRow[]
+  readonly compute: readonly ComputeRow[]
   readonly cost: readonly CostRow[]
   readonly notes: readonly string[]
 }

@@ -8,9 +8,12 @@
  *  - 'calibrate': the same window of pure arithmetic.
  *  - 'passes': the single-thread passes (passes.ts), no gate.
  *  - 'cache-hits', 'cache-cost': the cache section's loops (cache-loops.ts).
+ *  - 'cache-compute': concurrent async tasks through getOrComputeAsync or lru-cache's
+ *    fetch() (cache-compute.ts).
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { openAdapter, type Adapter, type TargetSpec } from './adapters.js'
+import { runComputeJob, type CacheComputeJob } from './cache-compute.js'
 import { runCacheJob, type CacheCostJob, type CacheHitsJob } from './cache-loops.js'
 import { valuePool, workerKeys } from './contenders.js'
 import { keySequence, type KeyOrder } from './keys.js'
@@ -51,7 +54,7 @@ export interface CalibrateJob extends Omit<Timing, 'maxWarmupMs'> {
   readonly type: 'calibrate'
 }
 
-export type Job = WindowJob | PostMessageJob | CalibrateJob | PassesJob | CacheHitsJob | CacheCostJob
+export type Job = WindowJob | PostMessageJob | CalibrateJob | PassesJob | CacheHitsJob | CacheCostJob | CacheComputeJob
 
 export interface WindowResult {
   readonly ops: number
@@ -96,6 +99,8 @@ async function run(job: Job): Promise<unknown> {
     case 'cache-hits':
     case 'cache-cost':
       return runCacheJob(job, waitAtGate)
+    case 'cache-compute':
+      return runComputeJob(job, waitAtGate)
   }
 }
 

@@ -15,8 +15,9 @@ const USAGE = `usage: conmap bench [--quick | --smoke] [--only cache] [--json]
   (default)     the full run, about 10 minutes on 2 cores
   --quick       under a minute: one round, 1-2 workers, fewer keys
   --smoke       about half a minute, tiny sizes: checks that every section runs
-  --only cache  the cache section alone (hit ratios against lru-cache, cost of ttl
-                and bounds): about a minute and a half in full
+  --only cache  the cache section alone (hit ratios against lru-cache, duplicate
+                work of getOrComputeAsync against an lru-cache per worker, cost of
+                ttl and bounds): about a minute and a half in full
   --json        one JSON document on stdout instead of the tables
 `
 
