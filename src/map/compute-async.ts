@@ -26,7 +26,7 @@ import { conmapError, ErrorCode } from '../errors/index.js'
 import { selfId, ThreadRegistry } from '../sync/threads.js'
 import { H, S } from './layout.js'
 import type { MapCore } from './core.js'
-import { deadlineAfter, deadlineLocked, isExpired } from './expiry.js'
+import { deadlineAfter, expiredLocked } from './expiry.js'
 import { reserveEntryLocked, withRoom } from './evict.js'
 import { findKeyLocked, locateKeyLocked, nextToken, publishFlightLocked, recordStateLocked, slotStateLocked, storeFailureLocked, takeFailureLocked, type Slot } from './flight.js'
 import { ABSENT } from './read.js'
@@ -152,7 +152,7 @@ function decide(core: MapCore, shard: number, key: Key, timeout: number | undefi
 /** slotStateLocked(), with an expired entry removed (inside the caller's change) and absent. */
 function liveStateLocked(core: MapCore, fields: number, slot: number, now: number): Slot {
   const state = slotStateLocked(core, slot)
-  if (state.state !== 'value' || !isExpired(deadlineLocked(core.arena.u32, state.record), now)) return state
+  if (state.state !== 'value' || !expiredLocked(core.arena.u32, state.record, now)) return state
   unpublishLocked(core, fields, slot, Removal.expired)
   return { state: 'absent' }
 }

@@ -62,6 +62,11 @@ export function deadlineRacy(u32: Uint32Array, record: number): number {
   return Atomics.load(u32, word + (X_DEADLINE_HI >> 2)) * 2 ** 32 + Atomics.load(u32, word + (X_DEADLINE_LO >> 2))
 }
 
+/** Whether the record at byte offset record has expired by now (read under its shard's lock). */
+export function expiredLocked(u32: Uint32Array, record: number, now: number): boolean {
+  return isExpired(deadlineLocked(u32, record), now)
+}
+
 /** Remaining ms of an entry with this deadline (Infinity: never expires). */
 export function remaining(deadline: number, now: number): number {
   return deadline === 0 ? Infinity : Math.max(0, deadline - now)

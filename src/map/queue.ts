@@ -21,7 +21,7 @@
  */
 import type { Arena } from './arena.js'
 import { GEN_MASK, R_GEN, REF, S, X_NEXT, X_PREV } from './layout.js'
-import { deadlineLocked, isExpired } from './expiry.js'
+import { expiredLocked } from './expiry.js'
 
 const EXPIRED_SCAN = 16
 
@@ -68,7 +68,7 @@ export class ShardQueues {
     const head = u32[fields + S.HEAD] ?? 0
     let record = head
     for (let n = 0; record !== 0 && n < EXPIRED_SCAN; n++) {
-      if (isExpired(deadlineLocked(u32, record), now)) return record
+      if (expiredLocked(u32, record, now)) return record
       record = u32[(record + X_NEXT) >>> 2] ?? 0
     }
     if (!this.#sieve || head === 0) return head

@@ -7,7 +7,7 @@ import { readKey, type KeyKind } from '../codec/index.js'
 import { H, R_KEY, R_KEY_BYTES, R_KIND, S, metaOf } from './layout.js'
 import { ValueTag } from './values.js'
 import type { MapCore } from './core.js'
-import { deadlineLocked, isExpired } from './expiry.js'
+import { expiredLocked } from './expiry.js'
 
 export const Removal = { deleted: 0, expired: 1, evicted: 2 } as const
 export type RemovalReason = (typeof Removal)[keyof typeof Removal]
@@ -51,13 +51,19 @@ export function slotOfRecordLocked(core: MapCore, fields: number, record: number
 export function liveSlotLocked(core: MapCore, fields: number, slot: number, keepPending = false): number {
   if (slot < 0 || !core.cacheRecords) return slot
   const record = core.arena.u32[slot + 1] ?? 0
-  if (core.values.tagOfRecord(record, false) === ValueTag.pending) {
-    if (!keepPending) unpublishLocked(core, fields, slot, Removal.deleted)
-    return -1
-  }
-  if (!isExpired(deadlineLocked(core.arena.u32, record), Date.now())) return slot
-  unpublishLocked(core, fields, slot, Removal.expired)
+  if (!staleLocked(core, record, Date.now())) return slot
+  const pending = isPendingLocked(core, record)
+  if (!pending || !keepPending) unpublishLocked(core, fields, slot, pending ? Removal.deleted : Removal.expired)
   return -1
+}
+
+/** A record a writer treats as absent: a computation in flight, or an expired entry (cache maps). */
+export function staleLocked(core: MapCore, record: number, now: number): boolean {
+  return core.cacheRecords && (isPendingLocked(core, record) || expiredLocked(core.arena.u32, record, now))
+}
+
+function isPendingLocked(core: MapCore, record: number): boolean {
+  return core.values.tagOfRecord(record, false) === ValueTag.pending
 }
 
 /** Wakes the getOrComputeAsync waiters of the shard (flight.ts). */
@@ -67,5 +73,5 @@ export function notifyFlightsLocked(core: MapCore, fields: number): void {
 }
 
 export function reasonOf(core: MapCore, record: number, now: number): RemovalReason {
-  return isExpired(deadlineLocked(core.arena.u32, record), now) ? Removal.expired : Removal.evicted
+  return expiredLocked(core.arena.u32, record, now) ? Removal.expired : Removal.evicted
 }

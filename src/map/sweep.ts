@@ -23,10 +23,10 @@
 import { selfId, ThreadRegistry } from '../sync/threads.js'
 import { FULL, H, S } from './layout.js'
 import type { MapCore } from './core.js'
-import { deadlineLocked, isExpired } from './expiry.js'
+import { expiredLocked } from './expiry.js'
 import { Removal, slotOfRecordLocked, unpublishLocked } from './remove.js'
 
-export const SWEEP_INTERVAL_MS = 500
+const SWEEP_INTERVAL_MS = 500
 const TAKEOVER_MS = 4 * SWEEP_INTERVAL_MS
 const TICK_SLOTS = 16384
 const TICK_BUDGET = 1000
@@ -41,7 +41,7 @@ export function sweep(core: MapCore, budget: number): number {
     try {
       const expired: number[] = []
       core.tables.forEachLocked(fields, (_, record) => {
-        if (expired.length < budget - removed && isExpired(deadlineLocked(core.arena.u32, record), now)) expired.push(record)
+        if (expired.length < budget - removed && expiredLocked(core.arena.u32, record, now)) expired.push(record)
       })
       if (expired.length === 0) continue
       removeAllLocked(core, fields, expired)
@@ -76,7 +76,7 @@ function sweepSlotsLocked(core: MapCore, fields: number, slots: number, now: num
     const slot = (table >>> 2) + 2 * i
     if (((u32[slot] ?? 0) & 3) !== FULL) continue
     const record = u32[slot + 1] ?? 0
-    if (isExpired(deadlineLocked(u32, record), now)) expired.push(record)
+    if (expiredLocked(u32, record, now)) expired.push(record)
   }
   if (expired.length !== 0) removeAllLocked(core, fields, expired)
   const next = from + examined

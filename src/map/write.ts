@@ -23,8 +23,8 @@ import { ValueTag, type Encoded, type Raw } from './values.js'
 import { failpoint } from './failpoints.js'
 import { scratchFor, storeWords } from './words.js'
 import { allocRecordLocked, releaseEntry, reserveEntryLocked, withRoom } from './evict.js'
-import { Removal, liveSlotLocked, notifyFlightsLocked, unpublishLocked } from './remove.js'
-import { deadlineAfter, deadlineLocked, isExpired } from './expiry.js'
+import { Removal, liveSlotLocked, notifyFlightsLocked, staleLocked, unpublishLocked } from './remove.js'
+import { deadlineAfter } from './expiry.js'
 
 /**
  * Locks key's shard and runs body with the key's slot (-1: absent; an expired entry
@@ -108,7 +108,7 @@ export function compute<V>(core: MapCore, key: Key, fn: (current: Raw | typeof A
     const fields = core.lockShard(shard)
     try {
       let record = core.tables.find(fields, key, kind, meta)
-      if (record !== 0 && core.cacheRecords && (core.values.tagOfRecord(record, false) === ValueTag.pending || isExpired(deadlineLocked(core.arena.u32, record), Date.now()))) {
+      if (record !== 0 && staleLocked(core, record, Date.now())) {
         core.changeLocked(fields, () => liveSlotLocked(core, fields, core.tables.locateLocked(fields, key, kind, meta)))
         record = 0
       }

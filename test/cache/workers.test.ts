@@ -43,13 +43,22 @@ test('an entry set with a ttl in one thread is gone in two others at its deadlin
   }
 })
 
-for (const concurrency of ['optimistic', 'sharded'] as const satisfies readonly Concurrency[]) {
-  test(`'${concurrency}': four writers inserting distinct keys never take size past maxEntries`, async () => {
+const BOUND_RUNS = [
+  { concurrency: 'optimistic', eviction: 'fifo', readers: 0 },
+  { concurrency: 'sharded', eviction: 'fifo', readers: 0 },
+  // Readers set reference bits while the writers' hands clear them and evict.
+  { concurrency: 'optimistic', eviction: 'sieve', readers: 2 },
+] as const satisfies ReadonlyArray<{ concurrency: Concurrency; eviction: 'fifo' | 'sieve'; readers: number }>
+
+for (const { concurrency, eviction, readers: readerCount } of BOUND_RUNS) {
+  test(`'${concurrency}', '${eviction}': four writers inserting distinct keys never take size past maxEntries${readerCount > 0 ? `, ${readerCount} readers reading` : ''}`, async () => {
     const maxEntries = 500
-    const map = new SharedMap<string, number>({ concurrency, maxEntries, shards: 8 })
+    const map = new SharedMap<string, number>({ concurrency, maxEntries, eviction, shards: 8 })
     const stop = new SharedArrayBuffer(4)
-    const writers = [0, 1, 2, 3].map((w) => start('cacheFill', { handle: map.handle, prefix: `w${w}:`, stop }, mapWorkerFile))
-    await Promise.all(writers.map((w) => w.event('filling')))
+    const progress = [0, 1, 2, 3].map(() => new SharedArrayBuffer(4))
+    const writers = [0, 1, 2, 3].map((w) => start('cacheFill', { handle: map.handle, prefix: `w${w}:`, stop, progress: progress[w] }, mapWorkerFile))
+    const readers = Array.from({ length: readerCount }, (_, r) => start('cacheRead', { handle: map.handle, prefix: `w${r}:`, range: 400, seed: r + 1, stop, progress: progress[r] }, mapWorkerFile))
+    await Promise.all([...writers.map((w) => w.event('filling')), ...readers.map((r) => r.event('reading'))])
     let samples = 0
     let largest = 0
     const end = Date.now() + 1500
@@ -64,6 +73,10 @@ for (const concurrency of ['optimistic', 'sharded'] as const satisfies readonly 
     }
     Atomics.store(new Int32Array(stop), 0, 1)
     const inserted = (await Promise.all(writers.map((w) => w.result))) as number[]
+    for (const read of (await Promise.all(readers.map((r) => r.result))) as Array<{ found: number; wrong: string[] }>) {
+      assert.deepEqual(read.wrong, [], 'every value a reader found was written for its key')
+      assert.ok(read.found > 0, 'the reader found entries')
+    }
     assert.ok(samples > 10 && largest === maxEntries, `the bound was reached (largest size ${largest}, ${samples} samples)`)
     assert.ok(inserted.every((n) => n > maxEntries), `every writer inserted past the bound (${inserted.join(', ')})`)
     assert.equal(map.size, maxEntries)
