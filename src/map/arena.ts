@@ -17,12 +17,23 @@
  * sees an out-of-range offset only inside a read that its validation rejects.
  *
  * Freed blocks go to the free lists of the shard that freed them, by size class
- * (layout.ts), and only that shard reuses them, under its own lock. That is what
- * keeps optimistic readers safe: a block a reader may still be reading can only be
- * rewritten by a writer of the same shard, which bumps the shard's seq, so the
- * reader's validation fails and it retries. A free block's first word links to the
- * next one; push and pop are single stores made under the shard lock, so a writer
- * that dies between them leaks a block at worst and never corrupts a list.
+ * (layout.ts), and are taken from there under that shard's lock: by the shard
+ * itself, or, when the arena is full, by a writer of another shard that holds its
+ * own lock and gets that one with tryLock (alloc.ts: never waiting for a second
+ * lock, so no deadlock). Optimistic readers stay safe when a block moves to another
+ * shard: it was freed inside a change of its shard, so a reader of that shard that
+ * could still reach it began before that change and fails its validation (a store
+ * of the new shard's writer that the reader reads comes after the freeing change's
+ * opening increment: the block passed through the old shard's lock), and read
+ * caches validate by generations that are unique to the map (layout.ts), not to
+ * the shard. A free block's first word links to the next one; push and pop are
+ * single stores made under the shard lock, so a writer that dies between them
+ * leaks a block at worst and never corrupts a list.
+ *
+ * The last RESERVE bytes below maxBytes are for overwrites only: a full map still
+ * replaces a value (up to that size) even when no block is free anywhere, since
+ * the new record must be written before the old one is freed. The block an
+ * overwrite frees then serves the next one.
  *
  * Racy memory ('optimistic' maps, `racy`): optimistic readers read published blocks
  * with no lock, so every store into memory that a reader may be reading (a slot, a
@@ -51,8 +62,12 @@ export class Arena {
   length: number
   /** Whether lock-free readers may read published blocks while writers change them. */
   readonly racy: boolean
-  /** Whether the last allocLocked() block came from a free list (see the overview). */
+  /** Whether the last allocLocked() / takeLocked() block came from a free list (see the overview). */
   reused = false
+  /** The size class of that block: it may be larger than asked for (takeLocked). */
+  blockClass = 0
+  /** Bytes below maxBytes that only overwrites may take (see the overview). */
+  readonly reserve: number
   readonly #growLock: LockWord
 
   constructor(buffer: SharedArrayBuffer, registry: ThreadRegistry, racy: boolean) {
@@ -63,6 +78,7 @@ export class Arena {
     this.u32 = new Uint32Array(buffer, 0, this.length >>> 2)
     this.u8 = new Uint8Array(buffer, 0, this.length)
     this.views = viewsOf(buffer, this.length)
+    this.reserve = reserveOf(buffer.maxByteLength)
     // The grow lock lives in the header, inside every view the arena will ever have.
     this.#growLock = new LockWord(this.i32, H.GROW_LOCK, registry)
   }
@@ -94,29 +110,44 @@ export class Arena {
 
   /**
    * The offset of a block of at least `bytes` for the shard whose fields start at
-   * word `fields`, from its free list or fresh memory. Call with the shard's write
-   * lock held.
+   * word `fields`, from its free list or fresh memory (`overwrite`: the reserve
+   * too). Call with the shard's write lock held.
    */
-  allocLocked(fields: number, bytes: number): number {
+  allocLocked(fields: number, bytes: number, overwrite = false): number {
     const cls = classOf(bytes)
     if (cls >= CLASS_COUNT) throw full(bytes, this.buffer.maxByteLength)
-    const head = fields + S.FREE + cls
-    const block = this.u32[head] ?? 0
-    if (block !== 0) {
-      this.u32[head] = this.u32[block >>> 2] ?? 0
-      this.reused = true
-      failpoint('alloc:reused')
-      return block
-    }
-    const fresh = this.#bump(classBytes(cls))
+    const block = this.takeLocked(fields, cls)
+    if (block !== 0) return block
+    const fresh = this.#bump(classBytes(cls), overwrite ? this.buffer.maxByteLength : this.buffer.maxByteLength - this.reserve)
     if (fresh + classBytes(cls) > this.length) this.#refresh()
     this.reused = false
+    this.blockClass = cls
     return fresh
   }
 
-  /** Returns a block to its shard's free list. Call with the shard's write lock held. */
+  /**
+   * A block of class cls from the free list of the shard at `fields`, or 0. Call with
+   * that shard's write lock held (which may be another shard's than the caller's).
+   */
+  takeLocked(fields: number, cls: number): number {
+    const head = fields + S.FREE + cls
+    const block = this.u32[head] ?? 0
+    if (block === 0) return 0
+    this.u32[head] = this.u32[block >>> 2] ?? 0
+    this.reused = true
+    this.blockClass = cls
+    failpoint('alloc:reused')
+    return block
+  }
+
+  /** Returns a block of `bytes` to its shard's free list. Call with the shard's write lock held. */
   freeLocked(fields: number, offset: number, bytes: number): void {
-    const head = fields + S.FREE + classOf(bytes)
+    this.freeClassLocked(fields, offset, classOf(bytes))
+  }
+
+  /** Returns a block of class cls to its shard's free list, under the shard's write lock. */
+  freeClassLocked(fields: number, offset: number, cls: number): void {
+    const head = fields + S.FREE + cls
     // The link overwrites the block's first word, which a reader may still be reading.
     this.store(offset >>> 2, this.u32[head] ?? 0)
     failpoint('free:linked')
@@ -136,10 +167,11 @@ export class Arena {
     return total
   }
 
-  #bump(bytes: number): number {
+  #bump(bytes: number, limit: number): number {
     for (;;) {
       const top = Atomics.load(this.u32, H.TOP)
       const end = top + bytes
+      if (end > limit) throw full(end - top, this.buffer.maxByteLength)
       if (end > this.buffer.byteLength) this.#grow(end)
       if (Atomics.compareExchange(this.u32, H.TOP, top, end) === top) return top
     }
@@ -147,7 +179,6 @@ export class Arena {
 
   #grow(needed: number): void {
     const max = this.buffer.maxByteLength
-    if (needed > max) throw full(needed - this.top, max)
     runBlocking(this.#growLock.acquireSteps(Infinity, true))
     try {
       const length = this.buffer.byteLength
@@ -156,6 +187,14 @@ export class Arena {
       this.#growLock.release()
     }
   }
+}
+
+/**
+ * The overwrite reserve of a map of max bytes: 1/64 of it, at most 64 KiB (so 4 KiB
+ * of a 256 KiB map, 64 KiB of the default 1 GiB), 8-byte aligned.
+ */
+function reserveOf(max: number): number {
+  return Math.min(64 * 1024, Math.floor(max / 64 / 8) * 8)
 }
 
 function full(bytes: number, max: number): Error {

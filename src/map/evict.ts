@@ -16,18 +16,16 @@
  * (no change in progress anywhere) by the next write to the map, before it locks
  * anything.
  *
- * maxBytes: in a bounded map, an allocation that finds the arena full evicts from
- * the writer's shard and tries again (blocks are reused by the shard that freed
- * them), and is ERR_MAP_FULL only when the shard has nothing left to evict.
+ * maxBytes: in a bounded map, a write that finds the arena full evicts (alloc.ts).
  */
-import { conmapError, ErrorCode, isConmapError } from '../errors/index.js'
+import { conmapError, ErrorCode } from '../errors/index.js'
 import { H } from './layout.js'
 import { entriesOf } from './inspect.js'
 import type { MapCore } from './core.js'
 import { reasonOf, slotOfRecordLocked, unpublishLocked } from './remove.js'
 
 /** Thrown by a write whose own shard has nothing to evict; withRoom() catches it. */
-const ROOM_ELSEWHERE: unique symbol = Symbol('room elsewhere')
+export const ROOM_ELSEWHERE: unique symbol = Symbol('room elsewhere')
 
 /** Runs a write, making room in other shards whenever it backs out for want of it. */
 export function withRoom<T>(core: MapCore, write: () => T): T {
@@ -39,7 +37,7 @@ export function withRoom<T>(core: MapCore, write: () => T): T {
     } catch (err) {
       if (err !== ROOM_ELSEWHERE) throw err
     }
-    evictElsewhere(core)
+    if (!evictElsewhere(core)) throw conmapError(ErrorCode.MAP_FULL, `the map is full: maxBytes (${core.arena.buffer.maxByteLength}) has no block for this write even with every other entry evicted`)
   }
 }
 
@@ -66,25 +64,10 @@ export function releaseEntry(core: MapCore): void {
 }
 
 /**
- * An arena block of bytes for a record, evicting from the writer's shard while the
- * arena is full (bounded maps). `keep`: the record the write replaces, never a victim.
+ * Evicts one entry from some shard, taking one shard lock at a time. False when no
+ * shard has one: the write wanted memory that evicting everything did not give.
  */
-export function allocRecordLocked(core: MapCore, fields: number, bytes: number, keep: number): number {
-  for (;;) {
-    try {
-      return core.arena.allocLocked(fields, bytes)
-    } catch (err) {
-      if (core.maxEntries === 0 || !isConmapError(err, ErrorCode.MAP_FULL)) throw err
-      const now = Date.now()
-      const victim = core.queues.victimLocked(fields, now)
-      if (victim === 0 || victim === keep) throw err
-      unpublishLocked(core, fields, slotOfRecordLocked(core, fields, victim), reasonOf(core, victim, now))
-    }
-  }
-}
-
-/** Evicts one entry from some shard, taking one shard lock at a time. */
-function evictElsewhere(core: MapCore): void {
+function evictElsewhere(core: MapCore): boolean {
   const i32 = core.arena.i32
   for (let tried = 0; tried < core.shards; tried++) {
     const shard = (Atomics.add(i32, H.EVICT_SHARD, 1) >>> 0) % core.shards
@@ -98,17 +81,18 @@ function evictElsewhere(core: MapCore): void {
         if (victim !== 0) unpublishLocked(core, fields, slotOfRecordLocked(core, fields, victim), reasonOf(core, victim, now))
         return victim !== 0
       })
-      if (evicted) return
+      if (evicted) return true
     } finally {
       core.unlockShard(shard)
     }
   }
-  // Nothing to evict anywhere, yet the count says full: only a dead writer's
+  // Nothing to evict anywhere. If the count says full, only a dead writer's
   // reservation not yet recounted explains that (its repair ran inside this write).
   recount(core)
   if (Atomics.load(i32, H.LIVE) >= core.maxEntries) {
     throw conmapError(ErrorCode.INVARIANT_VIOLATION, `the map counts ${Atomics.load(i32, H.LIVE)} entries of ${core.maxEntries} but has none to evict`)
   }
+  return false
 }
 
 /** Sets live to the entries the shards hold, holding every shard. */

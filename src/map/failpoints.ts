@@ -40,6 +40,8 @@ export const FAILPOINTS = [
   'evacuate:placed',
   // the last old slot is moved and OLD cleared, the old table not yet freed
   'evacuate:old-cleared',
+  // a tombstone purge (a full map's table) wrote an entry into a hole, its old slot not yet a tombstone
+  'purge:copied',
   // clear(): the shard is marked as clearing, nothing emptied yet
   'clear:marked',
   // clear(): the old table is detached, the current one not yet emptied

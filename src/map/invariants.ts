@@ -17,7 +17,7 @@ import { readKey } from '../codec/index.js'
 import { ValueTag } from './values.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
 import type { Arena } from './arena.js'
-import { CLASS_COUNT, EMPTY, FULL, R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, S, SLOT_BYTES, TOMBSTONE, classBytes, metaOf, recordBytes } from './layout.js'
+import { CLASS_COUNT, EMPTY, FULL, R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, S, SLOT_BYTES, TOMBSTONE, classBytes, classOfKindWord, metaOf, recordBytes, tagOfKindWord } from './layout.js'
 
 export interface InvariantContext {
   readonly arena: Arena
@@ -42,9 +42,10 @@ export function checkMapInvariants(ctx: InvariantContext): void {
     throw conmapError(ErrorCode.INVARIANT_VIOLATION, `shard ${shard}: ${what}`)
   }
   const inHeap = (offset: number, bytes: number) => offset >= ctx.heapStart && offset % 8 === 0 && offset + bytes <= top
+  // Map-wide: blocks move between shards (arena.ts).
+  const used = new Set<number>()
   for (const shard of ctx.shards) {
     const fields = ctx.fieldsOf(shard)
-    const used = new Set<number>()
     if ((i32[fields + S.SEQ] ?? 0) & 1) fail(shard, 'seq is odd: a change was left unfinished')
     const tables: Array<[number, number, number]> = [[u32[fields + S.TABLE] ?? 0, u32[fields + S.CAP] ?? 0, 0]]
     const old = u32[fields + S.OLD] ?? 0
@@ -74,10 +75,12 @@ export function checkMapInvariants(ctx: InvariantContext): void {
         if (which === 1 && i < evacuated) fail(shard, `old slot ${i} is below the evacuation cursor but still full`)
         const record = u32[slot + 1] ?? 0
         const keyBytes = u32[(record >>> 2) + (R_KEY_BYTES >>> 2)] ?? 0
-        const kind = ((u32[(record >>> 2) + (R_KIND >>> 2)] ?? 0) & 0xff) as KeyKind
-        const tag = (u32[(record >>> 2) + (R_KIND >>> 2)] ?? 0) >>> 8
+        const kindWord = u32[(record >>> 2) + (R_KIND >>> 2)] ?? 0
+        const kind = (kindWord & 0xff) as KeyKind
+        const tag = tagOfKindWord(kindWord)
         const size = ctx.below + recordBytes(keyBytes, u32[(record >>> 2) + (R_VALUE_BYTES >>> 2)] ?? 0)
-        if (!inHeap(record - ctx.below, size)) fail(shard, `slot ${i} points at a record outside the heap (${record})`)
+        if (!inHeap(record - ctx.below, classBytes(classOfKindWord(kindWord)))) fail(shard, `slot ${i} points at a record outside the heap (${record})`)
+        if (classBytes(classOfKindWord(kindWord)) < size) fail(shard, `record ${record} (${size} bytes) is in a block of class ${classOfKindWord(kindWord)}`)
         if (kind < 1 || kind > 3) fail(shard, `record ${record} has key kind ${kind}`)
         if (!Object.values(ValueTag).includes(tag as ValueTag)) fail(shard, `record ${record} has value tag ${tag}`)
         if (used.has(record - ctx.below)) fail(shard, `record ${record} is reachable twice`)
@@ -96,13 +99,16 @@ export function checkMapInvariants(ctx: InvariantContext): void {
     if (tombs !== (u32[fields + S.TOMBS] ?? 0)) fail(shard, `tombstones ${u32[fields + S.TOMBS]} but ${tombs} counted`)
     const problem = ctx.queueProblem?.(fields, records)
     if (problem !== undefined) fail(shard, problem)
+  }
+  const free = new Set<number>()
+  for (const shard of ctx.shards) {
+    const fields = ctx.fieldsOf(shard)
     for (let cls = 0; cls < CLASS_COUNT; cls++) {
-      const seen = new Set<number>()
       for (let block = Atomics.load(u32, fields + S.FREE + cls); block !== 0; block = u32[block >>> 2] ?? 0) {
         if (!inHeap(block, classBytes(cls))) fail(shard, `free block ${block} of class ${cls} is outside the heap`)
-        if (seen.has(block)) fail(shard, `free list ${cls} has a cycle at ${block}`)
+        if (free.has(block)) fail(shard, `free block ${block} is on two free lists, or list ${cls} has a cycle there`)
         if (used.has(block)) fail(shard, `free block ${block} is also in use`)
-        seen.add(block)
+        free.add(block)
       }
     }
   }

@@ -7,7 +7,7 @@
  * judged at one instant for the whole iteration or snapshot (`now`).
  */
 import { readKey, type Key } from '../codec/index.js'
-import { FULL, R_KEY, R_KEY_BYTES, R_KIND, S, Strategy, align4, maxShardCap } from './layout.js'
+import { FULL, R_KEY, R_KEY_BYTES, R_KIND, S, Strategy, align4, maxShardCap, tagOfKindWord } from './layout.js'
 import type { MapCore } from './core.js'
 import { deadlineLocked, deadlineRacy, isExpired } from './expiry.js'
 import { TORN } from './read.js'
@@ -130,7 +130,7 @@ function collect(core: MapCore, fields: number, withValues: boolean, racy: boole
       const keyWords = align4(keyBytes) >>> 2
       if (word + (R_KEY >>> 2) + keyWords > words) return TORN
       const kindWord = load(word + (R_KIND >>> 2))
-      if (kindWord >>> 8 === ValueTag.pending) continue
+      if (tagOfKindWord(kindWord) === ValueTag.pending) continue
       const kind = kindWord & 0xff
       const key = racy ? readKey(loadWords(u32, word + (R_KEY >>> 2), keyWords), 0, keyBytes, kind) : readKey(arena.views, record + R_KEY, keyBytes, kind)
       const value = !withValues ? undefined : racy ? (core.values.ofRecordRacy(record) ?? TORN) : core.values.ofRecord(record)

@@ -31,7 +31,9 @@
  *   29 expirations   30 evictions   31 sweeps (statistics)
  *   32 flight tokens: the last token handed to a computation (flight.ts)
  *   33 computations   34 joins (statistics of getOrComputeAsync)
- *   35-39 unused (room for the cache's words; keeps the global lock 8-byte aligned)
+ *   35 generation clock: the shards take record generations from it GEN_BATCH at a
+ *      time (nextGenLocked), so no two records of the map get the same one
+ *   36-39 unused (room for more words; keeps the global lock 8-byte aligned)
  *   40.. global lock: a lock word ('mutex'), an RWLock ('rwmutex'), else nothing
  *
  * Shard descriptor (words from the shard's base; L = lock words of the strategy:
@@ -61,7 +63,8 @@
  *       shard ends or its pending record goes; getOrComputeAsync waiters wait on it
  *   L+17 failed flight's token, L+18 its waiters yet to read it, L+19 the block of
  *       its error: the last rejected computation of the shard, kept for its waiters
- *   L+20 ..< L+20+CLASS_COUNT  free-list heads, one per size class
+ *   L+20 next generation, L+21 end of the shard's batch of generations (nextGenLocked)
+ *   L+22 ..< L+22+CLASS_COUNT  free-list heads, one per size class
  *
  * Table: cap slots of two words [meta, record offset]. meta is EMPTY (0),
  * TOMBSTONE (1) or FULL: the key's 32-bit hash with its low two bits replaced by 2.
@@ -69,20 +72,24 @@
  * hash >>> (32 - shard bits): disjoint bits while log2(cap) <= 30 - shard bits,
  * which bounds a shard's table (maxShardCap).
  *
- * Record (bytes): 0 key bytes | 4 key kind (low byte) and value tag (next byte,
- * values.ts) | 8 value bytes | 12 generation | 16 key body, padded to 4 | value.
+ * Record (bytes): 0 key bytes | 4 key kind (low byte), value tag (next byte,
+ * values.ts) and the size class of the record's block (third byte: a block may be
+ * larger than the record needs, alloc.ts) | 8 value bytes | 12 generation | 16 key
+ * body, padded to 4 | value.
  * A record is written completely before the one store that makes it reachable (the
  * slot's meta for a new key, its record offset for a new value), so no reader and
  * no dead writer ever exposes half of one, and it is never edited afterwards: a
- * change writes a new record. Only the generation word changes: it holds the
- * shard's seq of the change that wrote the record, made odd (so never 0) and cut
- * to 31 bits (GEN_MASK), and the change that unpublishes the record stores 0 there
- * (Atomics.store, on every strategy) before the store that unpublishes it. So
- * "word 12 still holds g" (REF aside) means "the record written at g is still its
- * key's record": one Atomics.load validates a value that a thread decoded earlier
- * (read-cache.ts). A block's generation repeats only if its shard's seq comes back
- * to the same 31 bits (2^30 changes) and the block is reused at exactly that change. The free-list link overwrites word 0,
- * never word 12.
+ * change writes a new record. Only the generation word changes: it holds a
+ * generation no other record of the map had (nonzero, 31 bits: GEN_MASK), taken
+ * from the map's clock (header word 35) through the shard's batch, and the change
+ * that unpublishes the record stores 0 there (Atomics.store, on every strategy)
+ * before the store that unpublishes it. So "word 12 still holds g" (REF aside)
+ * means "the record written with g is still its key's record": one Atomics.load
+ * validates a value that a thread decoded earlier (read-cache.ts), whichever shard
+ * reused the block meanwhile (arena.ts: blocks move between shards). A generation
+ * comes back only after 2^31 records have been written into the map, and then must
+ * land in the very block that had it. The free-list link overwrites word 0, never
+ * word 12.
  *
  * Cache records (maps made with ttl or maxEntries: header word 19) have X_BYTES
  * more below the record offset, so that a plain map's records and every reader's
@@ -108,7 +115,7 @@
 import { LOCK_WORDS } from '../sync/lock-word.js'
 import { rwLockWords } from '../sync/rw-lock.js'
 
-export const LAYOUT_VERSION = 4
+export const LAYOUT_VERSION = 5
 
 export const Strategy = {
   optimistic: 1,
@@ -155,6 +162,7 @@ export const H = {
   FLIGHT_TOKEN: 32,
   COMPUTATIONS: 33,
   JOINS: 34,
+  GEN_CLOCK: 35,
   GLOBAL_LOCK: 40,
 } as const
 
@@ -180,7 +188,9 @@ export const S = {
   FAIL_TOKEN: 17,
   FAIL_LEFT: 18,
   FAIL_ERROR: 19,
-  FREE: 20,
+  GEN_NEXT: 20,
+  GEN_END: 21,
+  FREE: 22,
 } as const
 
 export const EMPTY = 0
@@ -193,6 +203,16 @@ export const R_KEY_BYTES = 0
 export const R_KIND = 4
 export const R_VALUE_BYTES = 8
 export const R_GEN = 12
+
+/** The value tag in a record's kind word (R_KIND). */
+export function tagOfKindWord(word: number): number {
+  return (word >>> 8) & 0xff
+}
+
+/** The size class of the record's block, in its kind word. */
+export function classOfKindWord(word: number): number {
+  return (word >>> 16) & 0xff
+}
 export const R_KEY = 16
 /** Header word 19: the map's records carry the cache words below them. */
 export const CACHE_RECORDS = 1

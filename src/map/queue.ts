@@ -90,8 +90,9 @@ export class ShardQueues {
   /** Relinks every live record of the shard in write order (after a dead writer). */
   rebuildLocked(fields: number, records: readonly number[]): void {
     const i32 = this.#arena.i32
-    const seq = (i32[fields + S.SEQ] ?? 0) & GEN_MASK
-    const age = (record: number) => (seq - ((i32[(record + R_GEN) >>> 2] ?? 0) & GEN_MASK)) & GEN_MASK
+    // A shard's generations rise with each record it writes (write.ts nextGenLocked).
+    const next = i32[fields + S.GEN_NEXT] ?? 0
+    const age = (record: number) => (next - ((i32[(record + R_GEN) >>> 2] ?? 0) & GEN_MASK)) & GEN_MASK
     this.resetLocked(fields)
     for (const record of [...records].sort((a, b) => age(b) - age(a))) this.appendLocked(fields, record)
   }

@@ -40,7 +40,7 @@ import { encodedKeyBytes, keyEquals, type Key, type KeyKind } from '../codec/ind
 import { conmapError, ErrorCode, isConmapError } from '../errors/index.js'
 import type { Arena } from './arena.js'
 import { failpoint } from './failpoints.js'
-import { DEAD, EMPTY, FULL, MIN_CAP, R_GEN, R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, S, SLOT_BYTES, TOMBSTONE, align4, recordBytes } from './layout.js'
+import { DEAD, EMPTY, FULL, MIN_CAP, R_GEN, R_KEY, R_KEY_BYTES, R_KIND, S, SLOT_BYTES, TOMBSTONE, align4, classOfKindWord } from './layout.js'
 import { loadWords, zeroWords } from './words.js'
 
 const MIN_EVACUATION_STEP = 32
@@ -125,9 +125,48 @@ export class ShardTables {
     } catch (err) {
       // maxBytes leaves no block for the new table (freed records are smaller blocks).
       // The current table then takes the entry unresized while live entries stay within
-      // 7/8 of it and 1/16 of its slots stay empty (tombstones count as used), so that
-      // deletes in a full map make room for later sets; probes get longer, no more.
-      if (!isConmapError(err, ErrorCode.MAP_FULL) || (count + 1) * 8 > cap * 7 || used * 16 > cap * 15) throw err
+      // 7/8 of it; when tombstones leave fewer than 1/16 of its slots empty they are
+      // purged in place, so that deletes in a full map make room for later sets.
+      if (!isConmapError(err, ErrorCode.MAP_FULL) || (count + 1) * 8 > cap * 7) throw err
+      if (used * 16 > cap * 15) this.#purgeLocked(fields)
+    }
+  }
+
+  /**
+   * Drops the current table's tombstones in place, for a shard that has no memory for
+   * a rebuild (reserveLocked). Each tombstone becomes a hole; an entry further along
+   * its cluster moves back into the hole when the hole lies on its probe path, its old
+   * slot becoming the next hole (backward-shift deletion), and the run's last hole
+   * becomes EMPTY, which no entry after it needs to probe past. One pass over the
+   * table, under the shard lock and inside the writer's change (optimistic readers
+   * retry). An entry is written into its new slot, record then meta, before its old
+   * slot becomes a tombstone, so a writer that dies in between leaves one entry in two
+   * slots, both found by lookups, which repairLocked() resolves.
+   */
+  #purgeLocked(fields: number): void {
+    const arena = this.#arena
+    const u32 = arena.u32
+    const base = (u32[fields + S.TABLE] ?? 0) >>> 2
+    const mask = (u32[fields + S.CAP] ?? 0) - 1
+    // From an EMPTY slot (used < cap), so that no run wraps past the start.
+    let start = 0
+    while ((u32[base + 2 * start] ?? 0) !== EMPTY) start++
+    for (let n = 1; n <= mask; n++) {
+      let hole = (start + n) & mask
+      if ((u32[base + 2 * hole] ?? 0) !== TOMBSTONE) continue
+      for (let j = (hole + 1) & mask; ; j = (j + 1) & mask) {
+        const meta = u32[base + 2 * j] ?? 0
+        if (meta === EMPTY) break
+        // The hole is on the probe path of j's entry if its home is no further from j.
+        if (meta === TOMBSTONE || ((j - (meta >>> 2)) & mask) < ((j - hole) & mask)) continue
+        arena.store(base + 2 * hole + 1, u32[base + 2 * j + 1] ?? 0)
+        arena.store(base + 2 * hole, meta)
+        failpoint('purge:copied')
+        arena.store(base + 2 * j, TOMBSTONE)
+        hole = j
+      }
+      arena.store(base + 2 * hole, EMPTY)
+      arena.store(fields + S.TOMBS, (u32[fields + S.TOMBS] ?? 0) - 1)
     }
   }
 
@@ -171,12 +210,10 @@ export class ShardTables {
     Atomics.store(this.#arena.u32, (record >>> 2) + (R_GEN >>> 2), DEAD)
   }
 
-  /** Returns a record's block to the shard's free lists (its lengths give its size). */
+  /** Returns a record's block to the shard's free lists (its kind word keeps the block's class). */
   freeRecordLocked(fields: number, record: number): void {
-    const { u32 } = this.#arena
-    const word = record >>> 2
-    const bytes = recordBytes(u32[word + (R_KEY_BYTES >>> 2)] ?? 0, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0)
-    this.#arena.freeLocked(fields, record - this.#below, this.#below + bytes)
+    const cls = classOfKindWord(this.#arena.u32[(record >>> 2) + (R_KIND >>> 2)] ?? 0)
+    this.#arena.freeClassLocked(fields, record - this.#below, cls)
   }
 
   /**
@@ -210,8 +247,9 @@ export class ShardTables {
     arena.store(fields + S.TOMBS, 0)
     failpoint('clear:emptied')
     for (const record of records) this.freeRecordLocked(fields, record)
+    // The table keeps its size, as Go's clear() keeps a map's buckets: in a full
+    // arena a shrunk table might find no blocks to grow back through.
     arena.store(fields + S.CLEARING, 0)
-    this.maybeShrinkLocked(fields)
   }
 
   /**
@@ -295,10 +333,17 @@ export class ShardTables {
     const cap = u32[fields + S.CAP] ?? 0
     let count = 0
     let tombs = 0
+    // An entry in two slots is a purge cut off between them (#purgeLocked).
+    const records = new Set<number>()
     for (let i = 0; i < cap; i++) {
-      const meta = u32[(table >>> 2) + 2 * i] ?? 0
-      if (meta === TOMBSTONE) tombs++
-      else if (meta !== EMPTY) count++
+      const slot = (table >>> 2) + 2 * i
+      const meta = u32[slot] ?? 0
+      if (meta !== EMPTY && meta !== TOMBSTONE && records.has(u32[slot + 1] ?? 0)) arena.store(slot, TOMBSTONE)
+      if ((u32[slot] ?? 0) === TOMBSTONE) tombs++
+      else if (meta !== EMPTY) {
+        count++
+        records.add(u32[slot + 1] ?? 0)
+      }
     }
     arena.store(fields + S.COUNT, count)
     arena.store(fields + S.TOMBS, tombs)

@@ -26,7 +26,7 @@ import { bytesEqual, type Codec } from '../codec/index.js'
 import { float64Words, getFloat64, setFloat64 } from '../codec/float64.js'
 import { isLatin1, readLatin1, readUtf16 } from '../codec/utf16.js'
 import type { Arena } from './arena.js'
-import { R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, align4 } from './layout.js'
+import { R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, align4, tagOfKindWord } from './layout.js'
 import { loadWords, type Views } from './words.js'
 
 export const ValueTag = { codec: 0, string: 1, number: 2, latin1: 3, pending: 4 } as const
@@ -62,7 +62,7 @@ export class Values {
   /** The tag of a record's value (read under a lock, or racily and then validated). */
   tagOfRecord(record: number, racy: boolean): number {
     const at = (record >>> 2) + (R_KIND >>> 2)
-    return (racy ? Atomics.load(this.#arena.u32, at) : (this.#arena.u32[at] ?? 0)) >>> 8
+    return tagOfKindWord(racy ? Atomics.load(this.#arena.u32, at) : (this.#arena.u32[at] ?? 0))
   }
 
   /** The tag of an encoding (for a string, a scan of its code units). */
@@ -99,7 +99,7 @@ export class Values {
     const u32 = this.#arena.u32
     const word = record >>> 2
     const start = record + R_KEY + align4(u32[word + (R_KEY_BYTES >>> 2)] ?? 0)
-    return readFrom(this.#arena.views, (u32[word + (R_KIND >>> 2)] ?? 0) >>> 8, start, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0)
+    return readFrom(this.#arena.views, tagOfKindWord(u32[word + (R_KIND >>> 2)] ?? 0), start, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0)
   }
 
   /**
@@ -114,7 +114,7 @@ export class Values {
     const start = record + R_KEY + align4(Atomics.load(u32, word + (R_KEY_BYTES >>> 2)))
     const bytes = Atomics.load(u32, word + (R_VALUE_BYTES >>> 2))
     if ((start + bytes + 3) >>> 2 > u32.length || start < R_KEY) return undefined
-    const tag = Atomics.load(u32, word + (R_KIND >>> 2)) >>> 8
+    const tag = tagOfKindWord(Atomics.load(u32, word + (R_KIND >>> 2)))
     return readFrom(loadWords(u32, start >>> 2, (bytes + 3) >>> 2), tag, 0, bytes)
   }
 
@@ -123,7 +123,7 @@ export class Values {
     const u32 = this.#arena.u32
     const word = record >>> 2
     const start = record + R_KEY + align4(u32[word + (R_KEY_BYTES >>> 2)] ?? 0)
-    return this.#equals(encoded, (u32[word + (R_KIND >>> 2)] ?? 0) >>> 8, start, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0)
+    return this.#equals(encoded, tagOfKindWord(u32[word + (R_KIND >>> 2)] ?? 0), start, u32[word + (R_VALUE_BYTES >>> 2)] ?? 0)
   }
 
   /** The value a validated raw copy stands for. */

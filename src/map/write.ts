@@ -22,7 +22,8 @@ import { ABSENT } from './read.js'
 import { ValueTag, type Encoded, type Raw } from './values.js'
 import { failpoint } from './failpoints.js'
 import { scratchFor, storeWords } from './words.js'
-import { allocRecordLocked, releaseEntry, reserveEntryLocked, withRoom } from './evict.js'
+import { allocRecordLocked, reserveSlotLocked } from './alloc.js'
+import { releaseEntry, reserveEntryLocked, withRoom } from './evict.js'
 import { Removal, liveSlotLocked, notifyFlightsLocked, staleLocked, unpublishLocked } from './remove.js'
 import { deadlineAfter } from './expiry.js'
 
@@ -192,7 +193,7 @@ export function putLocked(
   // A pending record (flight.ts) is no entry: it takes no place in the bound or the queue.
   const entry = !pending
   if (fresh) {
-    core.tables.reserveLocked(fields)
+    reserveSlotLocked(core, fields)
     if (entry && !reserved && core.maxEntries !== 0) reserveEntryLocked(core, fields)
   } else if (reserved) {
     releaseEntry(core)
@@ -206,8 +207,10 @@ export function putLocked(
   const bytes = below + recordBytes(keyBytes, valueBytes)
   const previous = fresh ? 0 : (arena.u32[slot + 1] ?? 0)
   let block: number
+  let cls: number
   try {
     block = allocRecordLocked(core, fields, bytes, previous)
+    cls = arena.blockClass
   } catch (err) {
     if (fresh && entry) releaseEntry(core)
     throw err
@@ -222,11 +225,10 @@ export function putLocked(
     views.u32[word + (X_DEADLINE_LO >> 2)] = deadline >>> 0
   }
   views.u32[word + (R_KEY_BYTES >>> 2)] = keyBytes
-  views.u32[word + (R_KIND >>> 2)] = kind | (tag << 8)
+  views.u32[word + (R_KIND >>> 2)] = kind | (tag << 8) | (cls << 16)
   views.u32[word + (R_VALUE_BYTES >>> 2)] = valueBytes
-  // The seq is odd during the change, so never DEAD; the change ends at seq + 1.
   const seq = arena.i32[fields + S.SEQ] ?? 0
-  const gen = (seq | 1) & GEN_MASK
+  const gen = nextGenLocked(core, fields)
   views.u32[word + (R_GEN >>> 2)] = gen
   const found = core.found
   found.seqAt = fields + S.SEQ
@@ -247,6 +249,32 @@ export function putLocked(
   }
   if (pending) arena.u32[fields + S.PENDING] = (arena.u32[fields + S.PENDING] ?? 0) + 1
   else if (below !== 0) core.queues.appendLocked(fields, record)
+}
+
+/**
+ * Generations a shard takes from the map's clock at once: 1024 makes the clock's
+ * cache line move once per 1024 records a shard writes, and divides 2^31, so no
+ * batch straddles the wrap of the 31 bits.
+ */
+const GEN_BATCH = 1024
+
+/**
+ * A generation for a new record: the next of the shard's batch, a new batch from
+ * the clock when it is used up (layout.ts). The shard's next word moves before the
+ * record is written, so a writer that dies leaves a generation unused, never one
+ * given twice.
+ */
+function nextGenLocked(core: MapCore, fields: number): number {
+  const u32 = core.arena.u32
+  let gen = u32[fields + S.GEN_NEXT] ?? 0
+  if (gen === (u32[fields + S.GEN_END] ?? 0)) {
+    const start = (Atomics.add(core.arena.i32, H.GEN_CLOCK, GEN_BATCH) >>> 0) & GEN_MASK
+    // 0 is DEAD: the batch that starts there begins at 1.
+    gen = start === 0 ? 1 : start
+    u32[fields + S.GEN_END] = start + GEN_BATCH
+  }
+  u32[fields + S.GEN_NEXT] = gen + 1
+  return gen
 }
 
 export function removeLocked(core: MapCore, fields: number, slot: number): void {

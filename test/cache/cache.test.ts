@@ -146,7 +146,6 @@ test("'sieve' on the lock strategies and with the read cache off sets the bit to
 
 test('a bounded map whose arena is full evicts instead of throwing ERR_MAP_FULL; an unbounded one throws', () => {
   const value = 'v'.repeat(2000)
-  // Tables made up front for the entries that fit: growing a table needs free arena (README).
   const bounded = new SharedMap<number, string>({ maxBytes: 256 * 1024, maxEntries: 1_000_000, shards: 1, initialCapacity: 256 })
   for (let i = 0; i < 1000; i++) bounded.set(i, value)
   assert.ok(bounded.size < 1000 && bounded.size > 10, `size ${bounded.size}`)
@@ -159,6 +158,33 @@ test('a bounded map whose arena is full evicts instead of throwing ERR_MAP_FULL;
   }, (err) => isConmapError(err, 'ERR_MAP_FULL'))
   plain.checkInvariants()
 })
+
+for (const concurrency of ['optimistic', 'sharded', 'none'] as const satisfies readonly Concurrency[]) {
+  for (const eviction of ['fifo', 'sieve'] as const) {
+    test(`'${concurrency}', '${eviction}': a full bounded map whose tables would have to grow evicts instead, with deletes and values of every size`, () => {
+      // Default shards and capacity: the arena fills with records while the tables are
+      // small, so later inserts need tables that maxBytes leaves no room for.
+      const map = new SharedMap<string, string>({ concurrency, eviction, maxBytes: 256 * 1024, maxEntries: 1_000_000, codec: 'string' })
+      const written = new Map<string, string>()
+      for (let i = 0; i < 30_000; i++) {
+        const key = `key:${i}`
+        const value = 'v'.repeat(i % 97)
+        map.set(key, value)
+        written.set(key, value)
+        if (i % 3 === 0) map.delete(`key:${i - 1}`)
+        // Reads through the read cache too, then a key that may have been evicted.
+        if (i % 5 === 0) assert.equal(map.get(key), value)
+        if (i % 1000 === 0) map.checkInvariants()
+      }
+      const stats = map.stats()
+      assert.ok(stats.evictions > 10_000, `evictions ${stats.evictions}`)
+      assert.ok(stats.bytes.used > 250 * 1024, `the arena is full (${stats.bytes.used} bytes)`)
+      assert.ok(map.size > 500, `size ${map.size}`)
+      for (const [key, value] of map) assert.equal(value, written.get(key), key)
+      map.checkInvariants()
+    })
+  }
+}
 
 test('clear() empties a bounded map and its count', () => {
   const map = new SharedMap<number, number>({ maxEntries: 50, shards: 4 })

@@ -35,3 +35,26 @@ export function modelAfter(count: number, kinds: Int32Array): Map<string, Failpo
   for (let i = 0; i < count; i++) applyOp(model, i, kinds[i] ?? 0)
   return model
 }
+
+/**
+ * The sequence of the purge crash-point tests, on a map made full by `fill` keys
+ * f0 … f(fill-1): op i = r * fill + j deletes j's key of one family (f in even rounds
+ * r, c in odd ones) and inserts j's key of the other, with the same value, into the
+ * block the delete freed; half-ops 2i and 2i + 1 are the two calls. The table cannot
+ * grow, so its tombstones are purged in place (tables.ts).
+ */
+export function applyChurn(map: SharedMap<string, FailpointValue> | Map<string, FailpointValue>, half: number, fill: number): void {
+  const i = half >>> 1
+  const j = i % fill
+  const [from, to] = Math.floor(i / fill) % 2 === 0 ? ['f', 'c'] : ['c', 'f']
+  if ((half & 1) === 0) map.delete(`${from}${j}`)
+  else map.set(`${to}${j}`, { i: j, pad: '' })
+}
+
+/** The state after the `fill` keys and `halves` churn half-ops. */
+export function churnAfter(fill: number, halves: number): Map<string, FailpointValue> {
+  const model = new Map<string, FailpointValue>()
+  for (let i = 0; i < fill; i++) model.set(`f${i}`, { i, pad: '' })
+  for (let half = 0; half < halves; half++) applyChurn(model, half, fill)
+  return model
+}

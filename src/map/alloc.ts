@@ -1,0 +1,146 @@
+/**
+ * Blocks for records when the arena is full. A writer holds its own shard's lock;
+ * its allocation tries, in order:
+ *   1. its shard's free list of the record's size class, then fresh memory (arena.ts;
+ *      an overwrite may also take the reserve below maxBytes);
+ *   2. the same class on other shards' free lists, and then up to LARGER_CLASSES
+ *      classes above it (a block at most about 2.8x the record: the record's kind
+ *      word keeps the block's class, so freeing it returns the whole block). Another
+ *      shard's list is taken under that shard's lock, got with tryLock while holding
+ *      our own: a writer never waits for a second lock, so two writers taking from
+ *      each other's shards cannot deadlock, and a busy shard is skipped. Under the
+ *      map-wide locks ('mutex', 'rwmutex', 'none') every list is already ours.
+ *      Starting from a round-robin cursor (header word 28), so that no shard is
+ *      drained first;
+ *   3. in a bounded map, evicting from the writer's shard (its victim's block returns
+ *      to that shard's lists, and 1. or 2. takes it); when the shard has nothing to
+ *      evict, evicting another shard's victim whose block would fit (tryLock again),
+ *      and when none does, backing out for withRoom() to evict elsewhere with no lock
+ *      held (evict.ts), after which the write runs again.
+ * An unbounded map with no block anywhere is ERR_MAP_FULL, the map unchanged.
+ *
+ * Tables are not served this way: a table is one large block, and a shard that
+ * cannot get one keeps its table (tables.ts reserveLocked), which in a bounded map
+ * eviction keeps below the load it can take (reserveSlotLocked).
+ */
+import { ErrorCode, isConmapError } from '../errors/index.js'
+import { CLASS_COUNT, H, R_KIND, classOf, classOfKindWord } from './layout.js'
+import type { MapCore } from './core.js'
+import { ROOM_ELSEWHERE } from './evict.js'
+import { reasonOf, slotOfRecordLocked, unpublishLocked } from './remove.js'
+
+/** Classes above a record's own that may hold it: 2^k and 1.5·2^k steps, so 3 is at most 2.8x. */
+const LARGER_CLASSES = 3
+
+/**
+ * An arena block of bytes for a record of the shard at `fields`, by the steps of
+ * the overview; arena.blockClass is its class. `keep`: the record the write replaces
+ * (0 for a new key), never a victim, and what lets the write use the reserve.
+ */
+export function allocRecordLocked(core: MapCore, fields: number, bytes: number, keep: number): number {
+  const cls = classOf(bytes)
+  for (;;) {
+    try {
+      return core.arena.allocLocked(fields, bytes, keep !== 0)
+    } catch (err) {
+      if (!isConmapError(err, ErrorCode.MAP_FULL) || cls >= CLASS_COUNT) throw err
+      const block = spareBlockLocked(core, fields, cls)
+      if (block !== 0) return block
+      evictForRoomLocked(core, fields, err, keep, cls)
+    }
+  }
+}
+
+/**
+ * Room in the shard's table for a new key, evicting from the writer's shard while
+ * the arena has no block for a larger table and the table is too full to take the
+ * key unresized (bounded maps; tables.ts reserveLocked).
+ */
+export function reserveSlotLocked(core: MapCore, fields: number): void {
+  for (;;) {
+    try {
+      return core.tables.reserveLocked(fields)
+    } catch (err) {
+      evictForRoomLocked(core, fields, err, 0, -1)
+    }
+  }
+}
+
+/** A free block of class cls or up to LARGER_CLASSES above, from any shard's lists, or 0. */
+function spareBlockLocked(core: MapCore, fields: number, cls: number): number {
+  const { arena } = core
+  const last = Math.min(CLASS_COUNT - 1, cls + LARGER_CLASSES)
+  for (let c = cls + 1; c <= last; c++) {
+    const own = arena.takeLocked(fields, c)
+    if (own !== 0) return own
+  }
+  const from = Atomics.add(arena.i32, H.EVICT_SHARD, 1) >>> 0
+  for (let n = 0; n < core.shards; n++) {
+    const shard = (from + n) % core.shards
+    if (core.fieldsOf(shard) === fields) continue
+    const block = takeFromLocked(core, shard, cls, last)
+    if (block !== 0) return block
+  }
+  return 0
+}
+
+/** A block of class cls … last from another shard's lists, taking its lock only if it is free. */
+function takeFromLocked(core: MapCore, shard: number, cls: number, last: number): number {
+  const global = core.protection.global
+  const fields = global ? core.fieldsOf(shard) : core.tryLockShard(shard)
+  if (fields < 0) return 0
+  try {
+    for (let c = cls; c <= last; c++) {
+      const block = core.arena.takeLocked(fields, c)
+      if (block !== 0) return block
+    }
+    return 0
+  } finally {
+    if (!global) core.unlockShard(shard)
+  }
+}
+
+/**
+ * Answers err, a failed allocation for a record of class cls (-1: a table slot), in
+ * a bounded map: evicts the writer's shard's victim (never `keep`), or else the
+ * victim of another shard (tryLock) whose block would fit, or backs the write out
+ * to withRoom() (evict.ts). Otherwise rethrows err.
+ */
+function evictForRoomLocked(core: MapCore, fields: number, err: unknown, keep: number, cls: number): void {
+  if (core.maxEntries === 0 || !isConmapError(err, ErrorCode.MAP_FULL)) throw err
+  const now = Date.now()
+  const victim = core.queues.victimLocked(fields, now)
+  if (victim !== 0 && victim !== keep) {
+    unpublishLocked(core, fields, slotOfRecordLocked(core, fields, victim), reasonOf(core, victim, now))
+    return
+  }
+  if (cls < 0 || !evictFittingLocked(core, fields, cls)) throw ROOM_ELSEWHERE
+}
+
+/** Evicts the victim of another shard if its block is of class cls … cls + LARGER_CLASSES. */
+function evictFittingLocked(core: MapCore, fields: number, cls: number): boolean {
+  const { arena } = core
+  const global = core.protection.global
+  const from = Atomics.add(arena.i32, H.EVICT_SHARD, 1) >>> 0
+  for (let n = 0; n < core.shards; n++) {
+    const shard = (from + n) % core.shards
+    if (core.fieldsOf(shard) === fields) continue
+    const other = global ? core.fieldsOf(shard) : core.tryLockShard(shard)
+    if (other < 0) continue
+    try {
+      const evicted = core.changeLocked(other, () => {
+        const now = Date.now()
+        const victim = core.queues.victimLocked(other, now)
+        if (victim === 0) return false
+        const over = classOfKindWord(arena.u32[(victim + R_KIND) >>> 2] ?? 0) - cls
+        if (over < 0 || over > LARGER_CLASSES) return false
+        unpublishLocked(core, other, slotOfRecordLocked(core, other, victim), reasonOf(core, victim, now))
+        return true
+      })
+      if (evicted) return true
+    } finally {
+      if (!global) core.unlockShard(shard)
+    }
+  }
+  return false
+}
