@@ -31,15 +31,12 @@ options:
 type Command = (argv: string[], io: Io) => Promise<number>
 
 const help: Command = async (argv, io) => {
-  const [topic, ...extra] = argv
-  if (topic === undefined || topic === 'help') {
-    if (extra.length > 0) return usageError(io, `no help for '${argv.join(' ')}'`)
-    io.stdout.write(USAGE)
-    return 0
-  }
-  const command = commands[topic]
-  if (command === undefined || extra.length > 0) return usageError(io, `no help for '${argv.join(' ')}'`)
-  return command(['--help'], io)
+  const [topic = 'help', ...extra] = argv
+  const command = topic === 'help' ? undefined : commands[topic]
+  if (extra.length > 0 || (topic !== 'help' && command === undefined)) return usageError(io, `no help for '${argv.join(' ')}'`)
+  if (command !== undefined) return command(['--help'], io)
+  io.stdout.write(USAGE)
+  return 0
 }
 
 const version: Command = async (argv, io) => {
