@@ -1,7 +1,9 @@
 /**
  * The human-readable form of a result: the machine and calibration first (every
- * scaling figure is read against them), then one table per section, the seed-000
- * comparison, the cache section, the targets, and the notes.
+ * scaling figure is read against them), then one table per section, the Go
+ * article's RWMutex-vs-sharded comparison, the cache section and the notes. The
+ * project's targets are not here: they are the developers' (targets.ts, printed by
+ * `npm run bench`).
  */
 import { formatRate, table } from '../cli/terminal.js'
 import { renderCacheSection } from './cache-report.js'
@@ -68,10 +70,10 @@ export function renderReport(result: BenchResult): string {
   out.push('')
 
   const seed = result.seed000
-  out.push(`Seed 000, ch. 4: one RWMutex vs 16 sharded RW locks, ${seed.seed.keys} keys, 90% reads`)
+  out.push(`One RWMutex vs 16 sharded RW locks, ${seed.seed.keys} keys, 90% reads: a Go article's benchmark (its figures on the first line), rerun with conmap`)
   out.push(`  calibration: ${calibrationLine(seed.calibration)}`)
   const seedRows: string[][] = [
-    ['seed (Go)', '-', `${formatRate(seed.seed.qps.rwmutex)} / ${seed.seed.p99Ms.rwmutex} ms`, `${formatRate(seed.seed.qps.sharded)} / ${seed.seed.p99Ms.sharded} ms`, '-', times(seed.seed.qps.sharded / seed.seed.qps.rwmutex), times(seed.seed.p99Ms.rwmutex / seed.seed.p99Ms.sharded)],
+    ['Go (article)', '-', `${formatRate(seed.seed.qps.rwmutex)} / ${seed.seed.p99Ms.rwmutex} ms`, `${formatRate(seed.seed.qps.sharded)} / ${seed.seed.p99Ms.sharded} ms`, '-', times(seed.seed.qps.sharded / seed.seed.qps.rwmutex), times(seed.seed.p99Ms.rwmutex / seed.seed.p99Ms.sharded)],
     ...seed.comparison.map((c) => [
       'conmap',
       String(c.workers),
@@ -90,9 +92,6 @@ export function renderReport(result: BenchResult): string {
   out.push(...renderCacheSection(result.cache))
   out.push('')
 
-  out.push("Targets for 'optimistic'")
-  out.push(indent(table(['target', 'wanted', 'reached', ''], result.targets.map((t) => [t.name, t.target, t.reached, t.met ? 'met' : 'NOT MET']))))
-  out.push('')
   const { hitRatio, crossThread, compute, cost } = result.cache
   const failed = [...result.singleThread.rows, ...result.singleThread.memory, ...result.throughput.rows, ...result.operations.rows, ...seed.rows, ...hitRatio, ...crossThread, ...compute, ...cost].filter((r) => r.error !== undefined)
   if (failed.length > 0) {

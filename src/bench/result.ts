@@ -227,7 +227,6 @@ export interface BenchResult {
     readonly comparison: readonly SeedComparison[]
   }
   readonly cache: CacheSection
-  readonly targets: readonly Target[]
   readonly notes: readonly string[]
   /** False when any measurement failed its correctness checks (the command exits 1). */
   readonly ok: boolean

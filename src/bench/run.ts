@@ -2,10 +2,10 @@
  * One `conmap bench` run, section by section: the machine and peers, single-thread
  * operations and memory, multi-worker mixes side by side with Map, postMessage and
  * the peers, each operation by strategy and worker count, seed 000's experiment and
- * the cache section; then the issue's targets and the notes that say what was not
- * measured and why. `--only cache` runs the cache section alone (runCacheBench).
+ * the cache section; then the notes that say what was not measured and why.
+ * `--only cache` runs the cache section alone (runCacheBench).
  */
-import { createRequire } from 'node:module'
+import { packageVersion } from '../cli/version.js'
 import { cacheOk, runCacheSection } from './cache.js'
 import { STRATEGIES } from './contenders.js'
 import { shortCount } from './format.js'
@@ -19,7 +19,6 @@ import type { BenchResult, CacheBenchResult, ContenderId, Op, ValueKind, Workloa
 import { runSection, type Case, type Progress } from './section.js'
 import { compareWithSeed, SEED_000 } from './seed000.js'
 import { OBJECTBUFFER_DELETE, runSingleThread, type SingleThreadSet } from './single-thread.js'
-import { evaluateTargets } from './targets.js'
 
 export interface RunOptions {
   readonly mode: Mode
@@ -55,7 +54,7 @@ export async function runBench(options: RunOptions): Promise<BenchResult> {
     workers: plan.seed.workers,
     shards: { sharded: 16 },
   }
-  const seedSection = await runSection('seed 000', [seedCase], plan.seed, progress)
+  const seedSection = await runSection('Go article', [seedCase], plan.seed, progress)
   const cache = await runCacheSection(plan.cache, progress)
 
   const partial = { singleThread, throughput, operations }
@@ -72,7 +71,6 @@ export async function runBench(options: RunOptions): Promise<BenchResult> {
     ...partial,
     seed000: { ...seedSection, seed: SEED_000, comparison: compareWithSeed(seedSection.rows, plan.seed.workers) },
     cache,
-    targets: evaluateTargets(partial, plan),
     notes: notes(plan, machine.timerFloorNs, peers.filter((p) => !p.available).map((p) => p.name)),
     ok: [...singleThread.rows, ...singleThread.memory, ...rows].every((r) => r.error === undefined) && cacheOk(cache),
   }
@@ -120,7 +118,7 @@ function memoryJobs(sets: readonly SingleThreadSet[], plan: Plan): MemoryJob[] {
 /**
  * The mixes: 90/10 and 50/50 over uniform keys with everyone; 90/10 over Zipf keys
  * (strategies and peers: the postMessage baseline is bound by its messages, not its
- * keys); 90/10 of object values at 2 workers (issue 9's targets), and 1M keys.
+ * keys); 90/10 of object values at 2 workers (the targets' figures), and 1M keys.
  */
 function throughputCases(plan: Plan, peers: readonly ContenderId[]): Case[] {
   const workers = plan.throughput.workers
@@ -160,21 +158,13 @@ function notes(plan: Plan, timerFloorNs: number, missing: readonly string[]): st
     `Keys: precomputed strings, the same string objects on every call (as a Map user's are), visited in a seeded, precomputed order: uniform (every key equally likely) or Zipf(0.99) (the skew of real caches; the hot keys are the same in every worker, scattered over the key space).`,
     "Single-thread reads: 'first get' reads each key once in a shuffled order (the thread's first read of it); 'get' (uniform keys), 'get Zipf' and 'has' (uniform keys) then read keys read before: the steady state of a long-lived reader, where 'optimistic' answers from its per-thread read cache after one Atomics.load. Every get must find its key, every has answer true.",
     'Workers warm up until their rate stops rising (at least the warm-up time, at most a few seconds): a fixed short warm-up measured code V8 had not finished optimising, at 2 workers more than at 1, whose compiler threads get a free core.',
-    "'none' runs writing workloads on one worker only: a second writer is detected as 'concurrent map writes' and poisons the map, by design (seed 000).",
+    "'none' runs writing workloads on one worker only: a second writer is detected as 'concurrent map writes' and poisons the map, by design, as Go's runtime does for its built-in map.",
     "The update benchmark uses SharedMap.update (atomic per key); its counters are summed afterwards and must equal the updates applied. The postMessage baseline and peers take part in the get/set mixes only.",
     "'delete' with workers deletes one of the worker's own keys and sets it back at once: both count as operations, only the delete is timed.",
     'Single-thread set starts from an empty structure (no initialCapacity), so it includes growth, as Map.set does; sharedmap is created at its fixed size.',
-    `@bnaya/objectbuffer keeps an object's keys in a linked list: it is measured at ${plan.smallKeys} keys only (${plan.singleThread.small ? 'single thread, and ' : ''}across threads with its global lock in the seed-000 section).`,
+    `@bnaya/objectbuffer keeps an object's keys in a linked list: it is measured at ${plan.smallKeys} keys only (${plan.singleThread.small ? 'single thread, and ' : ''}across threads with its global lock in the RWMutex-vs-sharded section).`,
     `@bnaya/objectbuffer delete: ${OBJECTBUFFER_DELETE}.`,
     ...(plan.mode === 'full' ? [] : [`${plan.mode} mode: fewer rounds and shorter windows; figures are indicative, use the full run for BENCHMARKS.md.`]),
     ...missing.map((name) => `${name} is not installed: its rows are skipped (npm i -D ${name}).`),
   ]
-}
-
-function packageVersion(): string {
-  try {
-    return (createRequire(import.meta.url)('../../../package.json') as { version: string }).version
-  } catch {
-    return 'unknown'
-  }
 }

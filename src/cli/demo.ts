@@ -12,6 +12,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
+import { parseArgs } from 'node:util'
 import { SharedMap, type Concurrency } from '../index.js'
 import type { DemoResult } from './demo-worker.js'
 import { formatRate, paint, StatusLine, table, type Io } from './terminal.js'
@@ -36,11 +37,33 @@ export interface DemoReport {
   readonly strategies: readonly StrategyRow[]
 }
 
+const USAGE = `usage: conmap demo [--seconds S] [--json]
+
+  Workers share one map, in three acts: a plain shared counter that loses updates
+  silently; an unprotected SharedMap that fails loudly, as Go's race detector does;
+  the same storm under each protection strategy, with no update lost.
+
+  --seconds S   the length of each storm (default 2; act 1 and the one-worker run
+                of act 2 take half)
+  --json        one JSON document on stdout instead of the story
+`
+
 export async function demoCommand(argv: readonly string[], io: Io): Promise<number> {
-  const json = argv.includes('--json')
-  const seconds = Number(argv[argv.indexOf('--seconds') + 1] ?? '2')
-  if (argv.some((a) => a !== '--json' && a !== '--seconds' && a !== String(argv[argv.indexOf('--seconds') + 1])) || !(seconds > 0)) {
-    io.stderr.write('usage: conmap demo [--seconds S] [--json]\n')
+  let values: { json?: boolean; help?: boolean; seconds?: string }
+  try {
+    values = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, seconds: { type: 'string' } } }).values
+  } catch (err) {
+    io.stderr.write(`conmap demo: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`)
+    return 2
+  }
+  if (values.help === true) {
+    io.stdout.write(USAGE)
+    return 0
+  }
+  const json = values.json === true
+  const seconds = Number(values.seconds ?? '2')
+  if (!(seconds > 0)) {
+    io.stderr.write(`conmap demo: --seconds must be a positive number of seconds, got '${values.seconds ?? ''}'\n${USAGE}`)
     return 2
   }
   const report = await runDemo(io, json, seconds * 1000)
@@ -55,7 +78,7 @@ async function runDemo(io: Io, quiet: boolean, durationMs: number): Promise<Demo
   }
   const status = new StatusLine(quiet ? { ...io, isTTY: false } : io)
   const workers = Math.max(4, availableParallelism())
-  say(paint(io, 'bold', `conmap demo: ${workers} worker threads share one map (seed 000's story)`))
+  say(paint(io, 'bold', `conmap demo: ${workers} worker threads share one map`))
   say()
 
   say(paint(io, 'cyan', '1. Without protection: a plain counter in shared memory'))
@@ -103,7 +126,7 @@ async function runDemo(io: Io, quiet: boolean, durationMs: number): Promise<Demo
     ),
   )
   say()
-  say(paint(io, 'dim', 'Next: `npx conmap storm --check` to test your own mix for linearizability, `npm run bench` for the numbers.'))
+  say(paint(io, 'dim', 'Next: `npx conmap storm --check` to test your own mix for linearizability, `npx conmap bench` for the numbers on this machine.'))
   return {
     workers,
     raw: { increments: rawIncrements, stored, lost: rawIncrements - stored },

@@ -15,9 +15,9 @@ export function runConmap(args: readonly string[]): Promise<Ran> {
   return runNode([CONMAP, ...args])
 }
 
-export function runNode(argv: readonly string[]): Promise<Ran> {
+export function runNode(argv: readonly string[], options: { readonly cwd?: string } = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
