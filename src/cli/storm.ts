@@ -41,6 +41,9 @@ linearizability checking.
   --max-entries <n>    a cache map bounded to n entries: writes past it evict
                        (default: unbounded); with either, entries may vanish
                        and the checks make sure none reappears
+  --max-bytes <n>      maxBytes of the map, with --max-entries (from 262144):
+                       a full arena evicts, and writes take the blocks other
+                       shards freed
   --json               print the report as one JSON document on stdout
   -h, --help           this text
 
@@ -67,9 +70,10 @@ const FLAGS: Readonly<Record<keyof StormOptions, string>> = {
   stallTimeout: '--stall-timeout',
   ttl: '--ttl',
   maxEntries: '--max-entries',
+  maxBytes: '--max-bytes',
 }
 
-const VALUE_OPTIONS = ['concurrency', 'workers', 'duration', 'keys', 'mix', 'valueSize', 'stallReads', 'seed', 'checkLimit', 'checkTimeout', 'kill', 'shards', 'stallTimeout', 'ttl', 'maxEntries'] as const
+const VALUE_OPTIONS = ['concurrency', 'workers', 'duration', 'keys', 'mix', 'valueSize', 'stallReads', 'seed', 'checkLimit', 'checkTimeout', 'kill', 'shards', 'stallTimeout', 'ttl', 'maxEntries', 'maxBytes'] as const
 
 export async function stormCommand(argv: string[], io: Io): Promise<number> {
   let options: StormOptions

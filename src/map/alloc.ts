@@ -3,7 +3,9 @@
  * its allocation tries, in order:
  *   1. its shard's free list of the record's size class, then fresh memory (arena.ts;
  *      an overwrite may also take the reserve below maxBytes);
- *   2. the same class on other shards' free lists, and then up to LARGER_CLASSES
+ *   2. in a bounded map, evicting the shard's own victim when its block would fit
+ *      (up to LARGER_CLASSES above: see 3.), which needs no other shard's lock;
+ *   3. the same class on other shards' free lists, and then up to LARGER_CLASSES
  *      classes above it (a block at most about 2.8x the record: the record's kind
  *      word keeps the block's class, so freeing it returns the whole block). Another
  *      shard's list is taken under that shard's lock, got with tryLock while holding
@@ -12,8 +14,8 @@
  *      map-wide locks ('mutex', 'rwmutex', 'none') every list is already ours.
  *      Starting from a round-robin cursor (header word 28), so that no shard is
  *      drained first;
- *   3. in a bounded map, evicting from the writer's shard (its victim's block returns
- *      to that shard's lists, and 1. or 2. takes it); when the shard has nothing to
+ *   4. in a bounded map, evicting from the writer's shard (its victim's block returns
+ *      to that shard's lists, and 1. or 3. takes it); when the shard has nothing to
  *      evict, evicting another shard's victim whose block would fit (tryLock again),
  *      and when none does, backing out for withRoom() to evict elsewhere with no lock
  *      held (evict.ts), after which the write runs again.
@@ -39,15 +41,16 @@ const LARGER_CLASSES = 3
  */
 export function allocRecordLocked(core: MapCore, fields: number, bytes: number, keep: number): number {
   const cls = classOf(bytes)
+  if (cls >= CLASS_COUNT) throw core.arena.full(bytes)
   for (;;) {
-    try {
-      return core.arena.allocLocked(fields, bytes, keep !== 0)
-    } catch (err) {
-      if (!isConmapError(err, ErrorCode.MAP_FULL) || cls >= CLASS_COUNT) throw err
-      const block = spareBlockLocked(core, fields, cls)
-      if (block !== 0) return block
-      evictForRoomLocked(core, fields, err, keep, cls)
-    }
+    const fresh = core.arena.tryAllocLocked(fields, bytes, keep !== 0)
+    if (fresh !== 0) return fresh
+    // A bounded map at its steady state has no free block anywhere: its own victim,
+    // when its block fits, is the cheap way (no other shard's lock).
+    if (core.maxEntries !== 0 && evictOwnFittingLocked(core, fields, keep, cls)) continue
+    const block = spareBlockLocked(core, fields, cls)
+    if (block !== 0) return block
+    evictForRoomLocked(core, fields, () => core.arena.full(bytes), keep, cls)
   }
 }
 
@@ -61,7 +64,8 @@ export function reserveSlotLocked(core: MapCore, fields: number): void {
     try {
       return core.tables.reserveLocked(fields)
     } catch (err) {
-      evictForRoomLocked(core, fields, err, 0, -1)
+      if (!isConmapError(err, ErrorCode.MAP_FULL)) throw err
+      evictForRoomLocked(core, fields, () => err, 0, -1)
     }
   }
 }
@@ -101,13 +105,13 @@ function takeFromLocked(core: MapCore, shard: number, cls: number, last: number)
 }
 
 /**
- * Answers err, a failed allocation for a record of class cls (-1: a table slot), in
- * a bounded map: evicts the writer's shard's victim (never `keep`), or else the
+ * Answers a failed allocation for a record of class cls (-1: a table slot), in a
+ * bounded map: evicts the writer's shard's victim (never `keep`), or else the
  * victim of another shard (tryLock) whose block would fit, or backs the write out
- * to withRoom() (evict.ts). Otherwise rethrows err.
+ * to withRoom() (evict.ts). Otherwise throws full().
  */
-function evictForRoomLocked(core: MapCore, fields: number, err: unknown, keep: number, cls: number): void {
-  if (core.maxEntries === 0 || !isConmapError(err, ErrorCode.MAP_FULL)) throw err
+function evictForRoomLocked(core: MapCore, fields: number, full: () => Error, keep: number, cls: number): void {
+  if (core.maxEntries === 0) throw full()
   const now = Date.now()
   const victim = core.queues.victimLocked(fields, now)
   if (victim !== 0 && victim !== keep) {
@@ -115,6 +119,21 @@ function evictForRoomLocked(core: MapCore, fields: number, err: unknown, keep: n
     return
   }
   if (cls < 0 || !evictFittingLocked(core, fields, cls)) throw ROOM_ELSEWHERE
+}
+
+/** Evicts the writer's shard's victim (not keep) if its block would fit a record of class cls. */
+function evictOwnFittingLocked(core: MapCore, fields: number, keep: number, cls: number): boolean {
+  const now = Date.now()
+  const victim = core.queues.victimLocked(fields, now)
+  if (victim === 0 || victim === keep || !fits(core, victim, cls)) return false
+  unpublishLocked(core, fields, slotOfRecordLocked(core, fields, victim), reasonOf(core, victim, now))
+  return true
+}
+
+/** Whether a record's block is of class cls … cls + LARGER_CLASSES. */
+function fits(core: MapCore, record: number, cls: number): boolean {
+  const over = classOfKindWord(core.arena.u32[(record + R_KIND) >>> 2] ?? 0) - cls
+  return over >= 0 && over <= LARGER_CLASSES
 }
 
 /** Evicts the victim of another shard if its block is of class cls … cls + LARGER_CLASSES. */
@@ -131,9 +150,7 @@ function evictFittingLocked(core: MapCore, fields: number, cls: number): boolean
       const evicted = core.changeLocked(other, () => {
         const now = Date.now()
         const victim = core.queues.victimLocked(other, now)
-        if (victim === 0) return false
-        const over = classOfKindWord(arena.u32[(victim + R_KIND) >>> 2] ?? 0) - cls
-        if (over < 0 || over > LARGER_CLASSES) return false
+        if (victim === 0 || !fits(core, victim, cls)) return false
         unpublishLocked(core, other, slotOfRecordLocked(core, other, victim), reasonOf(core, victim, now))
         return true
       })

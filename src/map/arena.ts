@@ -114,15 +114,31 @@ export class Arena {
    * too). Call with the shard's write lock held.
    */
   allocLocked(fields: number, bytes: number, overwrite = false): number {
+    const block = this.tryAllocLocked(fields, bytes, overwrite)
+    if (block === 0) throw this.full(bytes)
+    return block
+  }
+
+  /**
+   * allocLocked() answering 0 where it would throw: a full arena is the common case
+   * of a full map's writes, and an Error's stack costs microseconds.
+   */
+  tryAllocLocked(fields: number, bytes: number, overwrite = false): number {
     const cls = classOf(bytes)
-    if (cls >= CLASS_COUNT) throw full(bytes, this.buffer.maxByteLength)
+    if (cls >= CLASS_COUNT) return 0
     const block = this.takeLocked(fields, cls)
     if (block !== 0) return block
     const fresh = this.#bump(classBytes(cls), overwrite ? this.buffer.maxByteLength : this.buffer.maxByteLength - this.reserve)
+    if (fresh === 0) return 0
     if (fresh + classBytes(cls) > this.length) this.#refresh()
     this.reused = false
     this.blockClass = cls
     return fresh
+  }
+
+  /** The ERR_MAP_FULL of an allocation of bytes that found no room. */
+  full(bytes: number): Error {
+    return conmapError(ErrorCode.MAP_FULL, `the map is full: ${bytes} more bytes would pass maxBytes (${this.buffer.maxByteLength})`)
   }
 
   /**
@@ -167,11 +183,12 @@ export class Arena {
     return total
   }
 
+  /** Fresh memory below limit, or 0 (the header is at 0: never a block). */
   #bump(bytes: number, limit: number): number {
     for (;;) {
       const top = Atomics.load(this.u32, H.TOP)
       const end = top + bytes
-      if (end > limit) throw full(end - top, this.buffer.maxByteLength)
+      if (end > limit) return 0
       if (end > this.buffer.byteLength) this.#grow(end)
       if (Atomics.compareExchange(this.u32, H.TOP, top, end) === top) return top
     }
@@ -195,8 +212,4 @@ export class Arena {
  */
 function reserveOf(max: number): number {
   return Math.min(64 * 1024, Math.floor(max / 64 / 8) * 8)
-}
-
-function full(bytes: number, max: number): Error {
-  return conmapError(ErrorCode.MAP_FULL, `the map is full: ${bytes} more bytes would pass maxBytes (${max})`)
 }

@@ -37,7 +37,7 @@
  * emptied, so no read cache keeps a record that a dead clearer left unreachable.
  */
 import { encodedKeyBytes, keyEquals, type Key, type KeyKind } from '../codec/index.js'
-import { conmapError, ErrorCode, isConmapError } from '../errors/index.js'
+import { conmapError, ErrorCode } from '../errors/index.js'
 import type { Arena } from './arena.js'
 import { failpoint } from './failpoints.js'
 import { DEAD, EMPTY, FULL, MIN_CAP, R_GEN, R_KEY, R_KEY_BYTES, R_KIND, S, SLOT_BYTES, TOMBSTONE, align4, classOfKindWord } from './layout.js'
@@ -120,16 +120,13 @@ export class ShardTables {
     if (!grow && (count + 1) * 8 > cap * 7) {
       throw conmapError(ErrorCode.MAP_FULL, `a shard reached its largest table (${cap} slots): use more shards`)
     }
-    try {
-      this.#startResizeLocked(fields, grow ? cap * 2 : cap)
-    } catch (err) {
-      // maxBytes leaves no block for the new table (freed records are smaller blocks).
-      // The current table then takes the entry unresized while live entries stay within
-      // 7/8 of it; when tombstones leave fewer than 1/16 of its slots empty they are
-      // purged in place, so that deletes in a full map make room for later sets.
-      if (!isConmapError(err, ErrorCode.MAP_FULL) || (count + 1) * 8 > cap * 7) throw err
-      if (used * 16 > cap * 15) this.#purgeLocked(fields)
-    }
+    if (this.#startResizeLocked(fields, grow ? cap * 2 : cap)) return
+    // maxBytes leaves no block for the new table (freed records are smaller blocks).
+    // The current table then takes the entry unresized while live entries stay within
+    // 7/8 of it; when tombstones leave fewer than 1/16 of its slots empty they are
+    // purged in place, so that deletes in a full map make room for later sets.
+    if ((count + 1) * 8 > cap * 7) throw this.#arena.full((grow ? cap * 2 : cap) * SLOT_BYTES)
+    if (used * 16 > cap * 15) this.#purgeLocked(fields)
   }
 
   /**
@@ -263,11 +260,7 @@ export class ShardTables {
     const cap = u32[fields + S.CAP] ?? 0
     const count = u32[fields + S.COUNT] ?? 0
     if (cap <= MIN_CAP || count * 8 >= cap) return
-    try {
-      this.#startResizeLocked(fields, Math.max(MIN_CAP, 2 ** Math.ceil(Math.log2(Math.max(1, count * 4)))))
-    } catch (err) {
-      if (!isConmapError(err, ErrorCode.MAP_FULL)) throw err
-    }
+    this.#startResizeLocked(fields, Math.max(MIN_CAP, 2 ** Math.ceil(Math.log2(Math.max(1, count * 4)))))
   }
 
   /** Visits every live [meta word index, record] once, old table included. */
@@ -349,10 +342,12 @@ export class ShardTables {
     arena.store(fields + S.TOMBS, tombs)
   }
 
-  #startResizeLocked(fields: number, newCap: number): void {
+  /** Starts a resize to newCap slots; false (nothing changed) when maxBytes leaves no block for it. */
+  #startResizeLocked(fields: number, newCap: number): boolean {
     const arena = this.#arena
     const bytes = newCap * SLOT_BYTES
-    const table = arena.allocLocked(fields, bytes)
+    const table = arena.tryAllocLocked(fields, bytes)
+    if (table === 0) return false
     // Fresh memory is still zero; a reused block may be under a reader's eyes.
     // Views are taken after allocating: the allocation may have replaced them.
     if (arena.reused && arena.racy) zeroWords(arena.u32, table >>> 2, bytes >>> 2)
@@ -368,6 +363,7 @@ export class ShardTables {
     arena.store(fields + S.CAP, newCap)
     arena.store(fields + S.TABLE, table)
     arena.store(fields + S.RESIZES, (u32[fields + S.RESIZES] ?? 0) + 1)
+    return true
   }
 
   /** Old slots to move on this write so that evacuation ends before the new table fills. */

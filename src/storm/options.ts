@@ -58,6 +58,11 @@ export interface StormOptions {
   readonly ttl: number | undefined
   /** Bound on the map's live entries: writes past it evict (default: none). */
   readonly maxEntries: number | undefined
+  /**
+   * maxBytes of the map (default: 4 GiB less 64 KiB). Needs maxEntries: a bounded map
+   * past maxBytes evicts, so a small one makes writes take blocks other shards freed.
+   */
+  readonly maxBytes: number | undefined
 }
 
 export type StormInput = {
@@ -84,6 +89,9 @@ export const DEFAULTS = {
 
 /** A day: a storm runs at most that long, so a longer ttl would never expire anything. */
 const MAX_TTL_MS = 86_400_000
+/** The least maxBytes a storm takes: room for the shards' tables and some entries. */
+const MIN_MAX_BYTES = 256 * 1024
+
 /** SharedMap's own ceiling of maxEntries. */
 const MAX_ENTRIES = 2 ** 31
 
@@ -96,7 +104,7 @@ const MAX_VALUE_BYTES = 256 * 2 ** 20
  */
 export function validateStormOptions(input: StormInput = {}, label: (name: keyof StormOptions) => string = (name) => name): StormOptions {
   if (typeof input !== 'object' || input === null) throw invalid('storm options must be an object')
-  const known = new Set<string>([...Object.keys(DEFAULTS), 'seed', 'shards', 'ttl', 'maxEntries'])
+  const known = new Set<string>([...Object.keys(DEFAULTS), 'seed', 'shards', 'ttl', 'maxEntries', 'maxBytes'])
   for (const name of Object.keys(input)) if (!known.has(name)) throw invalid(`unknown storm option '${name}'`)
   const concurrency = input.concurrency ?? DEFAULTS.concurrency
   if (!CONCURRENCIES.includes(concurrency as Concurrency)) {
@@ -132,6 +140,10 @@ export function validateStormOptions(input: StormInput = {}, label: (name: keyof
     stallTimeout: number('stallTimeout', DEFAULTS.stallTimeout, 0, 3600, false, true),
     ttl: input.ttl === undefined ? undefined : number('ttl', 0, 1, MAX_TTL_MS, true),
     maxEntries: input.maxEntries === undefined ? undefined : number('maxEntries', 0, 1, MAX_ENTRIES, true),
+    maxBytes: input.maxBytes === undefined ? undefined : number('maxBytes', 0, MIN_MAX_BYTES, 2 ** 32 - 2 ** 16, true),
+  }
+  if (options.maxBytes !== undefined && options.maxEntries === undefined) {
+    throw invalid(`${label('maxBytes')} needs ${label('maxEntries')}: past maxBytes an unbounded map refuses writes, a bounded one evicts`)
   }
   if (options.shards !== undefined && (options.shards & (options.shards - 1)) !== 0) {
     throw invalid(`${label('shards')} must be a power of two from 1 to 1024, got '${String(input.shards)}'`)

@@ -87,6 +87,8 @@ export interface CacheReport {
   readonly ttl: number | null
   /** --max-entries; null when unbounded. */
   readonly maxEntries: number | null
+  /** --max-bytes; null when not given. */
+  readonly maxBytes: number | null
   /** Entries the map expired and evicted (its stats()); null when not read (a poisoned map). */
   readonly expirations: number | null
   readonly evictions: number | null
@@ -212,12 +214,13 @@ export function buildReport(f: StormFindings): StormReport {
 }
 
 function cacheReport(f: StormFindings): CacheReport | null {
-  const { ttl, maxEntries } = f.options
+  const { ttl, maxEntries, maxBytes } = f.options
   if (!isCacheStorm(f.options)) return null
   const read = f.probe !== undefined && f.probe.refused === undefined
   return {
     ttl: ttl ?? null,
     maxEntries: maxEntries ?? null,
+    maxBytes: maxBytes ?? null,
     expirations: read ? f.probe.expirations : null,
     evictions: read ? f.probe.evictions : null,
     vanishedReads: f.vanishedReads,
@@ -273,7 +276,7 @@ export function formatStormReport(r: StormReport): string {
 }
 
 function formatCache(c: CacheReport, int: (n: number) => string): string {
-  const made = [c.ttl === null ? 'no ttl' : `ttl ${int(c.ttl)} ms`, c.maxEntries === null ? 'unbounded' : `at most ${int(c.maxEntries)} entries`].join(', ')
+  const made = [c.ttl === null ? 'no ttl' : `ttl ${int(c.ttl)} ms`, c.maxEntries === null ? 'unbounded' : `at most ${int(c.maxEntries)} entries`, ...(c.maxBytes === null ? [] : [`at most ${int(c.maxBytes)} bytes`])].join(', ')
   const removed = c.expirations === null || c.evictions === null ? 'removals not read' : `${int(c.expirations)} expired, ${int(c.evictions)} evicted`
   const vanished = c.vanishedReads === null ? 'vanished reads not counted (nothing recorded: --check or --kill records)' : `${int(c.vanishedReads)} recorded read(s) found a key vanished`
   return `a cache storm, ${made}: ${removed}; ${vanished}`

@@ -139,7 +139,7 @@ class Storm {
     this.#hooks = hooks
     this.#map = new SharedMap<string, unknown>({
       concurrency: options.concurrency,
-      maxBytes: MAX_MAP_BYTES,
+      maxBytes: options.maxBytes ?? MAX_MAP_BYTES,
       ...(options.grow ? { initialCapacity: 0 } : {}),
       ...(options.shards === undefined ? {} : { shards: options.shards }),
       ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
