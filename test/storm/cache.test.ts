@@ -34,6 +34,23 @@ test('--max-entries under kills and growth: entries are evicted, and the history
   assert.equal(report.invariantViolations, 0)
 })
 
+for (const concurrency of ['optimistic', 'sharded'] as const) {
+  test(`'${concurrency}' --max-bytes under kills: a full arena evicts, writes take blocks other shards freed, and the history is linearizable as a cache`, async (t) => {
+    // 4096 keys of 64-byte values outgrow 256 KiB: every write past that takes a block
+    // freed by an eviction or a delete, often another shard's (alloc.ts).
+    const report = await storm({ concurrency, maxEntries: 1_000_000, maxBytes: 256 * 1024, keys: 4096, valueSize: 64, check: true, kill: 2, mix: EVERY_OP })
+    const cache = report.cache
+    t.diagnostic(`${report.operationsChecked} operations checked, ${report.kills} kills; cache ${JSON.stringify(cache)}`)
+    expectReport(report, report.ok && report.linearizable === true, 'linearizable as a cache')
+    expectReport(report, cache !== null && cache.maxBytes === 256 * 1024, 'reported with its maxBytes')
+    expectReport(report, (cache?.evictions ?? 0) > 100, 'the full arena evicted')
+    assert.equal(report.lostAckedWrites, 0)
+    assert.equal(report.invariantViolations, 0)
+    assert.deepEqual(report.errors, {})
+    assert.match(formatStormReport(report), /at most 1,000,000 entries, at most 262,144 bytes/)
+  })
+}
+
 test('a plain storm reports no cache', async () => {
   const report = await storm({ duration: 0.5, workers: 2 })
   expectReport(report, report.ok && report.cache === null, 'no cache')

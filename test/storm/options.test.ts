@@ -50,6 +50,8 @@ test('bad values: ERR_INVALID_ARGUMENT naming the option and the value', () => {
     [{ ttl: 'soon' }, /ttl must be an integer from 1 to 86400000, got 'soon'/],
     [{ maxEntries: 0 }, /maxEntries must be an integer from 1 to 2147483648, got '0'/],
     [{ maxEntries: '8.5' }, /maxEntries must be an integer from 1/],
+    [{ maxEntries: 8, maxBytes: 4096 }, /maxBytes must be an integer from 262144/],
+    [{ maxBytes: 1 << 20 }, /maxBytes needs maxEntries/],
     [{ colour: 'blue' }, /unknown storm option 'colour'/],
   ]
   for (const [input, message] of cases) {
