@@ -4,7 +4,6 @@
  * SharedMap's constructor calls create() for a new map; attach() uses shardsBase,
  * builtInCodec and stringHash to check a handle against the same rules.
  */
-import { availableParallelism } from 'node:os'
 import { codecId, randomHashSeed, resolveCodec, type Codec, type CodecOption } from '../codec/index.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
 import { Kind, magicOf } from '../shared/handle.js'
@@ -34,10 +33,26 @@ export function stringHash(text: string): number {
   return hash | 0
 }
 
-/** 8 shards per core, from 16 to 256: enough that two writers rarely meet in one shard. */
-function defaultShards(): number {
-  return 2 ** Math.min(8, Math.max(4, Math.ceil(Math.log2(availableParallelism() * 8))))
+/**
+ * Default shards: 64 on every machine (a map made on a laptop behaves the same on a
+ * 64-core server), fewer in a small map: halved while the shards' descriptors and
+ * smallest tables would take more than an eighth of maxBytes. With 64, two writers
+ * of random keys are in one shard one time in 64; the descriptors and first tables
+ * take about 36 KiB ('optimistic', initialCapacity 1024).
+ */
+const DEFAULT_SHARDS = 64
+
+function defaultShards(maxBytes: number, descriptorWords: number, base: number): number {
+  let shards = DEFAULT_SHARDS
+  while (shards > 1 && align8((base + shards * descriptorWords) * 4) + shards * MIN_CAP * SLOT_BYTES > maxBytes / 8) shards /= 2
+  return shards
 }
+
+/**
+ * Default initialCapacity: 1024, less in a small map, so that the first tables take
+ * at most a quarter of maxBytes (the rest is for records and growth).
+ */
+const DEFAULT_INITIAL_CAPACITY = 1024
 
 export function create(options: SharedMapOptions): { handle: SharedMapHandle; codec: Codec<unknown>; arena: Arena } {
   if (typeof options !== 'object' || options === null) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'options must be an object')
@@ -45,14 +60,6 @@ export function create(options: SharedMapOptions): { handle: SharedMapHandle; co
   const strategy = Object.hasOwn(Strategy, concurrency) ? Strategy[concurrency] : undefined
   if (strategy === undefined) {
     throw conmapError(ErrorCode.INVALID_ARGUMENT, `concurrency must be one of ${Object.keys(Strategy).join(', ')}, got ${String(concurrency)}`)
-  }
-  const shards = options.shards ?? defaultShards()
-  if (!Number.isInteger(shards) || shards < 1 || shards > 1024 || (shards & (shards - 1)) !== 0) {
-    throw conmapError(ErrorCode.INVALID_ARGUMENT, `shards must be a power of two from 1 to 1024, got ${String(shards)}`)
-  }
-  const initialCapacity = options.initialCapacity ?? 1024
-  if (!Number.isInteger(initialCapacity) || initialCapacity < 0) {
-    throw conmapError(ErrorCode.INVALID_ARGUMENT, `initialCapacity must be a non-negative integer, got ${String(initialCapacity)}`)
   }
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
   if (!Number.isInteger(maxBytes) || maxBytes < 4096 || maxBytes > MAX_MAX_BYTES) {
@@ -62,15 +69,24 @@ export function create(options: SharedMapOptions): { handle: SharedMapHandle; co
   if (!Number.isInteger(readerSlots) || readerSlots < 1 || readerSlots > 65536) {
     throw conmapError(ErrorCode.INVALID_ARGUMENT, `readerSlots must be an integer from 1 to 65536, got ${String(readerSlots)}`)
   }
+  const locks = lockWordsOf(strategy, readerSlots)
+  const words = shardWords(locks.shard)
+  const base = shardsBase(locks.global)
+  const shards = options.shards ?? defaultShards(maxBytes, words, base)
+  if (!Number.isInteger(shards) || shards < 1 || shards > 1024 || (shards & (shards - 1)) !== 0) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `shards must be a power of two from 1 to 1024, got ${String(shards)}`)
+  }
+  const initialCapacity = options.initialCapacity ?? DEFAULT_INITIAL_CAPACITY
+  if (!Number.isInteger(initialCapacity) || initialCapacity < 0) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `initialCapacity must be a non-negative integer, got ${String(initialCapacity)}`)
+  }
   const cache = cacheOptions(options)
   const id = codecId(options.codec)
   const codec = resolveCodec(options.codec)
   const shardBits = Math.log2(shards)
-  const locks = lockWordsOf(strategy, readerSlots)
-  const words = shardWords(locks.shard)
-  const base = shardsBase(locks.global)
   const heapStart = align8((base + shards * words) * 4)
-  const perShard = Math.min(maxShardCap(shardBits), Math.max(MIN_CAP, 2 ** Math.ceil(Math.log2(Math.ceil(initialCapacity / shards / 0.75) || 1))))
+  let perShard = Math.min(maxShardCap(shardBits), Math.max(MIN_CAP, 2 ** Math.ceil(Math.log2(Math.ceil(initialCapacity / shards / 0.75) || 1))))
+  if (options.initialCapacity === undefined) while (perShard > MIN_CAP && shards * perShard * SLOT_BYTES > maxBytes / 4) perShard /= 2
   // Room for the tables plus ~48 bytes of record per initial entry, before any growth
   // (kept a multiple of 8 and within maxBytes, which need not be one).
   const initialBytes = Math.min(maxBytes - (maxBytes % 8), heapStart + shards * perShard * SLOT_BYTES + initialCapacity * 48 + 65536)

@@ -6,9 +6,16 @@ import type { Concurrency, EvictionPolicy } from './layout.js'
 export interface SharedMapOptions {
   /** How threads are kept apart (default 'optimistic'); fixed for the map's life. */
   readonly concurrency?: Concurrency
-  /** A power of two from 1 to 1024; default from availableParallelism(). */
+  /**
+   * A power of two from 1 to 1024. Default 64 on every machine, fewer when maxBytes is
+   * small: halved while the shards and their smallest tables would take more than an
+   * eighth of maxBytes (1 shard at 4 KiB, 16 at 64 KiB, 64 from 256 KiB).
+   */
   readonly shards?: number
-  /** Entries to make room for up front (default 1024). */
+  /**
+   * Entries to make room for up front. Default 1024, or fewer when maxBytes is small,
+   * so that the first tables take at most a quarter of it.
+   */
   readonly initialCapacity?: number
   /** Ceiling of the map's shared memory in bytes (default 1 GiB, at most 4 GiB - 64 KiB). */
   readonly maxBytes?: number

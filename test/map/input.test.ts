@@ -428,7 +428,7 @@ test('options at their limits are accepted', () => {
 })
 
 test('options that cannot fit in maxBytes: a clear ConmapError at construction', () => {
-  for (const options of [{ maxBytes: 4096, shards: 64 }, { maxBytes: 4096 }, { initialCapacity: 1e12 }] as SharedMapOptions[]) {
+  for (const options of [{ maxBytes: 4096, shards: 64 }, { maxBytes: 4096, initialCapacity: 1024 }, { initialCapacity: 1e12 }] as SharedMapOptions[]) {
     assertThrowsCode(() => new SharedMap(options), ErrorCode.INVALID_ARGUMENT, JSON.stringify(options))
   }
 })
