@@ -98,7 +98,10 @@ export function take(core: MapCore, key: Key, withValue: boolean): Raw | typeof 
 /**
  * update / getOrCompute: fn decides the new value from the current bytes while
  * the shard is locked but its seq is even; the decision is then applied. In a
- * bounded map an absent key's place is taken before fn runs, so that fn runs once.
+ * bounded map an absent key's place is taken before fn runs, so that fn runs once,
+ * unless the record finds no block in a full arena that the writer can free while
+ * holding its shard (alloc.ts): the write then backs out to make room with no lock
+ * held, and runs fn again on the value current by then, as a CAS loop would.
  */
 export function compute<V>(core: MapCore, key: Key, fn: (current: Raw | typeof ABSENT) => V | undefined, keepPresent: boolean, ttl: number): V | undefined {
   const kind = keyKind(key)
