@@ -5,8 +5,9 @@
  * the most threads that may hold read locks at the same moment, default 128).
  */
 import { conmapError, ErrorCode } from '../errors/index.js'
-import { Kind, type Handle } from '../shared/handle.js'
+import { Kind, type Attachable, type Handle } from '../shared/handle.js'
 import { Guard } from './guard.js'
+import { holding, holdingAsync } from './holding.js'
 import { RWLock, initRWLock, rwLockSlotCount, rwLockWords } from './rw-lock.js'
 import { attachStorage, claimStorage } from './storage.js'
 import { deadlineOf, runAsync, runBlocking, type AsyncWaitOptions, type WaitOptions } from './wait.js'
@@ -15,7 +16,7 @@ export type RWMutexHandle = Handle<typeof Kind.RWMutex>
 
 export interface RWMutexOptions {
   /** How many threads may hold read locks at once (default 128). */
-  readonly readerSlots?: number
+  readonly readerSlots?: number | undefined
 }
 
 const DEFAULT_READER_SLOTS = 128
@@ -35,7 +36,7 @@ export class RWMutex {
     this.#lock = new RWLock(i32, 1, registry)
   }
 
-  static attach(handle: RWMutexHandle): RWMutex {
+  static attach(handle: Attachable<RWMutexHandle>): RWMutex {
     return attachStorage(
       Kind.RWMutex,
       handle,
@@ -102,22 +103,59 @@ export class RWMutex {
     return new Guard(() => this.#lock.unlock(), suspect)
   }
 
+  /**
+   * Runs fn holding a read lock; releases it when fn returns or throws.
+   * @throws ConmapError ERR_LOCK_TIMEOUT after options.timeout ms; ERR_DEADLOCK when
+   *   this thread already reads and a writer waits; ERR_WAIT_FORBIDDEN where the
+   *   thread may not block (use runReadAsync there); whatever fn throws
+   */
   runRead<T>(fn: () => T, options?: WaitOptions): T {
     this.rlock(options)
-    try {
-      return fn()
-    } finally {
-      this.runlock()
-    }
+    return holding(() => this.runlock(), fn)
   }
 
+  /**
+   * Runs fn holding the write lock; releases it when fn returns or throws.
+   * @throws ConmapError ERR_LOCK_TIMEOUT after options.timeout ms; ERR_DEADLOCK when
+   *   this thread already holds it; ERR_WAIT_FORBIDDEN where the thread may not
+   *   block (use runExclusiveAsync there); whatever fn throws
+   */
   runExclusive<T>(fn: () => T, options?: WaitOptions): T {
     this.lock(options)
-    try {
-      return fn()
-    } finally {
-      this.unlock()
-    }
+    return holding(() => this.unlock(), fn)
+  }
+
+  /**
+   * Awaits fn holding a read lock, taken with rlockAsync (the event loop never
+   * blocks); releases it when fn's promise settles. Other async tasks of this
+   * thread share the thread's read lock meanwhile.
+   * @throws ConmapError (rejects with) ERR_LOCK_TIMEOUT after options.timeout ms;
+   *   `options.signal.reason` on abort (fn does not run, nothing is held); whatever fn rejects with
+   * @example
+   * ```ts
+   * const rows = await rw.runReadAsync(async () => readTable(shared), { timeout: 1000 })
+   * ```
+   */
+  async runReadAsync<T>(fn: () => T | PromiseLike<T>, options?: AsyncWaitOptions): Promise<T> {
+    await this.rlockAsync(options)
+    return holdingAsync(() => this.runlock(), fn)
+  }
+
+  /**
+   * Awaits fn holding the write lock, taken with lockAsync (the event loop never
+   * blocks); releases it when fn's promise settles.
+   * @throws ConmapError (rejects with) ERR_LOCK_TIMEOUT after options.timeout ms;
+   *   `options.signal.reason` on abort (fn does not run, nothing is held); whatever fn rejects with
+   * @example
+   * ```ts
+   * await rw.runExclusiveAsync(async () => {
+   *   shared.version = await fetchVersion()
+   * })
+   * ```
+   */
+  async runExclusiveAsync<T>(fn: () => T | PromiseLike<T>, options?: AsyncWaitOptions): Promise<T> {
+    await this.lockAsync(options)
+    return holdingAsync(() => this.unlock(), fn)
   }
 
   /** Threads' read locks held right now (a snapshot). */
