@@ -121,6 +121,10 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
    * during the call (shards are counted one after another). In a cache map it counts
    * expired entries not yet removed (exact after sweep()); with maxEntries it never
    * exceeds the bound.
+   * @example
+   * ```ts
+   * if (sessions.size > 10_000) sessions.sweep()
+   * ```
    */
   get size(): number {
     const core = this.#core
@@ -463,7 +467,10 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
     return sweep(core, budget)
   }
 
-  /** Removes every entry, shard by shard (each shard atomically, not the map as a whole). */
+  /**
+   * Removes every entry, shard by shard (each shard atomically, not the map as a
+   * whole: a writer meanwhile may leave its entry in a shard already cleared).
+   */
   clear(): void {
     clear(this.#core)
   }
@@ -473,12 +480,22 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
    * never make it throw, no key is visited twice, and every key present for the
    * whole call is visited; a key changed meanwhile shows one of its values. fn may
    * use the map.
+   * @example
+   * ```ts
+   * sessions.range((id, session) => {
+   *   if (session.expires < Date.now()) sessions.delete(id)
+   *   return true // false stops
+   * })
+   * ```
    */
   range(fn: (key: K, value: V) => boolean | void): void {
     for (const [key, value] of this.entries()) if (fn(key, value) === false) return
   }
 
-  /** Map's forEach, under range()'s contract (each entry read atomically, the whole not). */
+  /**
+   * Map's forEach, under range()'s contract (each entry read atomically, the whole
+   * not); fn gets (value, key, map) as with Map.
+   */
   forEach(fn: (value: V, key: K, map: SharedMap<K, V>) => void, thisArg?: unknown): void {
     for (const [key, value] of this.entries()) fn.call(thisArg, value, key, this)
   }
@@ -487,6 +504,10 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
    * Entries, shard by shard, under range()'s contract: each shard is read as one
    * consistent copy when the iterator reaches it; the map as a whole is not frozen
    * (use snapshot() for that). Order is not insertion order.
+   * @example
+   * ```ts
+   * for (const [id, session] of sessions.entries()) report(id, session)
+   * ```
    */
   *entries(): MapIterator<[K, V]> {
     const core = this.#core
@@ -535,6 +556,11 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
   /**
    * Figures about the map: sizes, load, resizes, memory, recoveries, and this
    * thread's optimistic read retries. Read without locks: approximate while writers run.
+   * @example
+   * ```ts
+   * const { size, bytes, load } = sessions.stats()
+   * console.log(`${size} entries, ${bytes.used} of ${bytes.max} bytes, load ${load.toFixed(2)}`)
+   * ```
    */
   stats(): SharedMapStats {
     return statsOf(this.#core)
@@ -544,6 +570,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
    * Debug check of every internal invariant (tables, counts, records, hashes, free
    * lists), holding every shard's lock; throws ERR_INVARIANT_VIOLATION naming the first
    * broken one.
+   * @throws ConmapError ERR_INVARIANT_VIOLATION naming the first broken invariant
    */
   checkInvariants(): void {
     checkInvariants(this.#core)
