@@ -15,9 +15,8 @@ import type { AttachOptions, SharedMapHandle } from './types.js'
  */
 export function openAttached(source: unknown, options: AttachOptions): Opened {
   if (typeof options !== 'object' || options === null) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'attach options must be an object')
-  const opened = openHandle(Kind.SharedMap, source, H.GLOBAL_LOCK)
-  const { i32, registry } = opened
-  const handle = opened.handle as SharedMapHandle
+  const { i32, registry, handle: checked } = openHandle(Kind.SharedMap, source, H.GLOBAL_LOCK)
+  const handle = checked as SharedMapHandle
   const invalid = (why: string) => conmapError(ErrorCode.INVALID_HANDLE, `not a usable SharedMap handle: ${why}`)
   if (i32.byteOffset !== 0 || !handle.buffer.growable) throw invalid('the buffer is not a map arena')
   if (i32[H.LAYOUT] !== LAYOUT_VERSION) throw invalid(`layout version ${String(i32[H.LAYOUT])} is not ${LAYOUT_VERSION}`)

@@ -68,8 +68,9 @@ export function makeHandle<K extends Kind>(kind: K, i32: Int32Array, registry: S
 
 /**
  * Validates a handle received from another thread (or an Attachable holding one)
- * and returns it with a view of the whole object (index 0 = magic). `minWords` is the smallest layout the kind can have;
- * callers check their size words against the view's length.
+ * and returns it with a view of the whole object (index 0 = magic). `minWords` is
+ * the smallest layout the kind can have; callers check their size words against
+ * the view's length.
  */
 export function openHandle<K extends Kind>(kind: K, handle: unknown, minWords: number): { i32: Int32Array; registry: SharedArrayBuffer; handle: Handle<K> } {
   const invalid = (why: string) => conmapError(ErrorCode.INVALID_HANDLE, `not a ${kind} handle: ${why}`)
@@ -91,7 +92,7 @@ export function openHandle<K extends Kind>(kind: K, handle: unknown, minWords: n
 }
 
 /** The handle of an Attachable: an object with no conmap field of its own but a `.handle` is unwrapped once. */
-export function handleIn(value: object): Partial<Handle> {
+function handleIn(value: object): Partial<Handle> {
   const outer = value as Partial<Handle> & { readonly handle?: unknown }
   if (outer.conmap === undefined && typeof outer.handle === 'object' && outer.handle !== null) return outer.handle as Partial<Handle>
   return outer
