@@ -1,5 +1,5 @@
 // The codec decides what a map can store: new SharedMap's value type follows it.
-import { SharedMap, type Codec, type Key, type SharedMapOptions } from 'conmap'
+import { SharedMap, type Codec, type CodecFor, type Key, type SharedMapOptions } from 'conmap'
 
 interface Session {
   readonly user: string
@@ -64,3 +64,12 @@ void wrong
 SharedMap.attach(custom.handle, { codec: sessionCodec })
 // @ts-expect-error attach's codec must store the handle's values
 SharedMap.attach(custom.handle, { codec: numberCodec })
+
+// Generic code names the codec's type as CodecFor<V>, and keeps V.
+function makeMap<V>(codec: CodecFor<V>): SharedMap<string, V> {
+  return new SharedMap<string, V>({ codec, shards: 2 })
+}
+assertEqual<ReturnType<typeof makeMap<number>>, SharedMap<string, number>>(true)
+makeMap<number>('number')
+// @ts-expect-error CodecFor<number> has no 'string'
+makeMap<number>('string')

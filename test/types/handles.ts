@@ -62,3 +62,7 @@ Semaphore.attach(mutex.handle)
 Once.attach(sessions.handle)
 // @ts-expect-error a Mutex handle is no SharedMap handle
 SharedMap.attach(mutex.handle)
+
+// instanceof still narrows: the constructor's prototype is a SharedMap.
+declare const received: unknown
+if (received instanceof SharedMap) assertEqual<typeof received, SharedMap<any, any>>(true)
