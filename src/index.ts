@@ -5,6 +5,6 @@
  */
 export * from './errors/index.js'
 export * from './sync/index.js'
-export { Kind, type Handle } from './shared/handle.js'
+export { Kind, type Attachable, type Handle } from './shared/handle.js'
 export * from './map/index.js'
 export type { Codec, CodecOption, Key } from './codec/index.js'

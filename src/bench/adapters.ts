@@ -72,7 +72,7 @@ export async function openAdapter(spec: TargetSpec, values: ValueKind, agent = 0
     case 'map':
       return new MapAdapter(new Map())
     case 'shared':
-      return new SharedAdapter(spec.handle === undefined ? new SharedMap({ concurrency: spec.concurrency }) : SharedMap.attach(spec.handle))
+      return new SharedAdapter(spec.handle === undefined ? new SharedMap({ concurrency: spec.concurrency }) : SharedMap.attach<string>(spec.handle))
     case 'sharedmap': {
       const Peer = await loadSharedMapPeer()
       if (Peer === undefined) throw new Error('sharedmap is not installed')

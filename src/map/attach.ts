@@ -9,9 +9,14 @@ import { builtInCodec, shardsBase, stringHash } from './create.js'
 import type { Opened } from './core.js'
 import type { AttachOptions, SharedMapHandle } from './types.js'
 
-/** The map behind handle, refused (ERR_INVALID_HANDLE) when its memory is not such a map. */
-export function openAttached(handle: SharedMapHandle, options: AttachOptions): Opened {
-  const { i32, registry } = openHandle(Kind.SharedMap, handle, H.GLOBAL_LOCK)
+/**
+ * The map behind source (a handle, a SharedMap, or a SharedMap's structured clone,
+ * which keeps `handle`), refused (ERR_INVALID_HANDLE) when its memory is not such a map.
+ */
+export function openAttached(source: unknown, options: AttachOptions): Opened {
+  if (typeof options !== 'object' || options === null) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'attach options must be an object')
+  const { i32, registry, handle: checked } = openHandle(Kind.SharedMap, source, H.GLOBAL_LOCK)
+  const handle = checked as SharedMapHandle
   const invalid = (why: string) => conmapError(ErrorCode.INVALID_HANDLE, `not a usable SharedMap handle: ${why}`)
   if (i32.byteOffset !== 0 || !handle.buffer.growable) throw invalid('the buffer is not a map arena')
   if (i32[H.LAYOUT] !== LAYOUT_VERSION) throw invalid(`layout version ${String(i32[H.LAYOUT])} is not ${LAYOUT_VERSION}`)

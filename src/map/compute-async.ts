@@ -46,11 +46,11 @@ export type AsyncFactory<K, V> = (key: K, context: ComputeContext) => V | Promis
 
 export interface ComputeAsyncOptions {
   /** Ends this caller's wait (only its own: the computation goes on for the others). */
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignal | undefined
   /** The stored value's time to live (as set()'s). */
-  readonly ttl?: number
+  readonly ttl?: number | undefined
   /** ms an attempt may take: then its callers get ERR_COMPUTE_TIMEOUT and a waiter may take over. */
-  readonly timeout?: number
+  readonly timeout?: number | undefined
 }
 
 type Outcome = { readonly kind: 'value'; readonly value: unknown } | { readonly kind: 'error'; readonly error: unknown } | { readonly kind: 'retry' }

@@ -1,9 +1,13 @@
-export { SharedMap } from './shared-map.js'
+export { SharedMap, type SharedMapConstructor } from './constructor.js'
 export type {
   SharedMapOptions,
   EntryOptions,
   AttachOptions,
   SharedMapHandle,
+  CodecFor,
+  TypedCodecs,
+  LoadOrStoreResult,
+  SweepOptions,
   SharedMapStats,
   ShardStats,
   LoadResult,

@@ -26,7 +26,8 @@
  *  - The other strategies take the locks of protection.ts around reads too.
  */
 import type { Key } from '../codec/index.js'
-import type { AttachOptions, EntryOptions, LoadResult, SharedMapHandle, SharedMapOptions, SharedMapStats, SwapResult } from './types.js'
+import type { AttachOptions, EntryOptions, LoadOrStoreResult, LoadResult, SharedMapHandle, SharedMapOptions, SharedMapStats, SwapResult, SweepOptions } from './types.js'
+import type { Attachable } from '../shared/handle.js'
 import type { Concurrency } from './layout.js'
 import { DEAD, H } from './layout.js'
 import { MapCore, inCallback, type Opened } from './core.js'
@@ -45,18 +46,41 @@ import type { Encoded, Raw } from './values.js'
 import { freezeDeep } from './frozen.js'
 import type { ReadCache } from './read-cache.js'
 
-export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K, V]> {
-  /** Structured-cloneable; `SharedMap.attach(handle)` in another thread gives the same map. */
-  readonly handle: SharedMapHandle
+/**
+ * One hash map in shared memory that every thread of the process can read and write
+ * at once, with Map's interface (it is a `ReadonlyMap<K, V>`) and Go's sync.Map's.
+ * Create it in one thread, send `map.handle` to the others and `SharedMap.attach`
+ * it there. Keys are strings, numbers or bigints (SameValueZero, as Map); values are
+ * whatever the codec stores. A failed call changes nothing.
+ *
+ * @example
+ * ```ts
+ * const sessions = new SharedMap<string, Session>()
+ * new Worker(file, { workerData: { sessions: sessions.handle } })
+ * // in the worker:
+ * const sessions = SharedMap.attach<string, Session>(workerData.sessions)
+ * ```
+ */
+export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<K, V> {
+  /**
+   * Structured-cloneable: send it to another thread (workerData, postMessage) and
+   * `SharedMap.attach(handle)` there to get the same map.
+   */
+  readonly handle: SharedMapHandle<K, V>
   readonly #core: MapCore
 
-  constructor(options: SharedMapOptions = {}) {
+  /**
+   * A new, empty map. The codec-typed overloads users see are SharedMapConstructor's
+   * (constructor.ts).
+   * @throws ConmapError ERR_INVALID_ARGUMENT for an option out of its range (nothing is allocated)
+   */
+  constructor(options: SharedMapOptions<V> = {}) {
     const opened = attaching
     attaching = undefined
     // create() refuses options that are no object; attach() passed its own.
     const sweeper = opened !== undefined ? opened.sweeper : typeof options === 'object' && options !== null ? options.sweeper : undefined
     if (sweeper !== undefined && typeof sweeper !== 'boolean') throw conmapError(ErrorCode.INVALID_ARGUMENT, `sweeper must be a boolean, got ${String(sweeper)}`)
-    const made = opened ?? { ...create(options), readCache: options.readCache, sweeper }
+    const made = opened ?? { ...create(options as SharedMapOptions), readCache: options.readCache, sweeper }
     this.#core = new MapCore(made)
     this.handle = this.#core.handle
     // Under 'none' threads promise not to overlap: a sweeper in another thread would.
@@ -64,11 +88,22 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   }
 
   /**
-   * The map behind a handle from another thread. The codec must match the one the
-   * map was created with (a user codec must be passed again, by the same name).
+   * The map behind a handle from another thread: `map.handle`, or the map itself, or
+   * its structured clone (`workerData: map` sends `{ handle }`, which is enough). K and
+   * V come from a typed handle; name them for one received untyped. The codec must be
+   * the one the map was created with (a user codec must be passed again, by name).
+   * @throws ConmapError ERR_INVALID_HANDLE when source is no SharedMap handle (another
+   *   kind's, forged, or a foreign buffer)
+   * @throws ConmapError ERR_INVALID_ARGUMENT when the codec differs, or a user codec is not passed
+   * @example
+   * ```ts
+   * import { workerData } from 'node:worker_threads'
+   * const sessions = SharedMap.attach<string, Session>(workerData.sessions)
+   * const users = SharedMap.attach(workerData.users, { codec: userCodec })
+   * ```
    */
-  static attach<K extends Key = Key, V = unknown>(handle: SharedMapHandle, options: AttachOptions = {}): SharedMap<K, V> {
-    attaching = openAttached(handle, options)
+  static attach<K extends Key = Key, V = unknown>(source: Attachable<SharedMapHandle<K, V>>, options: AttachOptions<V> = {}): SharedMap<K, V> {
+    attaching = openAttached(source, options as AttachOptions)
     try {
       return new SharedMap<K, V>()
     } finally {
@@ -76,7 +111,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     }
   }
 
-  /** The strategy chosen at creation. */
+  /** The strategy chosen at creation (SharedMapOptions.concurrency). */
   get concurrency(): Concurrency {
     return this.#core.concurrency
   }
@@ -86,6 +121,10 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    * during the call (shards are counted one after another). In a cache map it counts
    * expired entries not yet removed (exact after sweep()); with maxEntries it never
    * exceeds the bound.
+   * @example
+   * ```ts
+   * if (sessions.size > 10_000) sessions.sweep()
+   * ```
    */
   get size(): number {
     const core = this.#core
@@ -100,6 +139,11 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    * The value of key, or undefined. Atomic; never locks under 'optimistic', where an
    * object value comes deeply frozen from this thread's read cache (shared by its
    * callers) unless the cache is off (readCache: 0) or the value cannot be frozen.
+   * @throws ConmapError ERR_INVALID_KEY for a key that is no string, number or bigint
+   * @example
+   * ```ts
+   * const session = sessions.get('s1') // Session | undefined
+   * ```
    */
   get(key: K): V | undefined {
     const core = this.#core
@@ -155,14 +199,27 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     return (shared ? value : values.finish(raw)) as V
   }
 
-  /** Whether key is present. Atomic; never locks under 'optimistic'. */
+  /**
+   * Whether key is present. Atomic; never locks under 'optimistic'.
+   * @throws ConmapError ERR_INVALID_KEY for a key that is no string, number or bigint
+   */
   has(key: K): boolean {
     const core = this.#core
     if (core.cache !== undefined && inCallback.size === 0 && core.cache.valid(key, core.arena.i32) !== undefined) return true
     return load(core, key, false) !== ABSENT
   }
 
-  /** Stores value under key (in a cache map, to live options.ttl or the map's ttl). Atomic. */
+  /**
+   * Stores value under key (in a cache map, to live options.ttl or the map's ttl). Atomic.
+   * @throws ConmapError ERR_INVALID_KEY for a bad key; ERR_INVALID_VALUE for a value
+   *   the codec cannot store; ERR_MAP_FULL when maxBytes leaves no room (a bounded
+   *   cache evicts instead); ERR_INVALID_ARGUMENT for a ttl on a map that is no cache
+   * @example
+   * ```ts
+   * sessions.set('s1', { user: 'ada' })
+   * cache.set('page', html, { ttl: 60_000 })
+   * ```
+   */
   set(key: K, value: V, options?: EntryOptions): this {
     const core = this.#core
     const ttl = entryTtl(options, core.ttl, core.cacheRecords)
@@ -174,13 +231,24 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     return this
   }
 
-  /** Removes key; true if it was present. Atomic. */
+  /**
+   * Removes key; true if it was present. Atomic.
+   * @throws ConmapError ERR_INVALID_KEY for a bad key
+   */
   delete(key: K): boolean {
     return take(this.#core, key, false) !== ABSENT
   }
 
-  /** Go's LoadOrStore: the present value, or stores and returns value (options as set()). Atomic. */
-  loadOrStore(key: K, value: V, options?: EntryOptions): LoadResult<V> {
+  /**
+   * Go's LoadOrStore: the present value (loaded: true), or stores value and returns
+   * it (loaded: false); `value` always holds one. Options as set(). Atomic.
+   * @throws ConmapError as set()
+   * @example
+   * ```ts
+   * const { value, loaded } = counters.loadOrStore('hits', 0)
+   * ```
+   */
+  loadOrStore(key: K, value: V, options?: EntryOptions): LoadOrStoreResult<V> {
     const core = this.#core
     const ttl = entryTtl(options, core.ttl, core.cacheRecords)
     const bytes = core.encode(value)
@@ -193,13 +261,29 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     return found === ABSENT ? { value, loaded: false } : { value: core.values.finish(found) as V, loaded: true }
   }
 
-  /** Go's LoadAndDelete: removes key and returns the value it had. Atomic. */
+  /**
+   * Go's LoadAndDelete: removes key and returns the value it had. Atomic.
+   * @throws ConmapError ERR_INVALID_KEY for a bad key
+   * @example
+   * ```ts
+   * const taken = jobs.loadAndDelete('j1')
+   * if (taken.loaded) run(taken.value) // narrowed to V
+   * ```
+   */
   loadAndDelete(key: K): LoadResult<V> {
     const raw = take(this.#core, key, true)
     return raw === ABSENT ? { value: undefined, loaded: false } : { value: this.#core.values.finish(raw) as V, loaded: true }
   }
 
-  /** Go's Swap: stores value and returns the previous one. Atomic. */
+  /**
+   * Go's Swap: stores value and returns the previous one. Atomic.
+   * @throws ConmapError as set()
+   * @example
+   * ```ts
+   * const old = config.swap('mode', 'safe')
+   * if (old.loaded) log(old.previous) // narrowed to V
+   * ```
+   */
   swap(key: K, value: V): SwapResult<V> {
     const core = this.#core
     const bytes = core.encode(value)
@@ -214,6 +298,11 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   /**
    * Go's CompareAndSwap: stores next if key holds a value whose encoding equals
    * old's. False when absent or different. Atomic.
+   * @throws ConmapError as set()
+   * @example
+   * ```ts
+   * while (!counters.compareAndSwap('n', n, n + 1)) n = counters.get('n') ?? 0
+   * ```
    */
   compareAndSwap(key: K, old: V, next: V): boolean {
     const core = this.#core
@@ -233,7 +322,10 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     return swapped
   }
 
-  /** Go's CompareAndDelete: removes key if its value's encoding equals old's. Atomic. */
+  /**
+   * Go's CompareAndDelete: removes key if its value's encoding equals old's. Atomic.
+   * @throws ConmapError ERR_INVALID_KEY for a bad key; ERR_INVALID_VALUE when old cannot be encoded
+   */
   compareAndDelete(key: K, old: V): boolean {
     const core = this.#core
     const expected = core.encode(old)
@@ -256,6 +348,12 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    * returns the new one, or undefined to delete. Returns what fn returned. fn runs
    * holding the key's shard: it must not use this map (ERR_RECURSIVE_UPDATE); if it
    * throws, nothing changes and the shard is released.
+   * @throws ConmapError ERR_RECURSIVE_UPDATE when fn uses the map; as set() for what fn
+   *   returns; whatever fn throws, unchanged
+   * @example
+   * ```ts
+   * hits.update('home', (n) => (n ?? 0) + 1)
+   * ```
    */
   update(key: K, fn: (current: V | undefined) => V | undefined, options?: EntryOptions): V | undefined {
     const core = this.#core
@@ -268,6 +366,11 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    * once per absent key across all threads (the others wait for it and get its
    * value); same callback rules as update(). A factory returning undefined stores
    * nothing (as update() deletes on undefined), so the next call runs it again.
+   * @throws ConmapError as update()
+   * @example
+   * ```ts
+   * const config = settings.getOrCompute('config', () => loadConfig())
+   * ```
    */
   getOrCompute(key: K, factory: (key: K) => V, options?: EntryOptions): V {
     const core = this.#core
@@ -289,6 +392,13 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    * A computation in flight is absent to reads, never expires and is never
    * evicted; a write of the key replaces it (its result is then dropped). The value
    * is stored with options.ttl (default the map's). Cache maps only.
+   * @throws ConmapError (rejects with) ERR_INVALID_ARGUMENT on a map that is no cache
+   *   or for bad options; ERR_COMPUTE_TIMEOUT when this caller's attempt was taken
+   *   over; the factory's rejection; `options.signal.reason` on abort
+   * @example
+   * ```ts
+   * const page = await cache.getOrComputeAsync(url, async (key, { signal }) => (await fetch(key, { signal })).text(), { timeout: 5000 })
+   * ```
    */
   async getOrComputeAsync(key: K, factory: AsyncFactory<K, V>, options: ComputeAsyncOptions = {}): Promise<V> {
     const core = this.#core
@@ -307,6 +417,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   /**
    * Remaining ms before key expires (Infinity if it never does), or undefined when
    * absent or expired.
+   * @throws ConmapError ERR_INVALID_KEY for a bad key
    */
   ttlOf(key: K): number | undefined {
     const core = this.#core
@@ -318,6 +429,11 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    * Restarts key's lifetime: it now expires ttl ms from now (default: the map's ttl;
    * Infinity: never). True if key was present. Atomic; writes the entry anew, so it
    * also becomes the most recently written one for eviction.
+   * @throws ConmapError ERR_INVALID_ARGUMENT on a map that is no cache or for a bad ttl
+   * @example
+   * ```ts
+   * sessions.touch(id) // the session lives another `ttl` ms
+   * ```
    */
   touch(key: K, ttl?: number): boolean {
     const core = this.#core
@@ -339,8 +455,9 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   /**
    * Removes expired entries now, at most options.budget of them (default: all);
    * returns how many. The sweeper does this in the background with bounded work.
+   * @throws ConmapError ERR_INVALID_ARGUMENT on a map that is no cache or for a bad budget
    */
-  sweep(options: { readonly budget?: number } = {}): number {
+  sweep(options: SweepOptions = {}): number {
     const core = this.#core
     requireCache(core, 'sweep')
     const budget = options.budget ?? Infinity
@@ -350,7 +467,10 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
     return sweep(core, budget)
   }
 
-  /** Removes every entry, shard by shard (each shard atomically, not the map as a whole). */
+  /**
+   * Removes every entry, shard by shard (each shard atomically, not the map as a
+   * whole: a writer meanwhile may leave its entry in a shard already cleared).
+   */
   clear(): void {
     clear(this.#core)
   }
@@ -360,12 +480,22 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    * never make it throw, no key is visited twice, and every key present for the
    * whole call is visited; a key changed meanwhile shows one of its values. fn may
    * use the map.
+   * @example
+   * ```ts
+   * sessions.range((id, session) => {
+   *   if (session.expires < Date.now()) sessions.delete(id)
+   *   return true // false stops
+   * })
+   * ```
    */
   range(fn: (key: K, value: V) => boolean | void): void {
     for (const [key, value] of this.entries()) if (fn(key, value) === false) return
   }
 
-  /** Map's forEach, under range()'s contract (each entry read atomically, the whole not). */
+  /**
+   * Map's forEach, under range()'s contract (each entry read atomically, the whole
+   * not); fn gets (value, key, map) as with Map.
+   */
   forEach(fn: (value: V, key: K, map: SharedMap<K, V>) => void, thisArg?: unknown): void {
     for (const [key, value] of this.entries()) fn.call(thisArg, value, key, this)
   }
@@ -374,8 +504,12 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    * Entries, shard by shard, under range()'s contract: each shard is read as one
    * consistent copy when the iterator reaches it; the map as a whole is not frozen
    * (use snapshot() for that). Order is not insertion order.
+   * @example
+   * ```ts
+   * for (const [id, session] of sessions.entries()) report(id, session)
+   * ```
    */
-  *entries(): IterableIterator<[K, V]> {
+  *entries(): MapIterator<[K, V]> {
     const core = this.#core
     const now = Date.now()
     for (let shard = 0; shard < core.shards; shard++) {
@@ -386,7 +520,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   }
 
   /** Keys, under the contract of entries(). */
-  *keys(): IterableIterator<K> {
+  *keys(): MapIterator<K> {
     const core = this.#core
     const now = Date.now()
     for (let shard = 0; shard < core.shards; shard++) {
@@ -395,18 +529,22 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   }
 
   /** Values, under the contract of entries(). */
-  *values(): IterableIterator<V> {
+  *values(): MapIterator<V> {
     for (const [, value] of this.entries()) yield value
   }
 
   /** Same as entries(). */
-  [Symbol.iterator](): IterableIterator<[K, V]> {
+  [Symbol.iterator](): MapIterator<[K, V]> {
     return this.entries()
   }
 
   /**
    * A consistent copy of the whole map at one point in time (atomic across all
    * shards: optimistic validation, or every shard's lock when writers keep moving).
+   * @example
+   * ```ts
+   * const copy = sessions.snapshot() // Map<string, Session>
+   * ```
    */
   snapshot(): Map<K, V> {
     const core = this.#core
@@ -418,6 +556,11 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
   /**
    * Figures about the map: sizes, load, resizes, memory, recoveries, and this
    * thread's optimistic read retries. Read without locks: approximate while writers run.
+   * @example
+   * ```ts
+   * const { size, bytes, load } = sessions.stats()
+   * console.log(`${size} entries, ${bytes.used} of ${bytes.max} bytes, load ${load.toFixed(2)}`)
+   * ```
    */
   stats(): SharedMapStats {
     return statsOf(this.#core)
@@ -427,6 +570,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements Iterable<[K,
    * Debug check of every internal invariant (tables, counts, records, hashes, free
    * lists), holding every shard's lock; throws ERR_INVARIANT_VIOLATION naming the first
    * broken one.
+   * @throws ConmapError ERR_INVARIANT_VIOLATION naming the first broken invariant
    */
   checkInvariants(): void {
     checkInvariants(this.#core)

@@ -48,6 +48,13 @@ export interface Handle<K extends Kind = Kind> {
   readonly registry: SharedArrayBuffer
 }
 
+/**
+ * What `X.attach()` takes: a handle, or anything holding one as `.handle`: the
+ * object itself, or its structured clone (`workerData: map` sends `{ handle }`,
+ * since a clone keeps own fields and drops private ones and the prototype).
+ */
+export type Attachable<H extends Handle> = H | { readonly handle: H }
+
 /** A fresh buffer for a standalone object of `words` 32-bit words (magic included). */
 export function allocateWords(kind: Kind, words: number): Int32Array {
   const i32 = new Int32Array(new SharedArrayBuffer(words * 4))
@@ -60,15 +67,18 @@ export function makeHandle<K extends Kind>(kind: K, i32: Int32Array, registry: S
 }
 
 /**
- * Validates a handle received from another thread and returns a view of the whole
- * object (index 0 = magic). `minWords` is the smallest layout the kind can have;
- * callers check their size words against the view's length.
+ * Validates a handle received from another thread (or an Attachable holding one)
+ * and returns it with a view of the whole object (index 0 = magic). `minWords` is
+ * the smallest layout the kind can have; callers check their size words against
+ * the view's length.
  */
-export function openHandle<K extends Kind>(kind: K, handle: unknown, minWords: number): { i32: Int32Array; registry: SharedArrayBuffer } {
+export function openHandle<K extends Kind>(kind: K, handle: unknown, minWords: number): { i32: Int32Array; registry: SharedArrayBuffer; handle: Handle<K> } {
   const invalid = (why: string) => conmapError(ErrorCode.INVALID_HANDLE, `not a ${kind} handle: ${why}`)
   if (typeof handle !== 'object' || handle === null) throw invalid(`expected a handle object, got ${handle === null ? 'null' : typeof handle}`)
-  const h = handle as Partial<Handle>
-  if (h.conmap !== kind) throw invalid(`it is ${typeof h.conmap === 'string' ? `a ${h.conmap} handle` : 'not a conmap handle'}`)
+  const h = handleIn(handle)
+  if (h.conmap !== kind) {
+    throw invalid(typeof h.conmap === 'string' ? `it is a ${h.conmap} handle` : `it is not a conmap handle: pass the ${kind}'s .handle (or the ${kind} itself)`)
+  }
   if (h.version !== 1) throw invalid(`unsupported handle version ${String(h.version)}`)
   if (!(h.buffer instanceof SharedArrayBuffer)) throw invalid('buffer is not a SharedArrayBuffer')
   if (!(h.registry instanceof SharedArrayBuffer)) throw invalid('registry is not a SharedArrayBuffer')
@@ -78,5 +88,12 @@ export function openHandle<K extends Kind>(kind: K, handle: unknown, minWords: n
   }
   const i32 = new Int32Array(h.buffer, offset)
   if (i32[0] !== magicOf(kind)) throw invalid('the buffer does not hold one (magic word mismatch)')
-  return { i32, registry: h.registry }
+  return { i32, registry: h.registry, handle: h as Handle<K> }
+}
+
+/** The handle of an Attachable: an object with no conmap field of its own but a `.handle` is unwrapped once. */
+function handleIn(value: object): Partial<Handle> {
+  const outer = value as Partial<Handle> & { readonly handle?: unknown }
+  if (outer.conmap === undefined && typeof outer.handle === 'object' && outer.handle !== null) return outer.handle as Partial<Handle>
+  return outer
 }

@@ -1,6 +1,6 @@
 export { Mutex, type MutexHandle } from './mutex.js'
 export { RWMutex, type RWMutexHandle, type RWMutexOptions } from './rwmutex.js'
-export { WaitGroup, type WaitGroupHandle, type Obligee } from './waitgroup.js'
+export { WaitGroup, type WaitGroupHandle, type WaitGroupOptions, type Obligee } from './waitgroup.js'
 export { Once, type OnceHandle } from './once.js'
 export { Semaphore, type SemaphoreHandle, type SemaphoreOptions } from './semaphore.js'
 export { Guard } from './guard.js'

@@ -6,7 +6,7 @@
  * ERR_NOT_LOCKED (Go allows it; here it is always a bug, and it would break dead-owner
  * recovery). Async tasks of one thread share the thread's ownership.
  */
-import { Kind, type Handle } from '../shared/handle.js'
+import { Kind, type Attachable, type Handle } from '../shared/handle.js'
 import { Guard } from './guard.js'
 import { LOCK_WORDS, LockWord } from './lock-word.js'
 import { attachStorage, claimStorage } from './storage.js'
@@ -28,7 +28,7 @@ export class Mutex {
   }
 
   /** The same mutex in this thread; ERR_INVALID_HANDLE for anything but a Mutex handle. */
-  static attach(handle: MutexHandle): Mutex {
+  static attach(handle: Attachable<MutexHandle>): Mutex {
     return attachStorage(Kind.Mutex, handle, WORDS, () => true, () => new Mutex())
   }
 

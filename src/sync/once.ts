@@ -8,7 +8,7 @@
  * of the thread running fn (threads.ts). Waiters sleep on the state word.
  */
 import { conmapError, ErrorCode } from '../errors/index.js'
-import { Kind, type Handle } from '../shared/handle.js'
+import { Kind, type Attachable, type Handle } from '../shared/handle.js'
 import { lockTimeout } from './lock-word.js'
 import { attachStorage, claimStorage } from './storage.js'
 import { selfId, type ThreadRegistry } from './threads.js'
@@ -32,7 +32,7 @@ export class Once {
     this.#registry = registry
   }
 
-  static attach(handle: OnceHandle): Once {
+  static attach(handle: Attachable<OnceHandle>): Once {
     return attachStorage(Kind.Once, handle, WORDS, () => true, () => new Once())
   }
 

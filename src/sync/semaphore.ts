@@ -24,7 +24,7 @@
  * slice, and by a tryAcquire that would otherwise fail.
  */
 import { conmapError, ErrorCode } from '../errors/index.js'
-import { Kind, type Handle } from '../shared/handle.js'
+import { Kind, type Attachable, type Handle } from '../shared/handle.js'
 import { Guard } from './guard.js'
 import { HolderSlots, SLOT_WORDS } from './holder-slots.js'
 import { LOCK_WORDS, LockWord, lockTimeout } from './lock-word.js'
@@ -51,9 +51,9 @@ export type SemaphoreHandle = Handle<typeof Kind.Semaphore>
 
 export interface SemaphoreOptions {
   /** Most threads holding permits at once (default 64). */
-  readonly holderSlots?: number
+  readonly holderSlots?: number | undefined
   /** Most waiters queued at once (default 1024, rounded up to a power of two); more wait for room. */
-  readonly queueSize?: number
+  readonly queueSize?: number | undefined
 }
 
 export class Semaphore {
@@ -92,7 +92,7 @@ export class Semaphore {
     this.#ringSize = i32[RING_SIZE] ?? 0
   }
 
-  static attach(handle: SemaphoreHandle): Semaphore {
+  static attach(handle: Attachable<SemaphoreHandle>): Semaphore {
     return attachStorage(
       Kind.Semaphore,
       handle,

@@ -34,9 +34,9 @@ export function claimStorage<K extends Kind>(kind: K, words: () => number): Stor
  * layout whose size words disagree with the buffer (a forged handle).
  */
 export function attachStorage<K extends Kind, T>(kind: K, handle: unknown, minWords: number, check: (i32: Int32Array) => boolean, make: () => T): T {
-  const { i32, registry } = openHandle(kind, handle, minWords)
+  const { i32, registry, handle: checked } = openHandle(kind, handle, minWords)
   if (!check(i32)) throw conmapError(ErrorCode.INVALID_HANDLE, `not a ${kind} handle: its size words do not match the buffer`)
-  attaching = { i32, registry: ThreadRegistry.of(registry), handle: handle as Handle<K>, fresh: false }
+  attaching = { i32, registry: ThreadRegistry.of(registry), handle: checked, fresh: false }
   try {
     return make()
   } finally {

@@ -35,10 +35,10 @@ export type Steps<T> = Generator<WaitStep, T, WaitOutcome>
 
 /** Options of every waiting call. `timeout` is in milliseconds; absent = no limit. */
 export interface WaitOptions {
-  readonly timeout?: number
+  readonly timeout?: number | undefined
 }
 export interface AsyncWaitOptions extends WaitOptions {
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignal | undefined
 }
 
 export function deadlineOf(options: WaitOptions | undefined): number {

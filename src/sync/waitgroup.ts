@@ -21,7 +21,7 @@
  * half-applied update to repair.
  */
 import { conmapError, ErrorCode } from '../errors/index.js'
-import { Kind, type Handle } from '../shared/handle.js'
+import { Kind, type Attachable, type Handle } from '../shared/handle.js'
 import { HolderSlots, SLOT_WORDS } from './holder-slots.js'
 import { LOCK_WORDS, LockWord, lockTimeout } from './lock-word.js'
 import { attachStorage, claimStorage } from './storage.js'
@@ -38,6 +38,14 @@ const DEFAULT_SLOTS = 64
 
 export type WaitGroupHandle = Handle<typeof Kind.WaitGroup>
 
+export interface WaitGroupOptions {
+  /**
+   * Most threads that may owe done() calls at once (add(n, owner)), 1 to 65536.
+   * @default 64
+   */
+  readonly ownerSlots?: number | undefined
+}
+
 /** A worker (or its threadId) that owes done() calls. */
 export type Obligee = { readonly threadId: number } | number
 
@@ -48,7 +56,7 @@ export class WaitGroup {
   readonly #slots: HolderSlots
   readonly #registry: ThreadRegistry
 
-  constructor(options?: { readonly ownerSlots?: number }) {
+  constructor(options?: WaitGroupOptions) {
     const count = options?.ownerSlots ?? DEFAULT_SLOTS
     if (!Number.isInteger(count) || count < 1 || count > 65536) {
       throw conmapError(ErrorCode.INVALID_ARGUMENT, `ownerSlots must be an integer from 1 to 65536, got ${String(count)}`)
@@ -62,7 +70,7 @@ export class WaitGroup {
     this.#slots = new HolderSlots(i32, SLOTS, i32[SLOT_COUNT] ?? 0, registry)
   }
 
-  static attach(handle: WaitGroupHandle): WaitGroup {
+  static attach(handle: Attachable<WaitGroupHandle>): WaitGroup {
     return attachStorage(Kind.WaitGroup, handle, SLOTS, (i32) => i32.length === SLOTS + (i32[SLOT_COUNT] ?? -1) * SLOT_WORDS, () => new WaitGroup())
   }
 

@@ -11,7 +11,7 @@ import { mapWorkerFile, start } from '../helpers/workers.js'
 import { shardsBase } from '../../src/map/create.js'
 import { lockWordsOf, S, Strategy } from '../../src/map/layout.js'
 
-function pair<V>(options: SharedMapOptions = {}): { writer: SharedMap<string, V>; reader: SharedMap<string, V> } {
+function pair<V>(options: SharedMapOptions<V> = {}): { writer: SharedMap<string, V>; reader: SharedMap<string, V> } {
   const writer = new SharedMap<string, V>({ shards: 1, ...options })
   return { writer, reader: SharedMap.attach<string, V>(writer.handle, options.codec === undefined ? {} : { codec: options.codec }) }
 }

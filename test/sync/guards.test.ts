@@ -156,7 +156,7 @@ test('seed 004: a deferred closure of a read-locked section cannot write after r
   assert.throws(() => deferred[0]?.(), withCode('ERR_GUARD_RELEASED'))
 })
 
-test('runExclusive / runExclusiveAsync / runRead release the lock when fn throws or rejects', LIMIT, async () => {
+test('runExclusive / runExclusiveAsync / runRead / runReadAsync release the lock when fn throws or rejects', LIMIT, async () => {
   const mutex = new Mutex()
   assert.throws(() => mutex.runExclusive(() => { throw new Error('sync fail') }), /sync fail/)
   assert.equal(mutex.locked, false)
@@ -174,6 +174,19 @@ test('runExclusive / runExclusiveAsync / runRead release the lock when fn throws
   const rw = new RWMutex()
   assert.throws(() => rw.runExclusive(() => { throw new Error('w') }), /w/)
   assert.throws(() => rw.runRead(() => { throw new Error('r') }), /r/)
+  await assert.rejects(rw.runExclusiveAsync(async () => {
+    await sleep(5)
+    throw new Error('async w')
+  }), /async w/)
+  await assert.rejects(rw.runReadAsync(async () => {
+    await sleep(5)
+    throw new Error('async r')
+  }), /async r/)
+  await assert.rejects(rw.runReadAsync(() => { throw new Error('sync throw in async r') }), /sync throw in async r/)
+  assert.equal(rw.writeLocked, false)
+  assert.equal(rw.readers, 0)
+  assert.equal(await rw.runExclusiveAsync(async () => rw.writeLocked), true, 'fn runs holding the write lock')
+  assert.equal(await rw.runReadAsync(async () => rw.readers), 1, 'fn runs holding a read lock')
   assert.equal(rw.writeLocked, false)
   assert.equal(rw.readers, 0)
   assert.equal(await freeElsewhere('rwmutex-write', rw.handle), true)

@@ -17,14 +17,19 @@ function primitives() {
   return { mutex: new Mutex(), rw: new RWMutex(), sem: new Semaphore(3), wg: new WaitGroup(), once: new Once() }
 }
 
-test('every handle survives workerData and postMessage; the worker sees the parent\'s state and the parent sees the worker\'s', LIMIT, async () => {
+/**
+ * Sends the primitives to a worker through workerData and then postMessage (as their
+ * handles, or as themselves: a clone keeps `.handle`), checks what the worker saw
+ * and what the parent sees of its changes.
+ */
+async function sendAndProbe(send: (p: ReturnType<typeof primitives>) => Record<string, unknown>): Promise<void> {
   const p = primitives()
   p.mutex.lock()
   p.rw.rlock()
   const permit = p.sem.acquire(1)
   p.wg.add(2)
   p.once.do(() => undefined)
-  const handles = { mutex: p.mutex.handle, rw: p.rw.handle, sem: p.sem.handle, wg: p.wg.handle, once: p.once.handle }
+  const handles = send(p)
 
   const worker = start('handles', { handles })
   await worker.event('ready')
@@ -50,7 +55,15 @@ test('every handle survives workerData and postMessage; the worker sees the pare
   p.mutex.unlock()
   p.rw.runlock()
   permit.release()
-})
+}
+
+test('every handle survives workerData and postMessage; the worker sees the parent\'s state and the parent sees the worker\'s', LIMIT, () =>
+  sendAndProbe((p) => ({ mutex: p.mutex.handle, rw: p.rw.handle, sem: p.sem.handle, wg: p.wg.handle, once: p.once.handle })),
+)
+
+test('the primitives themselves sent as workerData and by postMessage attach there: their structured clones keep .handle', LIMIT, () =>
+  sendAndProbe((p) => ({ ...p })),
+)
 
 test('a handle is plain data: structuredClone of it attaches to the same primitive in this thread too', LIMIT, () => {
   const mutex = new Mutex()
@@ -61,6 +74,11 @@ test('a handle is plain data: structuredClone of it attaches to the same primiti
   again.unlock()
   assert.equal(mutex.locked, false)
   assert.deepEqual(Object.keys(mutex.handle).sort(), ['buffer', 'byteOffset', 'conmap', 'registry', 'version'])
+  const fromClone = Mutex.attach(structuredClone(mutex))
+  assert.deepEqual(Object.keys(fromClone.handle).sort(), ['buffer', 'byteOffset', 'conmap', 'registry', 'version'], 'its own handle is the handle, not the clone')
+  mutex.lock()
+  assert.equal(fromClone.locked, true)
+  mutex.unlock()
 })
 
 test('attach of forged objects, random and truncated buffers, and other kinds\' handles is ERR_INVALID_HANDLE', LIMIT, () => {

@@ -77,7 +77,7 @@ test('Mutex: lock, lockAsync, acquire, acquireAsync, runExclusive(Async) time ou
   mutex.unlock()
 })
 
-test('RWMutex: rlock/rlockAsync/lock/lockAsync time out behind a writer; lock/lockAsync time out behind a reader, without keeping readers out', LIMIT, async () => {
+test('RWMutex: rlock/rlockAsync/lock/lockAsync/runReadAsync/runExclusiveAsync time out behind a writer; the write forms time out behind a reader, without keeping readers out', LIMIT, async () => {
   const rw = new RWMutex()
   const writer = await heldByWorker('rwmutex-write', rw.handle)
   await expectTimeout(() => rw.rlock({ timeout: TIMEOUT }), TIMEOUT)
@@ -85,6 +85,10 @@ test('RWMutex: rlock/rlockAsync/lock/lockAsync time out behind a writer; lock/lo
   await expectTimeout(() => rw.acquireRead({ timeout: TIMEOUT }), TIMEOUT)
   await expectTimeout(() => rw.lock({ timeout: TIMEOUT }), TIMEOUT)
   await expectTimeout(() => rw.lockAsync({ timeout: TIMEOUT }), TIMEOUT)
+  let ran = false
+  await expectTimeout(() => rw.runReadAsync(() => (ran = true), { timeout: TIMEOUT }), TIMEOUT)
+  await expectTimeout(() => rw.runExclusiveAsync(() => (ran = true), { timeout: TIMEOUT }), TIMEOUT)
+  assert.equal(ran, false)
   assert.equal(rw.readers, 0, 'timed-out readers left no read lock behind')
   await writer.release()
   await takenElsewhere('rwmutex-write', rw.handle)
@@ -93,6 +97,9 @@ test('RWMutex: rlock/rlockAsync/lock/lockAsync time out behind a writer; lock/lo
   await expectTimeout(() => rw.lock({ timeout: TIMEOUT }), TIMEOUT)
   await expectTimeout(() => rw.lockAsync({ timeout: TIMEOUT }), TIMEOUT)
   await expectTimeout(() => rw.acquire({ timeout: TIMEOUT }), TIMEOUT)
+  await expectTimeout(() => rw.runExclusiveAsync(() => (ran = true), { timeout: TIMEOUT }), TIMEOUT)
+  assert.equal(ran, false)
+  assert.equal(await rw.runReadAsync(() => rw.readers, { timeout: TIMEOUT }), 2, 'readers share the lock with the worker')
   // A writer that gave up must not keep new readers waiting.
   assert.equal(rw.writeLocked, false)
   await takenElsewhere('rwmutex-read', rw.handle)
@@ -247,6 +254,8 @@ test('an already-aborted signal rejects without touching the primitive, free or 
   const rw = new RWMutex()
   await assert.rejects(rw.lockAsync({ signal }), reasonIs(reason))
   await assert.rejects(rw.rlockAsync({ signal }), reasonIs(reason))
+  await assert.rejects(rw.runReadAsync(() => assert.fail('fn must not run'), { signal }), reasonIs(reason))
+  await assert.rejects(rw.runExclusiveAsync(() => assert.fail('fn must not run'), { signal }), reasonIs(reason))
   assert.equal(rw.writeLocked, false)
   assert.equal(rw.readers, 0)
 
