@@ -125,7 +125,9 @@ export class ShardTables {
     // The current table then takes the entry unresized while live entries stay within
     // 7/8 of it; when tombstones leave fewer than 1/16 of its slots empty they are
     // purged in place, so that deletes in a full map make room for later sets.
-    if ((count + 1) * 8 > cap * 7) throw this.#arena.full((grow ? cap * 2 : cap) * SLOT_BYTES)
+    if ((count + 1) * 8 > cap * 7) {
+      throw conmapError(ErrorCode.MAP_FULL, `the map is full: a shard's table holds ${count} entries in ${cap} slots, and maxBytes (${this.#arena.buffer.maxByteLength}) has no block of ${cap * 2 * SLOT_BYTES} bytes for a larger one (make the map with an initialCapacity near the entries that fit)`)
+    }
     if (used * 16 > cap * 15) this.#purgeLocked(fields)
   }
 

@@ -11,9 +11,13 @@ const key = (i: number) => `key:${String(i).padStart(6, '0')}`
 /** Every value has the same length, so every record has the same size. */
 const value = (i: number, version: number) => `${String(i).padStart(6, '0')}:${String(version).padStart(4, '0')}:${'v'.repeat(24)}`
 
-/** A 16-shard map of 256 KiB, filled with same-size entries until a set is ERR_MAP_FULL. */
+/**
+ * A 16-shard map of 256 KiB, filled with same-size entries until a set is ERR_MAP_FULL.
+ * Its tables are made up front for the ~3000 entries that fit: a table that has to grow
+ * in a full arena needs one large block, which freed records do not make (README).
+ */
 function fullMap(concurrency: Concurrency): { map: SharedMap<string, string>; count: number } {
-  const map = new SharedMap<string, string>({ concurrency, shards: 16, maxBytes: 256 * 1024, codec: 'string' })
+  const map = new SharedMap<string, string>({ concurrency, shards: 16, maxBytes: 256 * 1024, initialCapacity: 4096, codec: 'string' })
   let count = 0
   for (;; count++) {
     try {
