@@ -5,7 +5,7 @@ import { Kind, openHandle } from '../shared/handle.js'
 import { ThreadRegistry } from '../sync/threads.js'
 import { Arena } from './arena.js'
 import { H, LAYOUT_VERSION, Strategy, lockWordsOf, shardWords } from './layout.js'
-import { builtInCodec, shardsBase, stringHash } from './create.js'
+import { builtInCodec, lockTimeoutOption, shardsBase, stringHash } from './create.js'
 import type { Opened } from './core.js'
 import type { AttachOptions, SharedMapHandle } from './types.js'
 
@@ -35,6 +35,7 @@ export function openAttached(source: unknown, options: AttachOptions): Opened {
   if (id !== handle.codec) {
     throw conmapError(ErrorCode.INVALID_ARGUMENT, `codec mismatch: the map stores values with '${handle.codec}', not '${id}'`)
   }
+  const lockTimeout = lockTimeoutOption(options.lockTimeout)
   const arena = new Arena(handle.buffer, ThreadRegistry.of(registry), handle.concurrency === 'optimistic')
-  return { handle, arena, codec: resolveCodec(option), readCache: options.readCache, sweeper: options.sweeper }
+  return { handle, arena, codec: resolveCodec(option), readCache: options.readCache, sweeper: options.sweeper, lockTimeout }
 }

@@ -32,6 +32,8 @@ export interface Opened {
   readonly codec: Codec<unknown>
   readonly readCache: number | undefined
   readonly sweeper: boolean | undefined
+  /** This thread's bound on each lock wait, in ms (validated: create.ts lockTimeoutOption). */
+  readonly lockTimeout: number
 }
 
 export class MapCore {
@@ -97,7 +99,7 @@ export class MapCore {
       this.arena.sync()
       if (shard >= 0) this.repairLocked(this.fieldsOf(shard))
       else for (let s = 0; s < this.shards; s++) this.repairLocked(this.fieldsOf(s))
-    })
+    }, opened.lockTimeout)
   }
 
   get optimistic(): boolean {
@@ -129,7 +131,10 @@ export class MapCore {
     return this.shardsBase + shard * this.shardWords + this.lockWords
   }
 
-  /** Write-locks shard (the map, for map-wide locks); Protection repairs after a dead holder. */
+  /**
+   * Write-locks shard (the map, for map-wide locks); Protection repairs after a dead
+   * holder. ERR_LOCK_TIMEOUT after the map's lockTimeout, before anything changed.
+   */
   lockShard(shard: number): number {
     this.enter()
     this.protection.lockWrite(shard)

@@ -17,6 +17,17 @@ import type { SharedMapHandle, SharedMapOptions } from './types.js'
 const DEFAULT_MAX_BYTES = 2 ** 30
 const MAX_MAX_BYTES = 2 ** 32 - 2 ** 16
 const DEFAULT_READER_SLOTS = 64
+/** SharedMapOptions.lockTimeout's default: far past any critical section, short of a hung request. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000
+
+/** A lockTimeout option in ms: a non-negative number or Infinity; absent = the default. */
+export function lockTimeoutOption(value: unknown): number {
+  if (value === undefined) return DEFAULT_LOCK_TIMEOUT_MS
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `lockTimeout must be a non-negative number of ms or Infinity, got ${String(value)}`)
+  }
+  return value
+}
 
 export function shardsBase(globalLockWords: number): number {
   return align8((H.GLOBAL_LOCK + globalLockWords) * 4) / 4
@@ -54,7 +65,7 @@ function defaultShards(maxBytes: number, descriptorWords: number, base: number):
  */
 const DEFAULT_INITIAL_CAPACITY = 1024
 
-export function create(options: SharedMapOptions): { handle: SharedMapHandle; codec: Codec<unknown>; arena: Arena } {
+export function create(options: SharedMapOptions): { handle: SharedMapHandle; codec: Codec<unknown>; arena: Arena; lockTimeout: number } {
   if (typeof options !== 'object' || options === null) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'options must be an object')
   const concurrency = options.concurrency ?? 'optimistic'
   const strategy = Object.hasOwn(Strategy, concurrency) ? Strategy[concurrency] : undefined
@@ -81,6 +92,7 @@ export function create(options: SharedMapOptions): { handle: SharedMapHandle; co
     throw conmapError(ErrorCode.INVALID_ARGUMENT, `initialCapacity must be a non-negative integer, got ${String(initialCapacity)}`)
   }
   const cache = cacheOptions(options)
+  const lockTimeout = lockTimeoutOption(options.lockTimeout)
   const id = codecId(options.codec)
   const codec = resolveCodec(options.codec)
   const shardBits = Math.log2(shards)
@@ -125,7 +137,7 @@ export function create(options: SharedMapOptions): { handle: SharedMapHandle; co
   }
   u32[H.TOP] = top
   const handle: SharedMapHandle = { conmap: Kind.SharedMap, version: 1, buffer, byteOffset: 0, registry: registry.buffer, concurrency, codec: id }
-  return { handle, codec, arena: new Arena(buffer, registry, concurrency === 'optimistic') }
+  return { handle, codec, arena: new Arena(buffer, registry, concurrency === 'optimistic'), lockTimeout }
 }
 
 const MAX_ENTRIES = 2 ** 31

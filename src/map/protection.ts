@@ -19,6 +19,11 @@
  *               the first thread to meet it claims NONE_REPAIRER and finishes it as a
  *               write of its own; threads meeting it meanwhile wait for that write.
  *
+ * Waits: every lock acquisition waits at most the map's lockTimeout (this thread's
+ * option) and then throws ERR_LOCK_TIMEOUT naming the holder, before the call has
+ * changed anything. 'optimistic' readers wait for no lock: they spin only while a
+ * writer is inside its change, which runs no user code.
+ *
  * Dead holders: whichever path takes a lock over from a thread that died holding
  * it, a writer's or a reader's, calls `repair` with the lock held exclusively (the
  * shard, or -1 for all shards under a map-wide lock) before anything else reads or
@@ -55,12 +60,15 @@ export class Protection {
   readonly #i32: Int32Array
   readonly #registry: ThreadRegistry
   readonly #repair: (shard: number) => void
+  /** How long one lock acquisition may wait, in ms (the map's lockTimeout on this thread). */
+  readonly #timeout: number
 
-  constructor(strategy: StrategyId, i32: Int32Array, shardLockIndexes: readonly number[], registry: ThreadRegistry, repair: (shard: number) => void) {
+  constructor(strategy: StrategyId, i32: Int32Array, shardLockIndexes: readonly number[], registry: ThreadRegistry, repair: (shard: number) => void, timeout: number) {
     this.#strategy = strategy
     this.#i32 = i32
     this.#registry = registry
     this.#repair = repair
+    this.#timeout = timeout
     this.global = strategy === Strategy.rwmutex || strategy === Strategy.mutex || strategy === Strategy.none
     const at = strategy === Strategy.optimistic || strategy === Strategy.sharded ? shardLockIndexes : [H.GLOBAL_LOCK]
     this.#words = strategy === Strategy.optimistic || strategy === Strategy.mutex ? at.map((index) => new LockWord(i32, index, registry)) : []
@@ -89,7 +97,7 @@ export class Protection {
         const word = this.#words[lock] as LockWord
         if (!word.tryAcquire()) {
           if (!wait) return false
-          runBlocking(word.acquireSteps(Infinity, true))
+          runBlocking(word.acquireSteps(this.#deadline(), true))
         }
         recovered = word.recovered()
         break
@@ -98,7 +106,7 @@ export class Protection {
       case Strategy.rwmutex: {
         const rw = this.#rw[lock] as RWLock
         if (rw.tryLock()) recovered = rw.suspect()
-        else if (wait) recovered = runBlocking(rw.lockSteps(Infinity, true))
+        else if (wait) recovered = runBlocking(rw.lockSteps(this.#deadline(), true))
         else return false
         break
       }
@@ -114,6 +122,11 @@ export class Protection {
       throw err
     }
     return true
+  }
+
+  /** Only the waiting paths pay for the clock. */
+  #deadline(): number {
+    return this.#timeout === Infinity ? Infinity : performance.now() + this.#timeout
   }
 
   unlockWrite(shard: number): void {
@@ -144,7 +157,7 @@ export class Protection {
       case Strategy.sharded:
       case Strategy.rwmutex: {
         const rw = this.#rw[this.global ? 0 : shard] as RWLock
-        if (!rw.tryRLock()) runBlocking(rw.rlockSteps(Infinity, true))
+        if (!rw.tryRLock()) runBlocking(rw.rlockSteps(this.#deadline(), true))
         if (!rw.suspect()) return 0
         // This reader reopened the lock of a writer that died: what it guards may be
         // half-changed, so repair it as a writer before reading.

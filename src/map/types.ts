@@ -78,6 +78,11 @@ export interface SharedMapOptions<V = unknown> {
    */
   readonly sweeper?: boolean | undefined
   /**
+   * This thread's bound on each lock wait (see AttachOptions.lockTimeout).
+   * @default 10000
+   */
+  readonly lockTimeout?: number | undefined
+  /**
    * Default time to live of an entry in ms (Infinity: entries never expire unless
    * given a ttl of their own). A map made with ttl or maxEntries is a cache map: its
    * entries can have a ttl (EntryOptions), and it is swept in the background.
@@ -133,6 +138,17 @@ export interface AttachOptions<V = unknown> {
    * @default true
    */
   readonly sweeper?: boolean | undefined
+  /**
+   * How long, in ms, a call on this thread waits for one shard lock (Infinity: no
+   * bound) before it throws ERR_LOCK_TIMEOUT, which names the holder's threadId and
+   * whether it is alive, dead or unknown (not answering). A timed-out call changes
+   * nothing (clear() keeps the shards it cleared before the one it timed out on).
+   * Threads that die holding a lock are found without it (exit hooks, beacons,
+   * watch()): the bound is for a live holder stuck in a long update/getOrCompute
+   * callback.
+   * @default 10000
+   */
+  readonly lockTimeout?: number | undefined
 }
 
 declare const entryTypes: unique symbol

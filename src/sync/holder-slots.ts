@@ -143,6 +143,17 @@ export class HolderSlots {
     return sum
   }
 
+  /** Owners holding something now (for error messages). */
+  holders(): number[] {
+    const owners: number[] = []
+    for (let slot = 0; slot < this.#count; slot++) {
+      const owner = this.#owner(slot)
+      if (owner === NEVER) break
+      if (owner > 0 && (this.held(slot) & COUNT) !== 0) owners.push(owner)
+    }
+    return owners
+  }
+
   /** Slots flagged WAITING whose owner is alive. */
   liveWaiting(): number {
     let waiting = 0

@@ -22,7 +22,7 @@
  * `recovered`. Ownership is per thread: async tasks of one thread share it.
  */
 import { conmapError, ErrorCode } from '../errors/index.js'
-import { selfId, type ThreadRegistry } from './threads.js'
+import { describeThreads, selfId, type ThreadRegistry } from './threads.js'
 import { sliceUntil, step, type Steps } from './wait.js'
 
 export const LOCK_WORDS = 2
@@ -75,6 +75,7 @@ export class LockWord {
    */
   *acquireSteps(deadline: number, blocking: boolean): Steps<void> {
     if (this.tryAcquire()) return
+    const began = performance.now()
     const i32 = this.#i32
     const at = this.#at
     for (let i = 0; i < SPIN_ROUNDS; i++) {
@@ -94,7 +95,7 @@ export class LockWord {
         seen |= WAITERS
       }
       const slice = sliceUntil(deadline)
-      if (slice === undefined) throw lockTimeout()
+      if (slice === undefined) throw lockTimeout(this.#registry, [ownerOf(seen)], began)
       const outcome = yield step(i32, at, seen, slice)
       if (outcome === 'timed-out' && this.#takeOverIfDead(Atomics.load(i32, at))) return
     }
@@ -123,6 +124,12 @@ export class LockWord {
   }
 }
 
-export function lockTimeout(): Error {
-  return conmapError(ErrorCode.LOCK_TIMEOUT, 'timed out: the lock was not acquired before the deadline')
+/**
+ * ERR_LOCK_TIMEOUT naming who held what the caller waited for (owner ids; empty
+ * when nobody owns it, e.g. a WaitGroup's unowned count), with what the registry
+ * knows of each: whether to wait longer, fix a stuck holder or watch a worker.
+ */
+export function lockTimeout(registry: ThreadRegistry, holders: readonly number[], began: number, what = 'the lock was not acquired'): Error {
+  const who = holders.length === 0 ? 'no thread is known to hold it' : `held by ${describeThreads(registry, holders)}`
+  return conmapError(ErrorCode.LOCK_TIMEOUT, `timed out after ${Math.round(performance.now() - began)} ms: ${what} before the deadline; ${who}`)
 }

@@ -83,6 +83,7 @@ export class Once {
   *#claimSteps(deadline: number, blocking: boolean): Steps<boolean> {
     const i32 = this.#i32
     this.#registry.enter()
+    const began = performance.now()
     for (;;) {
       const state = Atomics.load(i32, STATE)
       if (state === DONE) return false
@@ -92,7 +93,7 @@ export class Once {
       }
       if (blocking && state === selfId) throw conmapError(ErrorCode.DEADLOCK, 'Once.do called from inside its own fn')
       const slice = sliceUntil(deadline)
-      if (slice === undefined) throw lockTimeout()
+      if (slice === undefined) throw lockTimeout(this.#registry, [state], began, 'fn did not finish in the thread running it')
       const outcome = yield step(i32, STATE, state, slice)
       if (outcome === 'timed-out' && !this.#registry.isAlive(state)) Atomics.compareExchange(i32, STATE, state, 0)
     }

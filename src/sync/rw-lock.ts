@@ -64,10 +64,12 @@ export class RWLock {
   readonly #base: number
   readonly #writer: LockWord
   readonly #readers: HolderSlots
+  readonly #registry: ThreadRegistry
 
   constructor(i32: Int32Array, base: number, registry: ThreadRegistry) {
     this.#i32 = i32
     this.#base = base
+    this.#registry = registry
     this.#writer = new LockWord(i32, base, registry)
     this.#readers = new HolderSlots(i32, base + SLOTS, rwLockSlotCount(i32, base), registry)
   }
@@ -87,6 +89,7 @@ export class RWLock {
   *rlockSteps(deadline: number, blocking: boolean): Steps<boolean> {
     const i32 = this.#i32
     const base = this.#base
+    const began = performance.now()
     let waited = false
     for (;;) {
       if (this.tryRLock()) {
@@ -101,7 +104,7 @@ export class RWLock {
       }
       if (this.#spinUntil(() => Atomics.load(i32, base + WRITING) === 0)) continue
       const slice = sliceUntil(deadline)
-      if (slice === undefined) throw lockTimeout()
+      if (slice === undefined) throw lockTimeout(this.#registry, this.#writerIds(), began, 'the read lock was not acquired')
       waited = true
       const slot = this.#readers.claim()
       this.#readers.setHeld(slot, this.#readers.held(slot) | WAITING_FLAG)
@@ -141,6 +144,7 @@ export class RWLock {
     if (blocking && this.#readers.heldBySelf() > 0) {
       throw conmapError(ErrorCode.DEADLOCK, 'this thread holds a read lock: lock() would wait for itself for ever (release the read lock first)')
     }
+    const began = performance.now()
     yield* this.#writer.acquireSteps(deadline, blocking)
     try {
       this.#markSuspectIfRecovered()
@@ -161,7 +165,7 @@ export class RWLock {
         if (!this.#readers.anyHeld()) return Atomics.load(i32, base + SUSPECT) === 1
         if (this.#spinUntil(() => !this.#readers.anyHeld())) continue
         const slice = sliceUntil(deadline)
-        if (slice === undefined) throw lockTimeout()
+        if (slice === undefined) throw lockTimeout(this.#registry, this.#readers.holders(), began, 'the write lock was not acquired (readers still hold it)')
         yield step(i32, base + DRAIN, drain, slice)
         if (performance.now() >= reclaimAt) {
           this.#readers.reclaimDead()
@@ -202,6 +206,12 @@ export class RWLock {
 
   readers(): number {
     return this.#readers.total()
+  }
+
+  /** The writer that holds or awaits the lock, as a list for lockTimeout. */
+  #writerIds(): number[] {
+    const writer = this.#writer.holder()
+    return writer === 0 ? [] : [writer]
   }
 
   #leave(slot: number, held: number): void {

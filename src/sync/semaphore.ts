@@ -150,6 +150,7 @@ export class Semaphore {
 
   *#acquireSteps(n: number, deadline: number, blocking: boolean): Steps<void> {
     const i32 = this.#i32
+    const began = performance.now()
     let ticket = -1
     try {
       for (;;) {
@@ -176,7 +177,7 @@ export class Semaphore {
           this.#lock.release()
         }
         const slice = sliceUntil(deadline)
-        if (slice === undefined) throw lockTimeout()
+        if (slice === undefined) throw lockTimeout(this.#registry, this.#holders.holders(), began, `${n} permit(s) were not acquired`)
         const outcome = yield step(i32, SEQ, seq, slice)
         if (outcome === 'timed-out') yield* this.#reclaimSteps(blocking)
       }

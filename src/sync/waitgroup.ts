@@ -140,6 +140,7 @@ export class WaitGroup {
 
   *#waitSteps(deadline: number, blocking: boolean): Steps<void> {
     const i32 = this.#i32
+    const began = performance.now()
     for (;;) {
       const seq = Atomics.load(i32, SEQ)
       yield* this.#lock.acquireSteps(Infinity, blocking)
@@ -151,7 +152,7 @@ export class WaitGroup {
         return
       }
       const slice = sliceUntil(deadline)
-      if (slice === undefined) throw lockTimeout()
+      if (slice === undefined) throw lockTimeout(this.#registry, this.#slots.holders(), began, 'the counter did not reach 0')
       const outcome = yield step(i32, SEQ, seq, slice)
       if (outcome === 'timed-out') {
         yield* this.#lock.acquireSteps(Infinity, blocking)

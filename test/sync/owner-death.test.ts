@@ -2,10 +2,12 @@
 // or an uncaught exception). Once the worker is watched (watch(worker)), the threads
 // waiting for what it held take it over within a bound and are told (guard.ownerDied,
 // ERR_OWNER_DIED). Each test first checks that the waiter really waits while the holder
-// lives, so a take-over that ignores liveness fails too. The control test shows the
-// mechanism is watch(): without it, a dead holder's mutex stays held.
+// lives, so a take-over that ignores liveness fails too. Deaths nobody watched are in
+// unwatched-death.test.ts.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { Worker } from 'node:worker_threads'
 import { Mutex, Once, RWMutex, Semaphore, WaitGroup, markThreadDead, watch } from '../../src/index.js'
 import { Gate, sleep, start, stillPending, withCode, type Started } from '../helpers/workers.js'
 
@@ -77,20 +79,16 @@ test('Mutex: a worker that dies of an uncaught exception while holding it is tak
   guard.release()
 })
 
-test('control: WITHOUT watch(), a dead holder keeps the Mutex; markThreadDead then frees it', LIMIT, async () => {
-  const mutex = new Mutex()
-  const holder = start('hold', { kind: 'mutex', handle: mutex.handle, gate: new Gate().buffer })
-  await holder.event('holding')
-  const deadThreadId = holder.worker.threadId
-  await holder.worker.terminate()
-  assert.throws(() => mutex.lock({ timeout: 200 }), withCode('ERR_LOCK_TIMEOUT'))
-  await assert.rejects(mutex.lockAsync({ timeout: 200 }), withCode('ERR_LOCK_TIMEOUT'))
-  assert.equal(mutex.tryLock(), false)
-  // What watch() does on exit, done by hand: now the lock is reclaimable.
-  markThreadDead(deadThreadId)
-  const guard = mutex.acquire({ timeout: RECOVERY_MS })
-  assert.equal(guard.ownerDied, true)
-  guard.release()
+test('markThreadDead(): a thread the registry cannot probe (it never ran conmap code) is declared dead by hand', LIMIT, async () => {
+  const wg = new WaitGroup()
+  const parked = new Int32Array(new SharedArrayBuffer(4))
+  const worker = new Worker('const { workerData } = require("node:worker_threads"); Atomics.wait(workerData, 0, 0)', { eval: true, workerData: parked })
+  await once(worker, 'online')
+  wg.add(1, worker)
+  assert.throws(() => wg.wait({ timeout: 200 }), withCode('ERR_LOCK_TIMEOUT'))
+  markThreadDead(worker.threadId)
+  assert.throws(() => wg.wait({ timeout: RECOVERY_MS }), withCode('ERR_OWNER_DIED'))
+  await worker.terminate()
 })
 
 test('RWMutex write lock: a killed writer is taken over by the next writer (ownerDied), and readers after it are warned until a clean write', LIMIT, async () => {
