@@ -385,7 +385,7 @@ export function describeThreads(registry: ThreadRegistry, ownerIds: readonly num
 
 function describeLiveness(liveness: Liveness): string {
   if (liveness !== 'unknown') return liveness
-  return 'unknown: not watched, and it has not answered since its event loop last ran'
+  return 'unknown: no answer from it, busy in a long synchronous task or not yet running conmap code'
 }
 
 // Published at load, not on first use: a worker inherits environment data only if it

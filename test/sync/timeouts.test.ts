@@ -320,3 +320,27 @@ test('Semaphore: a waiter aborted while another thread is inside the semaphore s
   sem.release(1)
   await bystander.release()
 })
+
+test('ERR_LOCK_TIMEOUT names who holds what was waited for, by threadId, and that it is alive', LIMIT, async () => {
+  const names = (threadId: number) => (err: unknown) => {
+    assert.ok(err instanceof Error && (err as { code?: string }).code === 'ERR_LOCK_TIMEOUT', String(err))
+    assert.match(err.message, new RegExp(`^timed out after \\d+ ms: .+ before the deadline; held by thread ${threadId} \\(alive\\)$`))
+    return true
+  }
+  const mutex = new Mutex()
+  const rw = new RWMutex()
+  const sem = new Semaphore(2)
+  const once = new Once()
+  const cases: Array<[string, unknown, (threadId: number) => Promise<void>]> = [
+    ['mutex', mutex.handle, async (id) => assert.throws(() => mutex.lock({ timeout: TIMEOUT }), names(id))],
+    ['rwmutex-write', rw.handle, async (id) => await assert.rejects(rw.rlockAsync({ timeout: TIMEOUT }), names(id))],
+    ['rwmutex-read', rw.handle, async (id) => assert.throws(() => rw.lock({ timeout: TIMEOUT }), names(id))],
+    ['semaphore', sem.handle, async (id) => await assert.rejects(sem.acquireAsync(1, { timeout: TIMEOUT }), names(id))],
+    ['once', once.handle, async (id) => assert.throws(() => once.do(() => undefined, { timeout: TIMEOUT }), names(id))],
+  ]
+  for (const [kind, handle, check] of cases) {
+    const held = await heldByWorker(kind, handle, { permits: 2 })
+    await check(held.holder.worker.threadId)
+    await held.release()
+  }
+})
