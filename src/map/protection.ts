@@ -22,7 +22,8 @@
  * Waits: every lock acquisition waits at most the map's lockTimeout (this thread's
  * option) and then throws ERR_LOCK_TIMEOUT naming the holder, before the call has
  * changed anything. 'optimistic' readers wait for no lock: they spin only while a
- * writer is inside its change, which runs no user code.
+ * writer is inside its change, which runs no user code, and give up after lockTimeout
+ * too (recoverDeadWriter).
  *
  * Dead holders: whichever path takes a lock over from a thread that died holding
  * it, a writer's or a reader's, calls `repair` with the lock held exclusively (the
@@ -31,12 +32,15 @@
  * until the next write unlock, so the next writer repairs.
  */
 import { conmapError, ErrorCode } from '../errors/index.js'
-import { LockWord } from '../sync/lock-word.js'
+import { LockWord, lockTimeout } from '../sync/lock-word.js'
 import { RWLock } from '../sync/rw-lock.js'
 import { selfId, type ThreadRegistry } from '../sync/threads.js'
 import { runBlocking } from '../sync/wait.js'
 import { failpoint } from './failpoints.js'
 import { H, Strategy, type StrategyId } from './layout.js'
+
+/** Longest pause between two recoverDeadWriter calls of one spinning read (16 backOffs of at most 1 ms each, plus the reads). */
+const SPIN_GAP_MS = 100
 
 export const Poison = {
   [ErrorCode.CONCURRENT_MAP_WRITES]: 1,
@@ -62,6 +66,8 @@ export class Protection {
   readonly #repair: (shard: number) => void
   /** How long one lock acquisition may wait, in ms (the map's lockTimeout on this thread). */
   readonly #timeout: number
+  /** This thread's optimistic read spinning on a changing shard: since when, and its last call. */
+  readonly #spin = { since: 0, attempt: 0, at: 0 }
 
   constructor(strategy: StrategyId, i32: Int32Array, shardLockIndexes: readonly number[], registry: ThreadRegistry, repair: (shard: number) => void, timeout: number) {
     this.#strategy = strategy
@@ -195,17 +201,30 @@ export class Protection {
   }
 
   /**
-   * For 'optimistic' readers that find a shard's seq odd for long: if its writer
-   * died, take the shard over, repair it and release it.
+   * For 'optimistic' readers that find a shard's seq odd for long (called every 16th
+   * attempt of a read): if its writer died, take the shard over, repair it and release
+   * it. A writer inside its change runs no user code, so a read that keeps finding it
+   * changing for lockTimeout (a writer neither alive nor provably dead) throws
+   * ERR_LOCK_TIMEOUT naming it.
    */
-  recoverDeadWriter(shard: number): void {
+  recoverDeadWriter(shard: number, attempt: number): void {
     const word = this.#words[shard] as LockWord
     const holder = word.holder()
-    if (holder === 0 || this.#registry.isAlive(holder) || !word.tryAcquire()) return
-    try {
-      this.#repairHeld(shard)
-    } finally {
-      word.release()
+    const now = performance.now()
+    // One spinning read calls every 16 attempts, a few ms apart; anything else starts a new spin.
+    if (attempt - this.#spin.attempt !== 16 || now - this.#spin.at > SPIN_GAP_MS) this.#spin.since = now
+    this.#spin.attempt = attempt
+    this.#spin.at = now
+    if (holder !== 0 && !this.#registry.isAlive(holder) && word.tryAcquire()) {
+      try {
+        this.#repairHeld(shard)
+      } finally {
+        word.release()
+      }
+      return
+    }
+    if (holder !== 0 && now - this.#spin.since > this.#timeout) {
+      throw lockTimeout(this.#registry, [holder], this.#spin.since, 'a read found the shard changing throughout')
     }
   }
 

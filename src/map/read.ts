@@ -144,5 +144,5 @@ function backOff(core: MapCore, shard: number, seqAt: number, attempt: number): 
   } catch {
     // A thread that may not block keeps spinning.
   }
-  if (attempt % 16 === 0) core.protection.recoverDeadWriter(shard)
+  if (attempt % 16 === 0) core.protection.recoverDeadWriter(shard, attempt)
 }

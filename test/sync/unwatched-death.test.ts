@@ -69,12 +69,14 @@ for (const concurrency of LOCKING) {
   })
 }
 
-test("'optimistic': a get spinning on a shard whose writer was terminated mid-write (not awaited) repairs it", LIMIT, async () => {
+test("'optimistic': a get spinning on a shard whose writer was terminated mid-write (not awaited) repairs it; behind a live one it gives up after lockTimeout", LIMIT, async () => {
   const map = new SharedMap<string, string>({ concurrency: 'optimistic', shards: 4, readCache: 0 })
   map.set('k', 'old')
   const gate = new SharedArrayBuffer(4)
   const writer = start('parked', { handle: map.handle, op: 'set', key: 'k', value: 'new', point: 'put:replaced', gate }, mapWorkerFile)
   assert.equal(await reached(gate, 10_000), true, 'the writer parked inside its change')
+  const impatient = SharedMap.attach<string, string>(map.handle, { lockTimeout: 200, readCache: 0 })
+  assert.throws(() => impatient.get('k'), timeoutNaming(writer.worker.threadId, 'alive'))
   void writer.worker.terminate()
   let value: string | undefined
   const took = timed(() => {
