@@ -36,15 +36,17 @@ const Tally = { ops: 0, timeouts: 1, aborts: 2, violations: 3, probes: 4 } as co
 async function storm(kind: string, handle: unknown, capacity = 1): Promise<void> {
   const rows = new Int32Array(new SharedArrayBuffer(WORKERS * STORM_ROW * 4))
   const tally = new Int32Array(new SharedArrayBuffer(Object.keys(Tally).length * 4))
+  const fenced = new Int32Array(new SharedArrayBuffer(WORKERS * 4))
   const violations: string[] = []
   const workers: Started[] = []
   const spawn = (row: number) => {
-    const started = start('asyncStorm', { kind, handle, capacity, rows: rows.buffer, row, tally: tally.buffer, tasks: TASKS })
+    const started = start('asyncStorm', { kind, handle, capacity, rows: rows.buffer, row, tally: tally.buffer, fenced: fenced.buffer, tasks: TASKS })
     const { worker } = started
-    // Cleared before watch() declares the worker dead: until then no one can take
-    // over what it held, so no taker sees the dead holder's marks.
+    // A killed worker's marks are fenced off before the kill (the fixture's checks skip
+    // them): what it held may be taken over before this 'exit' event runs.
     worker.once('exit', () => {
       for (let at = row * STORM_ROW; at < (row + 1) * STORM_ROW; at++) Atomics.store(rows, at, 0)
+      Atomics.store(fenced, row, 0)
     })
     watch(worker)
     worker.on('message', (message: { event?: string; value?: unknown }) => {
@@ -62,6 +64,7 @@ async function storm(kind: string, handle: unknown, capacity = 1): Promise<void>
     const row = Math.floor(Math.random() * WORKERS)
     const victim = workers[row]
     await victim?.event('storming')
+    Atomics.store(fenced, row, 1)
     await victim?.worker.terminate()
     kills++
     spawn(row)
