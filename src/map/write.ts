@@ -151,11 +151,14 @@ export function compute<V>(core: MapCore, key: Key, fn: (current: Raw | typeof A
   })
 }
 
-/** Empties every shard, one after another (each shard atomically). */
+/**
+ * Empties every shard, holding them all: one atomic change of the map, and a clear
+ * that times out waiting for a shard (lockTimeout) has changed nothing.
+ */
 export function clear(core: MapCore): void {
-  for (let shard = 0; shard < core.shards; shard++) {
-    const fields = core.lockShard(shard)
-    try {
+  core.withAllShards(() => {
+    for (let shard = 0; shard < core.shards; shard++) {
+      const fields = core.fieldsOf(shard)
       core.changeLocked(fields, () => {
         const u32 = core.arena.u32
         const entries = (u32[fields + S.COUNT] ?? 0) - (u32[fields + S.PENDING] ?? 0)
@@ -167,10 +170,8 @@ export function clear(core: MapCore): void {
         u32[fields + S.PENDING] = 0
         notifyFlightsLocked(core, fields)
       })
-    } finally {
-      core.unlockShard(shard)
     }
-  }
+  })
 }
 
 /**
