@@ -1,4 +1,5 @@
 export { SharedMap, type SharedMapConstructor } from './constructor.js'
+export type { SharedMap as SharedMapClass } from './shared-map.js'
 export type {
   SharedMapOptions,
   EntryOptions,

@@ -117,14 +117,16 @@ import { rwLockWords } from '../sync/rw-lock.js'
 
 export const LAYOUT_VERSION = 5
 
+/** How a map keeps threads apart (SharedMapOptions.concurrency). */
+export type Concurrency = 'optimistic' | 'sharded' | 'rwmutex' | 'mutex' | 'none'
+
 export const Strategy = {
   optimistic: 1,
   sharded: 2,
   rwmutex: 3,
   mutex: 4,
   none: 5,
-} as const
-export type Concurrency = keyof typeof Strategy
+} as const satisfies Record<Concurrency, number>
 export type StrategyId = (typeof Strategy)[Concurrency]
 
 export const H = {
@@ -217,8 +219,9 @@ export const R_KEY = 16
 /** Header word 19: the map's records carry the cache words below them. */
 export const CACHE_RECORDS = 1
 /** Eviction policies of a bounded map (header word 19, bits 1-2). */
-export const Eviction = { fifo: 1, sieve: 2 } as const
-export type EvictionPolicy = keyof typeof Eviction
+/** Which entry a bound evicts (SharedMapOptions.eviction). */
+export type EvictionPolicy = 'fifo' | 'sieve'
+export const Eviction = { fifo: 1, sieve: 2 } as const satisfies Record<EvictionPolicy, number>
 export const X_BYTES = 16
 export const X_DEADLINE_HI = -16
 export const X_DEADLINE_LO = -12

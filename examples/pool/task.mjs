@@ -1,0 +1,15 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { workerData } from 'piscina'
+import { SharedMap } from 'conmap'
+
+const users = SharedMap.attach(workerData.users)
+
+// Stands for a fetch() or a database query.
+async function fetchUser(id, signal) {
+  await sleep(100, undefined, { signal })
+  return { id, name: id.toUpperCase() }
+}
+
+export default function lookup(id) {
+  return users.getOrComputeAsync(id, (key, { signal }) => fetchUser(key, signal), { timeout: 5_000 })
+}
