@@ -10,6 +10,12 @@ export class ConmapError extends Error {
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
+    // As Node's own errors do ("TypeError [ERR_X]: …"), the stack's first line names the
+    // class and the code: a structured clone (postMessage, a pool's failed task) keeps
+    // only message and stack, and this way the code is still there to read (transfer.ts).
+    Object.defineProperty(this, 'name', { value: `${new.target.name} [${code}]`, configurable: true })
+    void this.stack
+    Reflect.deleteProperty(this, 'name')
   }
 
   override get name(): string {
@@ -32,7 +38,7 @@ export class MapFullError extends ConmapError {}
 /** A getOrComputeAsync() computation that did not end in time. */
 export class ComputeError extends ConmapError {}
 
-const classByCode: Readonly<Record<ErrorCode, typeof ConmapError>> = {
+const classByCode = {
   ERR_CONCURRENT_MAP_WRITES: ConcurrentMapError,
   ERR_CONCURRENT_MAP_READ_WRITE: ConcurrentMapError,
   ERR_CONCURRENT_MAP_ITERATION_WRITE: ConcurrentMapError,
@@ -53,7 +59,7 @@ const classByCode: Readonly<Record<ErrorCode, typeof ConmapError>> = {
   ERR_INVALID_VALUE: InvalidArgumentError,
   ERR_INVALID_HANDLE: InvalidArgumentError,
   ERR_INVALID_ARGUMENT: InvalidArgumentError,
-}
+} as const satisfies Record<ErrorCode, typeof ConmapError>
 
 /** Builds the error of the right subclass for `code`. */
 export function conmapError(code: ErrorCode, message: string, cause?: unknown): ConmapError {
@@ -61,6 +67,16 @@ export function conmapError(code: ErrorCode, message: string, cause?: unknown): 
   return cause === undefined ? new Class(code, message) : new Class(code, message, { cause })
 }
 
+/** The error class of each code: what isConmapError(err, code) narrows to. */
+export type ConmapErrorOf<C extends ErrorCode> = InstanceType<(typeof classByCode)[C]> & { readonly code: C }
+
+/**
+ * Whether err is a ConmapError (of that code): narrows err to the code's class, and
+ * err.code to the code. An error that crossed a structured clone is a plain Error:
+ * reviveError() gives the ConmapError back.
+ */
+export function isConmapError<C extends ErrorCode>(err: unknown, code: C): err is ConmapErrorOf<C>
+export function isConmapError(err: unknown): err is ConmapError
 export function isConmapError(err: unknown, code?: ErrorCode): err is ConmapError {
   return err instanceof ConmapError && (code === undefined || err.code === code)
 }

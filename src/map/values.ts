@@ -22,6 +22,7 @@
  * or number itself, or a private copy of codec bytes that `finish` decodes once the
  * read is known to be consistent.
  */
+import { conmapError, ErrorCode } from '../errors/index.js'
 import { bytesEqual, type Codec } from '../codec/index.js'
 import { float64Words, getFloat64, setFloat64 } from '../codec/float64.js'
 import { isLatin1, readLatin1, readUtf16 } from '../codec/utf16.js'
@@ -56,6 +57,11 @@ export class Values {
   encode(value: unknown): Encoded {
     if (typeof value === 'string' && this.#strings) return value
     if (typeof value === 'number' && this.#numbers) return value
+    if (isThenable(value)) {
+      // Every codec would store something (msgpackr an empty object) that every thread
+      // then reads for ever; the likely cause is an async update/getOrCompute callback.
+      throw conmapError(ErrorCode.INVALID_VALUE, 'a Promise (or thenable) is not a value: await it before storing it, and for an async computation use getOrComputeAsync (update and getOrCompute callbacks must return the value itself)')
+    }
     return this.#codec.encode(value)
   }
 
@@ -155,4 +161,8 @@ function readFrom(views: Views, tag: number, offset: number, bytes: number): Raw
     return getFloat64()
   }
   return views.u8.slice(offset, offset + bytes)
+}
+
+function isThenable(value: unknown): boolean {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
 }

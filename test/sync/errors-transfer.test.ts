@@ -4,6 +4,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import { Worker } from 'node:worker_threads'
 import {
   ConcurrentMapError,
   ConmapError,
@@ -146,5 +147,60 @@ test('isSerializedError recognises records only', LIMIT, () => {
   assert.equal(isSerializedError(structuredClone(record)), true)
   for (const value of [new Error('x'), { message: 'x' }, null, undefined, 'x', { conmapSerializedError: 2 }]) {
     assert.equal(isSerializedError(value), false)
+  }
+})
+
+/**
+ * A worker that throws ERR_MAP_FULL from a real full map, and hands the raw error to
+ * its parent: posted as it is (what a pool does with a failed task), or uncaught.
+ */
+function fullMapWorker(uncaught: boolean): Worker {
+  const index = new URL('../../src/index.js', import.meta.url).href
+  return new Worker(
+    `import { parentPort } from 'node:worker_threads'
+     const { SharedMap } = await import(${JSON.stringify(index)})
+     const map = new SharedMap({ maxBytes: 4096, codec: 'string' })
+     try {
+       for (let i = 0; ; i++) map.set('k' + i, 'v'.repeat(64))
+     } catch (err) {
+       if (${uncaught}) throw err
+       parentPort.postMessage(err)
+     }`,
+    { eval: true },
+  )
+}
+
+for (const uncaught of [false, true]) {
+  test(`a ConmapError ${uncaught ? 'thrown uncaught in a worker' : 'posted raw by a worker'} keeps its code in its stack; reviveError gives it back`, LIMIT, async () => {
+    const worker = fullMapWorker(uncaught)
+    const received = await new Promise<unknown>((resolve) => {
+      worker.once('message', resolve)
+      worker.once('error', resolve)
+    })
+    await worker.terminate()
+    assert.ok(received instanceof Error)
+    assert.ok(!(received instanceof ConmapError), 'a structured clone drops the class')
+    assert.match(received.message, /the map is full/)
+    assert.match(received.stack ?? '', /^MapFullError \[ERR_MAP_FULL\]: the map is full/, 'the class and code head the stack')
+    const revived = reviveError(received)
+    assert.ok(revived instanceof MapFullError)
+    withCode('ERR_MAP_FULL')(revived)
+    assert.equal(revived.message, received.message)
+    assert.equal(revived.stack, received.stack, 'the worker\'s stack is kept')
+  })
+}
+
+test('reviveError leaves errors alone that are no clone of a ConmapError', LIMIT, () => {
+  const plain = new Error('plain')
+  assert.equal(reviveError(plain), plain)
+  const own = conmapError(ErrorCode.INVALID_KEY, 'own')
+  assert.equal(reviveError(own), own)
+  const forged = new Error('looks like one')
+  forged.stack = 'Error [ERR_NOT_A_CODE]: looks like one'
+  assert.equal(reviveError(forged), forged)
+  // Every code heads its error's stack, and survives structuredClone.
+  for (const code of Object.values(ErrorCode)) {
+    const cloned = structuredClone(conmapError(code, 'm'))
+    withCode(code)(reviveError(cloned))
   }
 })
