@@ -15,7 +15,8 @@
  * "__proto__" below.
  *
  * Rejected with ERR_INVALID_VALUE (cause attached): functions anywhere in the value (msgpackr would
- * silently store undefined), symbols, anything whose getters or toJSON throw, and an object with an
+ * silently store undefined), Promises and thenables anywhere (msgpackr would store {}), symbols,
+ * anything whose getters or toJSON throw, and an object with an
  * own "__proto__" property that contains itself or sits where the stand-in walk below does not
  * reach (inside a class instance, an Error or a toJSON result).
  *
@@ -51,6 +52,7 @@
 import { addExtension, isNativeAccelerationEnabled, Packr } from 'msgpackr'
 import { isConmapError } from '../errors/index.js'
 import { cannotDecode, cannotEncode, reasonOf, type Codec } from './codec.js'
+import { isThenable, thenableRefused } from './thenable.js'
 
 /** Thrown by the useRecords hook, so that a pack meeting an own "__proto__" stops at once. */
 const PROTO_KEY_MET = Symbol('own __proto__ property')
@@ -64,6 +66,8 @@ const packr = new Packr({
   },
   useRecords: (object: object) => {
     if (Object.hasOwn(object, '__proto__')) throw PROTO_KEY_MET
+    // msgpackr would write a nested Promise as {}.
+    if (isThenable(object)) throw thenableRefused(object, ' inside the value')
     return true
   },
 })

@@ -26,6 +26,7 @@
  *  - The other strategies take the locks of protection.ts around reads too.
  */
 import type { Key } from '../codec/index.js'
+import { isThenable } from '../codec/thenable.js'
 import type { AttachOptions, EntryOptions, LoadOrStoreResult, LoadResult, SharedMapHandle, SharedMapOptions, SharedMapStats, SwapResult, SweepOptions } from './types.js'
 import type { Attachable } from '../shared/handle.js'
 import type { Concurrency } from './layout.js'
@@ -489,7 +490,12 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
    * ```
    */
   range(fn: (key: K, value: V) => boolean | void): void {
-    for (const [key, value] of this.entries()) if (fn(key, value) === false) return
+    for (const [key, value] of this.entries()) {
+      const more = fn(key, value)
+      if (more === false) return
+      // An async callback's `return false` would never stop the walk.
+      if (isThenable(more)) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'range() callbacks are synchronous: this one returned a Promise; use for (const [k, v] of map.entries()) with await in the loop')
+    }
   }
 
   /**

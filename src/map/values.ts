@@ -22,8 +22,7 @@
  * or number itself, or a private copy of codec bytes that `finish` decodes once the
  * read is known to be consistent.
  */
-import { conmapError, ErrorCode } from '../errors/index.js'
-import { bytesEqual, type Codec } from '../codec/index.js'
+import { bytesEqual, isThenable, thenableRefused, type Codec } from '../codec/index.js'
 import { float64Words, getFloat64, setFloat64 } from '../codec/float64.js'
 import { isLatin1, readLatin1, readUtf16 } from '../codec/utf16.js'
 import type { Arena } from './arena.js'
@@ -57,11 +56,9 @@ export class Values {
   encode(value: unknown): Encoded {
     if (typeof value === 'string' && this.#strings) return value
     if (typeof value === 'number' && this.#numbers) return value
-    if (isThenable(value)) {
-      // Every codec would store something (msgpackr an empty object) that every thread
-      // then reads for ever; the likely cause is an async update/getOrCompute callback.
-      throw conmapError(ErrorCode.INVALID_VALUE, 'a Promise (or thenable) is not a value: await it before storing it, and for an async computation use getOrComputeAsync (update and getOrCompute callbacks must return the value itself)')
-    }
+    // Every codec would store something (msgpackr an empty object) that every thread
+    // then reads for ever; the likely cause is an async update/getOrCompute callback.
+    if (isThenable(value)) throw thenableRefused(value)
     return this.#codec.encode(value)
   }
 
@@ -163,6 +160,3 @@ function readFrom(views: Views, tag: number, offset: number, bytes: number): Raw
   return views.u8.slice(offset, offset + bytes)
 }
 
-function isThenable(value: unknown): boolean {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
-}

@@ -52,3 +52,24 @@ test('a bounded map gives back the place an async callback took', () => {
   assert.equal(map.stats().evictions, 0, 'the refused call left its place in the bound free')
   map.checkInvariants()
 })
+
+test("'structured' refuses a Promise anywhere inside a value; range() refuses an async callback", () => {
+  const map = new SharedMap<string, unknown>()
+  map.set('k', { ok: true })
+  for (const value of [{ user: Promise.resolve(1) }, [1, [Promise.resolve(2)]], new Map([['a', Promise.resolve(3)]])]) {
+    assert.throws(() => map.set('k', value), (err: unknown) => isConmapError(err, 'ERR_INVALID_VALUE') && /inside the value/.test(err.message))
+  }
+  assert.deepEqual(map.get('k'), { ok: true })
+  let visited = 0
+  const walk = async () => {
+    visited++
+    return false
+  }
+  assert.throws(
+    // The types refuse it already; a JavaScript caller's gets here.
+    () => map.range(walk as unknown as () => boolean),
+    (err: unknown) => isConmapError(err, 'ERR_INVALID_ARGUMENT') && /range\(\) callbacks are synchronous/.test(err.message),
+  )
+  assert.equal(visited, 1, 'the walk stopped at the first Promise')
+  map.checkInvariants()
+})
