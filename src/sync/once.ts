@@ -2,7 +2,7 @@
  * Once: Go's sync.Once across threads. `do(fn)` runs fn exactly once in the whole
  * process; callers on other threads wait until it has finished. Unlike Go, a fn that
  * throws does not count: the error reaches its caller and a later do() runs fn again
- * (and so does a waiter whose runner thread died mid-fn, once watched).
+ * (and so does a waiter whose runner thread died mid-fn, once its death is found).
  *
  * Layout (Int32 words): 0 magic | 1 state: 0 = not run, DONE = -1, else the owner id
  * of the thread running fn (threads.ts). Waiters sleep on the state word.
@@ -20,7 +20,20 @@ const DONE = -1
 
 export type OnceHandle = Handle<typeof Kind.Once>
 
+/**
+ * Go's sync.Once for every thread: fn runs once in the whole process, and callers on
+ * other threads wait until it has finished. A fn that throws does not count: its
+ * error reaches its caller and the next do() runs fn again.
+ *
+ * @example
+ * ```ts
+ * const init = new Once()                       // send init.handle to workers
+ * init.do(() => createTables())                 // in every thread: runs once
+ * await init.doAsync(async () => loadConfig())  // the same, for an async fn
+ * ```
+ */
 export class Once {
+  /** Structured-cloneable: send it to a worker and `Once.attach` it there. */
   readonly handle: OnceHandle
   readonly #i32: Int32Array
   readonly #registry: ThreadRegistry
@@ -32,6 +45,10 @@ export class Once {
     this.#registry = registry
   }
 
+  /**
+   * The same Once in this thread, from its handle (or the Once itself, structured-cloned).
+   * @throws ConmapError ERR_INVALID_HANDLE for anything but a Once's handle
+   */
   static attach(handle: Attachable<OnceHandle>): Once {
     return attachStorage(Kind.Once, handle, WORDS, () => true, () => new Once())
   }
@@ -42,8 +59,14 @@ export class Once {
   }
 
   /**
-   * Runs fn unless it has run; blocks while another thread runs it. `timeout`
-   * bounds the wait (ERR_LOCK_TIMEOUT); calling do() from inside fn is ERR_DEADLOCK.
+   * Runs fn unless it has run; blocks while another thread runs it.
+   * @throws ConmapError ERR_LOCK_TIMEOUT after options.timeout ms, naming the runner;
+   *   ERR_DEADLOCK when called from inside fn; ERR_WAIT_FORBIDDEN where the thread may
+   *   not block (use doAsync); whatever fn throws (fn will run again then)
+   * @example
+   * ```ts
+   * once.do(() => { registry = buildRegistry() }, { timeout: 5_000 })
+   * ```
    */
   do(fn: () => void, options?: WaitOptions): void {
     if (this.done) return
@@ -51,7 +74,14 @@ export class Once {
     this.#finish(fn)
   }
 
-  /** do() for async fns and threads that must not block; awaits fn. */
+  /**
+   * do() for async fns and threads that must not block; awaits fn.
+   * @throws ConmapError (rejects with) as do(); `options.signal.reason` on abort
+   * @example
+   * ```ts
+   * await once.doAsync(async () => { schema = await fetchSchema() })
+   * ```
+   */
   async doAsync(fn: () => unknown, options?: AsyncWaitOptions): Promise<void> {
     if (this.done) return
     if (!(await runAsync(this.#claimSteps(deadlineOf(options), false), options?.signal))) return

@@ -50,13 +50,34 @@ const DEFAULT_RING = 1024
 export type SemaphoreHandle = Handle<typeof Kind.Semaphore>
 
 export interface SemaphoreOptions {
-  /** Most threads holding permits at once (default 64). */
+  /**
+   * Most threads holding permits at once, a positive integer.
+   * @default 64
+   */
   readonly holderSlots?: number | undefined
-  /** Most waiters queued at once (default 1024, rounded up to a power of two); more wait for room. */
+  /**
+   * Most waiters queued at once, a positive integer rounded up to a power of two; more
+   * wait for room.
+   * @default 1024
+   */
   readonly queueSize?: number | undefined
 }
 
+/**
+ * A counting semaphore for every thread (Go's golang.org/x/sync/semaphore): at most
+ * `permits` held at once, waiters served in order. Permits a dead thread held return
+ * to the pool, and its place in the queue is given up.
+ *
+ * @example
+ * ```ts
+ * const connections = new Semaphore(8)               // send connections.handle to workers
+ * { using permit = connections.acquire(1, { timeout: 1_000 }); query() }
+ * const guard = await connections.acquireAsync(2)
+ * try { await bulkLoad() } finally { guard.release() }
+ * ```
+ */
 export class Semaphore {
+  /** Structured-cloneable: send it to a worker and `Semaphore.attach` it there. */
   readonly handle: SemaphoreHandle
   readonly #i32: Int32Array
   readonly #lock: LockWord
@@ -65,7 +86,10 @@ export class Semaphore {
   readonly #ring: number
   readonly #ringSize: number
 
-  /** A semaphore of `permits` permits (a positive integer). */
+  /**
+   * A semaphore of `permits` permits (a positive integer).
+   * @throws ConmapError ERR_INVALID_ARGUMENT for permits or an option that is no positive integer
+   */
   constructor(permits: number, options?: SemaphoreOptions) {
     const slots = options?.holderSlots ?? DEFAULT_SLOTS
     const queue = options?.queueSize ?? DEFAULT_RING
@@ -92,6 +116,10 @@ export class Semaphore {
     this.#ringSize = i32[RING_SIZE] ?? 0
   }
 
+  /**
+   * The same semaphore in this thread, from its handle (or the Semaphore itself, structured-cloned).
+   * @throws ConmapError ERR_INVALID_HANDLE for anything but a Semaphore's handle
+   */
   static attach(handle: Attachable<SemaphoreHandle>): Semaphore {
     return attachStorage(
       Kind.Semaphore,
@@ -102,6 +130,7 @@ export class Semaphore {
     )
   }
 
+  /** Permits in all, as made. */
   get capacity(): number {
     return Atomics.load(this.#i32, CAPACITY)
   }
@@ -115,26 +144,45 @@ export class Semaphore {
    * Takes n permits now if no one is queued and they are free. Like Mutex.tryLock it
    * takes over what dead threads left (their permits, their places at the head of the
    * queue): no waiter's slice may ever come to do it.
+   * @throws ConmapError ERR_INVALID_ARGUMENT for n out of 1 … capacity
    */
   tryAcquire(n = 1): boolean {
     this.#checkWeight(n)
     return this.#locked(() => this.#takeIfFirstLocked(n) || (this.#reclaimLocked() && this.#takeIfFirstLocked(n)))
   }
 
-  /** Blocks until n permits are held; returns a guard that releases them. */
+  /**
+   * Blocks until n permits are held; returns a guard that releases them.
+   * @throws ConmapError ERR_LOCK_TIMEOUT after options.timeout ms, naming the holders;
+   *   ERR_INVALID_ARGUMENT for n out of 1 … capacity; ERR_WAIT_FORBIDDEN where the thread
+   *   may not block (use acquireAsync)
+   * @example
+   * ```ts
+   * const guard = semaphore.acquire(2, { timeout: 500 })
+   * try { work() } finally { guard.release() }
+   * ```
+   */
   acquire(n = 1, options?: WaitOptions): Guard {
     this.#checkWeight(n)
     runBlocking(this.#acquireSteps(n, deadlineOf(options), true))
     return new Guard(() => this.release(n), false)
   }
 
+  /**
+   * acquire() without blocking the event loop (Atomics.waitAsync).
+   * @throws ConmapError (rejects with) as acquire(); `options.signal.reason` on abort,
+   *   with no permit taken
+   */
   async acquireAsync(n = 1, options?: AsyncWaitOptions): Promise<Guard> {
     this.#checkWeight(n)
     await runAsync(this.#acquireSteps(n, deadlineOf(options), false), options?.signal)
     return new Guard(() => this.release(n), false)
   }
 
-  /** Returns n permits this thread holds; ERR_NOT_LOCKED if it holds fewer. */
+  /**
+   * Returns n permits this thread holds.
+   * @throws ConmapError ERR_NOT_LOCKED if it holds fewer; ERR_INVALID_ARGUMENT for n out of range
+   */
   release(n = 1): void {
     this.#checkWeight(n)
     this.#locked(() => {

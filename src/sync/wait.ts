@@ -33,11 +33,23 @@ export interface WaitStep {
 export type WaitOutcome = 'ok' | 'not-equal' | 'timed-out'
 export type Steps<T> = Generator<WaitStep, T, WaitOutcome>
 
-/** Options of every waiting call. `timeout` is in milliseconds; absent = no limit. */
+/** Options of every waiting call. */
 export interface WaitOptions {
+  /**
+   * Milliseconds to wait at most, a non-negative number (0: only if free now); then
+   * the call throws ERR_LOCK_TIMEOUT naming the holder, having changed nothing. A
+   * negative or non-number timeout is ERR_INVALID_ARGUMENT.
+   * @default Infinity (no limit)
+   */
   readonly timeout?: number | undefined
 }
+/** Options of every waiting call that returns a Promise. */
 export interface AsyncWaitOptions extends WaitOptions {
+  /**
+   * Ends the wait: the Promise rejects with `signal.reason`, and the primitive is as it
+   * was (an already aborted signal rejects before any step).
+   * @default none
+   */
   readonly signal?: AbortSignal | undefined
 }
 

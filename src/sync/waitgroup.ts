@@ -49,13 +49,28 @@ export interface WaitGroupOptions {
 /** A worker (or its threadId) that owes done() calls. */
 export type Obligee = { readonly threadId: number } | number
 
+/**
+ * Go's sync.WaitGroup for every thread: a counter that wait() sees reach 0. A count
+ * added with an owner (`add(1, worker)`) is that thread's to pay, and is cancelled if
+ * it dies first, so a crashed worker never leaves wait() waiting for ever.
+ *
+ * @example
+ * ```ts
+ * const wg = new WaitGroup()
+ * const worker = new Worker(file, { workerData: wg.handle })   // calls WaitGroup.attach(…).done()
+ * wg.add(1, worker)
+ * await wg.waitAsync({ timeout: 10_000 })
+ * ```
+ */
 export class WaitGroup {
+  /** Structured-cloneable: send it to a worker and `WaitGroup.attach` it there. */
   readonly handle: WaitGroupHandle
   readonly #i32: Int32Array
   readonly #lock: LockWord
   readonly #slots: HolderSlots
   readonly #registry: ThreadRegistry
 
+  /** @throws ConmapError ERR_INVALID_ARGUMENT for ownerSlots out of range */
   constructor(options?: WaitGroupOptions) {
     const count = options?.ownerSlots ?? DEFAULT_SLOTS
     if (!Number.isInteger(count) || count < 1 || count > 65536) {
@@ -70,6 +85,10 @@ export class WaitGroup {
     this.#slots = new HolderSlots(i32, SLOTS, i32[SLOT_COUNT] ?? 0, registry)
   }
 
+  /**
+   * The same wait group in this thread, from its handle (or the WaitGroup itself, structured-cloned).
+   * @throws ConmapError ERR_INVALID_HANDLE for anything but a WaitGroup's handle
+   */
   static attach(handle: Attachable<WaitGroupHandle>): WaitGroup {
     return attachStorage(Kind.WaitGroup, handle, SLOTS, (i32) => i32.length === SLOTS + (i32[SLOT_COUNT] ?? -1) * SLOT_WORDS, () => new WaitGroup())
   }
@@ -79,6 +98,14 @@ export class WaitGroup {
    * obligations, which only it can pay with done(). The owner must be alive: pass
    * the Worker itself (an exited one is refused) rather than a bare threadId. A
    * result below zero is ERR_NEGATIVE_COUNTER and changes nothing.
+   * @throws ConmapError ERR_NEGATIVE_COUNTER (nothing changed); ERR_INVALID_ARGUMENT for
+   *   a delta that is no integer or an owner that has exited; ERR_TOO_MANY_THREADS when
+   *   more than ownerSlots threads owe counts at once
+   * @example
+   * ```ts
+   * wg.add(2)              // two unowned counts: anyone's done() pays them
+   * wg.add(1, worker)      // only that worker's done() pays it; its death cancels it
+   * ```
    */
   add(delta: number, owner?: Obligee): void {
     if (!Number.isSafeInteger(delta)) throw conmapError(ErrorCode.INVALID_ARGUMENT, `delta must be an integer, got ${String(delta)}`)
@@ -107,7 +134,10 @@ export class WaitGroup {
     })
   }
 
-  /** Pays one of this thread's obligations, else one unowned count. */
+  /**
+   * Pays one of this thread's obligations, else one unowned count.
+   * @throws ConmapError ERR_NEGATIVE_COUNTER when there is nothing this thread may pay
+   */
   done(): void {
     this.#locked(() => {
       const slot = this.#slots.mine()
@@ -129,11 +159,24 @@ export class WaitGroup {
     return this.#locked(() => this.#countLocked())
   }
 
-  /** Blocks until the counter is 0. ERR_OWNER_DIED if a dead thread's obligations were cancelled. */
+  /**
+   * Blocks until the counter is 0.
+   * @throws ConmapError ERR_OWNER_DIED if a dead thread's obligations were cancelled on
+   *   the way (the counter is still 0 then); ERR_LOCK_TIMEOUT after options.timeout ms;
+   *   ERR_WAIT_FORBIDDEN where the thread may not block (use waitAsync)
+   */
   wait(options?: WaitOptions): void {
     runBlocking(this.#waitSteps(deadlineOf(options), true))
   }
 
+  /**
+   * wait() without blocking the event loop (Atomics.waitAsync).
+   * @throws ConmapError (rejects with) as wait(); `options.signal.reason` on abort
+   * @example
+   * ```ts
+   * await wg.waitAsync({ signal })
+   * ```
+   */
   async waitAsync(options?: AsyncWaitOptions): Promise<void> {
     return runAsync(this.#waitSteps(deadlineOf(options), false), options?.signal)
   }
