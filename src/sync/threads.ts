@@ -360,6 +360,12 @@ function hookExit(): void {
  * conmap are watched automatically; without watching, a death is still found by
  * exit hooks and beacons (threads.ts), tens of milliseconds later. Returns a
  * function that stops watching.
+ * @throws ConmapError ERR_INVALID_ARGUMENT for a worker that has already exited
+ * @example
+ * ```ts
+ * const worker = new Worker(file, { workerData: map.handle })
+ * const unwatch = watch(worker)
+ * ```
  */
 export function watch(worker: Worker): () => void {
   const ownerId = worker.threadId + 1
@@ -372,7 +378,12 @@ export function watch(worker: Worker): () => void {
   }
 }
 
-/** Declares a thread dead by its threadId; `watch` calls this on exit. */
+/**
+ * Declares a thread dead by its threadId; `watch` calls this on exit. For a thread
+ * the registry cannot probe (one that never ran conmap code) whose end you learnt
+ * some other way.
+ * @throws ConmapError ERR_INVALID_ARGUMENT when a thread declares itself dead
+ */
 export function markThreadDead(deadThreadId: number): void {
   if (deadThreadId + 1 === selfId) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'a thread cannot declare itself dead')
   for (const registry of known.values()) registry.markDead(deadThreadId + 1)
