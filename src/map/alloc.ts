@@ -72,36 +72,41 @@ export function reserveSlotLocked(core: MapCore, fields: number): void {
 
 /** A free block of class cls or up to LARGER_CLASSES above, from any shard's lists, or 0. */
 function spareBlockLocked(core: MapCore, fields: number, cls: number): number {
-  const { arena } = core
   const last = Math.min(CLASS_COUNT - 1, cls + LARGER_CLASSES)
-  for (let c = cls + 1; c <= last; c++) {
-    const own = arena.takeLocked(fields, c)
-    if (own !== 0) return own
-  }
-  const from = Atomics.add(arena.i32, H.EVICT_SHARD, 1) >>> 0
-  for (let n = 0; n < core.shards; n++) {
-    const shard = (from + n) % core.shards
-    if (core.fieldsOf(shard) === fields) continue
-    const block = takeFromLocked(core, shard, cls, last)
+  const own = takeClassLocked(core, fields, cls + 1, last)
+  return own !== 0 ? own : otherShardsLocked(core, fields, (other) => takeClassLocked(core, other, cls, last))
+}
+
+/** A block of class from … last from the lists of the shard at `fields` (its lock held), or 0. */
+function takeClassLocked(core: MapCore, fields: number, from: number, last: number): number {
+  for (let c = from; c <= last; c++) {
+    const block = core.arena.takeLocked(fields, c)
     if (block !== 0) return block
   }
   return 0
 }
 
-/** A block of class cls … last from another shard's lists, taking its lock only if it is free. */
-function takeFromLocked(core: MapCore, shard: number, cls: number, last: number): number {
+/**
+ * visit() on each shard but the writer's, from the round-robin cursor (header word
+ * 28), under that shard's lock got with tryLock (a busy shard is skipped), until one
+ * answers nonzero; that answer, or 0.
+ */
+function otherShardsLocked(core: MapCore, fields: number, visit: (other: number) => number): number {
   const global = core.protection.global
-  const fields = global ? core.fieldsOf(shard) : core.tryLockShard(shard)
-  if (fields < 0) return 0
-  try {
-    for (let c = cls; c <= last; c++) {
-      const block = core.arena.takeLocked(fields, c)
-      if (block !== 0) return block
+  const from = Atomics.add(core.arena.i32, H.EVICT_SHARD, 1) >>> 0
+  for (let n = 0; n < core.shards; n++) {
+    const shard = (from + n) % core.shards
+    if (core.fieldsOf(shard) === fields) continue
+    const other = global ? core.fieldsOf(shard) : core.tryLockShard(shard)
+    if (other < 0) continue
+    try {
+      const found = visit(other)
+      if (found !== 0) return found
+    } finally {
+      if (!global) core.unlockShard(shard)
     }
-    return 0
-  } finally {
-    if (!global) core.unlockShard(shard)
   }
+  return 0
 }
 
 /**
@@ -112,20 +117,26 @@ function takeFromLocked(core: MapCore, shard: number, cls: number, last: number)
  */
 function evictForRoomLocked(core: MapCore, fields: number, full: () => Error, keep: number, cls: number): void {
   if (core.maxEntries === 0) throw full()
-  const now = Date.now()
-  const victim = core.queues.victimLocked(fields, now)
-  if (victim !== 0 && victim !== keep) {
-    unpublishLocked(core, fields, slotOfRecordLocked(core, fields, victim), reasonOf(core, victim, now))
-    return
-  }
+  if (evictVictimLocked(core, fields, (victim) => victim !== keep)) return
   if (cls < 0 || !evictFittingLocked(core, fields, cls)) throw ROOM_ELSEWHERE
 }
 
 /** Evicts the writer's shard's victim (not keep) if its block would fit a record of class cls. */
 function evictOwnFittingLocked(core: MapCore, fields: number, keep: number, cls: number): boolean {
+  return evictVictimLocked(core, fields, (victim) => victim !== keep && fits(core, victim, cls))
+}
+
+/** Evicts the victim of another shard if its block would fit a record of class cls. */
+function evictFittingLocked(core: MapCore, fields: number, cls: number): boolean {
+  const evict = (other: number) => (core.changeLocked(other, () => evictVictimLocked(core, other, (victim) => fits(core, victim, cls))) ? 1 : 0)
+  return otherShardsLocked(core, fields, evict) !== 0
+}
+
+/** Evicts the policy's victim of the shard at `fields` if `wanted(victim)`; whether it did. */
+function evictVictimLocked(core: MapCore, fields: number, wanted: (victim: number) => boolean): boolean {
   const now = Date.now()
   const victim = core.queues.victimLocked(fields, now)
-  if (victim === 0 || victim === keep || !fits(core, victim, cls)) return false
+  if (victim === 0 || !wanted(victim)) return false
   unpublishLocked(core, fields, slotOfRecordLocked(core, fields, victim), reasonOf(core, victim, now))
   return true
 }
@@ -134,30 +145,4 @@ function evictOwnFittingLocked(core: MapCore, fields: number, keep: number, cls:
 function fits(core: MapCore, record: number, cls: number): boolean {
   const over = classOfKindWord(core.arena.u32[(record + R_KIND) >>> 2] ?? 0) - cls
   return over >= 0 && over <= LARGER_CLASSES
-}
-
-/** Evicts the victim of another shard if its block is of class cls … cls + LARGER_CLASSES. */
-function evictFittingLocked(core: MapCore, fields: number, cls: number): boolean {
-  const { arena } = core
-  const global = core.protection.global
-  const from = Atomics.add(arena.i32, H.EVICT_SHARD, 1) >>> 0
-  for (let n = 0; n < core.shards; n++) {
-    const shard = (from + n) % core.shards
-    if (core.fieldsOf(shard) === fields) continue
-    const other = global ? core.fieldsOf(shard) : core.tryLockShard(shard)
-    if (other < 0) continue
-    try {
-      const evicted = core.changeLocked(other, () => {
-        const now = Date.now()
-        const victim = core.queues.victimLocked(other, now)
-        if (victim === 0 || !fits(core, victim, cls)) return false
-        unpublishLocked(core, other, slotOfRecordLocked(core, other, victim), reasonOf(core, victim, now))
-        return true
-      })
-      if (evicted) return true
-    } finally {
-      if (!global) core.unlockShard(shard)
-    }
-  }
-  return false
 }
