@@ -18,8 +18,13 @@
  *      publication (this thread saw it) and before the store of 0 that precedes the
  *      record's unpublication (or it would not read the old generation), in the one
  *      order of SeqCst accesses to that word. If the seq just
- *      loaded (before the generation) was even, the entry takes it and the era as its
- *      new pair: the record was the key's in that stable state too.
+ *      loaded (before the generation) was even, the entry may take it and the era as
+ *      its new pair: the record was the key's in that stable state too. It does so
+ *      only when fewer than 32 changes came since its last stamp: the era costs one
+ *      more load, which a shard written all the time would make a load for nothing,
+ *      as its seq moves again before the key's next read (one thread, 90% get / 10%
+ *      set over 100k keys: 386 -> 306 ns per operation). An entry left unstamped
+ *      still takes two loads per hit (seq and generation), as path 1 does.
  * No lock, no shared write, no hash, no probe, no copy, no decode. The record's
  * word is a random access into the arena, the shard's words are not: path 1 is the
  * cheap one, taken while the shard is not written.
@@ -72,6 +77,8 @@ export interface CachedValue extends Found {
 }
 
 const ERA_FROM_SEQ = S.ERA - S.SEQ
+/** 32 changes (each moves the seq by 2). */
+const RESTAMP_WITHIN = 64
 
 export class ReadCache {
   readonly capacity: number
@@ -96,7 +103,7 @@ export class ReadCache {
     const seq = Atomics.load(i32, entry.seqAt)
     if (seq !== entry.seq || Atomics.load(i32, entry.seqAt + ERA_FROM_SEQ) !== entry.era) {
       if ((Atomics.load(i32, entry.genAt) & GEN_MASK) !== entry.gen) return undefined
-      if ((seq & 1) === 0) {
+      if ((seq & 1) === 0 && ((seq - entry.seq) >>> 0) < RESTAMP_WITHIN) {
         entry.seq = seq
         entry.era = Atomics.load(i32, entry.seqAt + ERA_FROM_SEQ)
       }

@@ -256,3 +256,25 @@ test("the shard's era keeps a cached entry from passing when the seq comes back 
   assert.equal(reader.get('k'), 'v2')
   assert.equal(reader.stats().readCache.misses, misses + 1, 'the entry was read anew, not served')
 })
+
+test('an entry whose shard took many changes since it was stamped is still served by its record, and read anew once its key is overwritten', () => {
+  const { writer, reader } = pair<string>({ codec: 'string' })
+  writer.set('k', 'v1')
+  assert.equal(reader.get('k'), 'v1')
+  // One shard, so every set below changes the shard the entry was stamped in: a few
+  // changes (the entry is stamped anew) and then many (it is not, and its record's
+  // generation vouches for it on every hit).
+  for (const changes of [3, 500]) {
+    for (let i = 0; i < changes; i++) writer.set(`other:${i}`, 'x')
+    const { hits: before, misses } = reader.stats().readCache
+    assert.equal(reader.get('k'), 'v1')
+    assert.equal(reader.get('k'), 'v1')
+    assert.equal(reader.has('k'), true)
+    assert.deepEqual([reader.stats().readCache.hits, reader.stats().readCache.misses], [before + 3, misses], `after ${changes} changes`)
+  }
+  writer.set('k', 'v2')
+  const { misses } = reader.stats().readCache
+  assert.equal(reader.get('k'), 'v2')
+  assert.equal(reader.stats().readCache.misses, misses + 1, 'the overwritten value was not served')
+  assert.equal(reader.get('k'), 'v2')
+})
