@@ -8,3 +8,14 @@ export * from './sync/index.js'
 export { Kind, type Attachable, type Handle } from './shared/handle.js'
 export * from './map/index.js'
 export type { BuiltInCodecName, Codec, CodecOption, Key } from './codec/index.js'
+export {
+  share,
+  attachShared,
+  type Shared,
+  type Attached,
+  type AttachedOf,
+  type AttachSharedOptions,
+  type HandleOf,
+  type Shareable,
+  type ShareableHandle,
+} from './pool/share.js'
