@@ -1,7 +1,8 @@
 /**
  * conmap: concurrency-safe maps for JavaScript runtimes. The map and every
  * primitive live in shared memory: create them in one thread, send `.handle` to
- * workers, and `X.attach(handle)` there.
+ * workers, and `X.attach(handle)` there (or `share({ ... })` several objects and
+ * `attachShared()` them).
  */
 export * from './errors/index.js'
 export * from './sync/index.js'
