@@ -25,16 +25,41 @@ import { RWMutex, type RWMutexHandle } from '../sync/rwmutex.js'
 import { Semaphore, type SemaphoreHandle } from '../sync/semaphore.js'
 import { WaitGroup, type WaitGroupHandle } from '../sync/waitgroup.js'
 
-/** A conmap object that share() takes: a SharedMap or a sync primitive. */
+/**
+ * A conmap object that share() takes: a SharedMap or a sync primitive.
+ * @example
+ * ```ts
+ * const objects: Record<string, Shareable> = { users: new SharedMap(), lock: new Mutex() }
+ * ```
+ */
 export type Shareable = SharedMap<any, any> | Mutex | RWMutex | WaitGroup | Once | Semaphore
 
-/** The handle of a Shareable: what share() puts in its record for it. */
+/**
+ * The handle of a Shareable: what share() puts in its record for it.
+ * @example
+ * ```ts
+ * const handles: ShareableHandle[] = Object.values(share({ users, lock }).handles)
+ * ```
+ */
 export type ShareableHandle = SharedMapHandle<any, any> | MutexHandle | RWMutexHandle | WaitGroupHandle | OnceHandle | SemaphoreHandle
 
-/** The typed handle of a conmap object: `HandleOf<SharedMap<string, User>>` is `SharedMapHandle<string, User>`. */
+/**
+ * The typed handle of a conmap object.
+ * @example
+ * ```ts
+ * type UsersHandle = HandleOf<SharedMap<string, User>>   // SharedMapHandle<string, User>
+ * ```
+ */
 export type HandleOf<T extends Shareable> = T['handle']
 
-/** The object a handle attaches as: `AttachedOf<SharedMapHandle<string, User>>` is `SharedMap<string, User>`. */
+/**
+ * The object a handle attaches as.
+ * @example
+ * ```ts
+ * type Users = AttachedOf<SharedMapHandle<string, User>>   // SharedMap<string, User>
+ * type Lock = AttachedOf<MutexHandle>                       // Mutex
+ * ```
+ */
 export type AttachedOf<H extends ShareableHandle> =
   H extends SharedMapHandle<infer K extends Key, infer V>
     ? SharedMap<K, V>
@@ -52,7 +77,14 @@ export type AttachedOf<H extends ShareableHandle> =
 
 /**
  * What share() returns: a plain, structured-cloneable record of typed handles, to put
- * in workerData (or a message) and give to attachShared() in the worker.
+ * in workerData (or a message) and give to attachShared() in the worker. T is the
+ * object given to share(); name it to type a record received untyped.
+ * @example
+ * ```ts
+ * const conmap = share({ users })             // Shared<{ users: SharedMap<string, User> }>
+ * export type Conmap = typeof conmap           // for the task module
+ * const { users } = attachShared(workerData.conmap as Conmap)
+ * ```
  */
 export interface Shared<T extends Readonly<Record<string, Shareable>> = Readonly<Record<string, Shareable>>> {
   readonly conmap: 'Shared'
@@ -60,14 +92,27 @@ export interface Shared<T extends Readonly<Record<string, Shareable>> = Readonly
   readonly handles: { readonly [P in keyof T]: HandleOf<T[P]> }
 }
 
-/** What attachShared(shared) returns: the objects shared, under the same keys, typed as they were made. */
+/**
+ * What attachShared(shared) returns: the objects shared, under the same keys, typed
+ * as they were made.
+ * @example
+ * ```ts
+ * const objects: Attached<Conmap> = attachShared(workerData.conmap as Conmap)
+ * objects.users.get('u1')                      // User | undefined
+ * ```
+ */
 export type Attached<S extends Shared<any>> = { readonly [P in keyof S['handles']]: AttachedOf<S['handles'][P]> }
 
 /**
  * attachShared's options: for each map of the record, by its key, the SharedMap
- * attach options of this thread (a user codec, readCache, sweeper, lockTimeout).
- * Primitives take none.
+ * attach options of this thread (a user codec, readCache, sweeper, lockTimeout; see
+ * AttachOptions). Primitives take none. A map attached again in the thread must get
+ * the same options as the first time (compared as given, the codec by name).
  * @default {} (every map with SharedMap.attach's defaults)
+ * @example
+ * ```ts
+ * attachShared(conmap, { users: { lockTimeout: 2_000, readCache: 0 }, sessions: { codec: sessionCodec } })
+ * ```
  */
 export type AttachSharedOptions<S extends Shared<any>> = {
   readonly [P in keyof S['handles'] as S['handles'][P] extends SharedMapHandle<any, any> ? P : never]?: S['handles'][P] extends SharedMapHandle<any, infer V>
@@ -184,7 +229,7 @@ function attachOne(key: string, handle: unknown, options: AttachOptions): Sharea
  * it), or a clone of it that kept the same buffers, it returns the same objects.
  *
  * @param shared what share() returned, as received (workerData, a message)
- * @param options per map key, SharedMap.attach options for this thread
+ * @param options per map key, SharedMap.attach options for this thread (default: none)
  * @throws ConmapError ERR_INVALID_ARGUMENT when shared is no share() record, an
  *   option names a key that is not a map of it, or a map already attached here
  *   was attached with other options (the message names the key and the option);
@@ -192,9 +237,10 @@ function attachOne(key: string, handle: unknown, options: AttachOptions): Sharea
  * @example
  * ```ts
  * import { workerData } from 'piscina'
- * const { users, ready } = attachShared(workerData.conmap)
- * // TypeScript: name the types the worker receives untyped
- * const { users } = attachShared(workerData.conmap as Shared<{ users: SharedMap<string, User> }>, { users: { lockTimeout: 2_000 } })
+ * const { users, ready } = attachShared(workerData.conmap)       // JavaScript
+ * // TypeScript: name the types of what the worker receives untyped
+ * const typed = attachShared(workerData.conmap as Shared<{ users: SharedMap<string, User> }>, { users: { lockTimeout: 2_000 } })
+ * typed.users.get('u1')                                            // User | undefined
  * ```
  */
 export function attachShared<S extends Shared<any>>(shared: S, options: AttachSharedOptions<S> = {}): Attached<S> {
