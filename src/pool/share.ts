@@ -4,9 +4,11 @@
  *
  * A pool runs the task module, or each task, many times in one worker; attaching
  * anew each time would give every task its own read cache and its own SharedMap
- * instance. So attachShared() keeps what it attached per thread, keyed by the memory
- * itself (buffer, byteOffset): a handle cloned again with the same buffer finds
- * it, and the WeakMap lets an object go with its buffer.
+ * instance. So attachShared() keeps what it attached per thread, keyed by the
+ * handle's SharedArrayBuffer object and byteOffset: every task of a worker reads the
+ * same workerData, so it finds them, and the WeakMap lets an object go with its
+ * buffer. A record that arrives in a new message brings new buffer objects (a clone
+ * never reuses them) and is attached anew.
  *
  * The record is `{ conmap: 'Shared', version, handles }` rather than the handles at
  * top level so that no user key (not even 'conmap') can collide with the brand; the
@@ -225,8 +227,9 @@ function attachOne(key: string, handle: unknown, options: AttachOptions): Sharea
 /**
  * The objects of a share() record in this thread, under the same keys and types:
  * each attached with its kind's attach (SharedMap.attach, Mutex.attach, …). Memoized
- * per thread: called again with the record (every task of a pool worker may call
- * it), or a clone of it that kept the same buffers, it returns the same objects.
+ * per thread: called again with the same record (every task of a pool worker may
+ * call it on workerData), it returns the same objects. A record received in another
+ * message is attached anew.
  *
  * @param shared what share() returned, as received (workerData, a message)
  * @param options per map key, SharedMap.attach options for this thread (default: none)
