@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { workerData } from 'piscina'
-import { SharedMap } from 'conmap'
+import { attachShared } from 'conmap'
 
-const users = SharedMap.attach(workerData.users)
+const { users } = attachShared(workerData.conmap)
 
 // Stands for a fetch() or a database query.
 async function fetchUser(id, signal) {

@@ -1,12 +1,10 @@
 // The codec decides what a map can store: new SharedMap's value type follows it.
 import { SharedMap, type Codec, type CodecFor, type Key, type SharedMapOptions } from 'conmap'
+import { assertEqual } from './expect.js'
 
 interface Session {
   readonly user: string
 }
-
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
-declare function assertEqual<A, B>(proof: Equal<A, B>): void
 
 // Without type arguments, the typed codecs give their value type.
 const strings = new SharedMap({ codec: 'string' })

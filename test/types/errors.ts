@@ -1,9 +1,8 @@
 // isConmapError(err, code) narrows err to the code's class and err.code to the code;
 // an unknown code does not compile.
 import { isConmapError, reviveError, type ConmapError, type LockError, type MapFullError } from 'conmap'
+import { assertEqual } from './expect.js'
 
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
-declare function assertEqual<A, B>(proof: Equal<A, B>): void
 declare const caught: unknown
 
 if (isConmapError(caught, 'ERR_MAP_FULL')) {

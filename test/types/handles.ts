@@ -1,15 +1,11 @@
 // Handles carry types: what attach() gives, and what it refuses to attach.
 import { Mutex, Once, RWMutex, Semaphore, SharedMap, WaitGroup, type Key, type SharedMapHandle } from 'conmap'
+import { assertEqual, expectType } from './expect.js'
 
 interface Session {
   readonly user: string
   readonly expires: number
 }
-
-declare function expectType<T>(value: T): void
-/** Compiles only when A and B are the same type. */
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
-declare function assertEqual<A, B>(proof: Equal<A, B>): void
 
 const sessions = new SharedMap<string, Session>()
 expectType<SharedMapHandle<string, Session>>(sessions.handle)

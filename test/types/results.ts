@@ -1,13 +1,12 @@
 // Results say what they hold, options take what a user's config has, and a
 // SharedMap is a ReadonlyMap.
 import { Mutex, RWMutex, Semaphore, SharedMap, WaitGroup, Once, type LoadResult, type SwapResult } from 'conmap'
+import { assertEqual } from './expect.js'
 
 interface Session {
   readonly user: string
 }
 
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
-declare function assertEqual<A, B>(proof: Equal<A, B>): void
 declare function use(session: Session): void
 
 const map = new SharedMap<string, Session>({ ttl: 60_000 })
