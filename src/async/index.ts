@@ -1,0 +1,1 @@
+export { KeyedMutex, KeyedGuard } from './keyed-mutex.js'
