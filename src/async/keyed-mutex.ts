@@ -190,12 +190,25 @@ export class KeyedMutex<K extends Key = Key> {
     }
   }
 
-  /** Whether some task holds `key` now. */
+  /**
+   * Whether some task holds `key` now (a snapshot: the next task may take it at once).
+   * @example
+   * ```ts
+   * if (locks.isLocked('report')) console.log('a report is being built; waiting for it')
+   * ```
+   */
   isLocked(key: K): boolean {
     return this.#entries.has(key)
   }
 
-  /** How many keys are held now (an idle KeyedMutex keeps no memory for any key: 0). */
+  /**
+   * How many keys are held now. An idle KeyedMutex keeps no memory for any key: 0.
+   * @example
+   * ```ts
+   * await Promise.all(jobs.map((job) => locks.runExclusive(job.key, () => run(job))))
+   * console.assert(locks.size === 0)
+   * ```
+   */
   get size(): number {
     return this.#entries.size
   }

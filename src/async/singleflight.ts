@@ -98,7 +98,13 @@ export class Singleflight<K, V> {
     return this.#flights.delete(key)
   }
 
-  /** How many flights are running and joinable now. */
+  /**
+   * How many flights are running and joinable now (abandoned and forgotten ones are not counted).
+   * @example
+   * ```ts
+   * metrics.gauge('flights', flights.size)
+   * ```
+   */
   get size(): number {
     return this.#flights.size
   }
