@@ -135,11 +135,15 @@ const keepFrames = (_: Error, frames: NodeJS.CallSite[]): NodeJS.CallSite[] => f
 /** Where the caller of `below` is, and which function it runs in. */
 function site(below: Function): Site {
   const prepare = Error.prepareStackTrace
-  Error.prepareStackTrace = keepFrames
   const holder: { stack?: NodeJS.CallSite[] } = {}
-  Error.captureStackTrace(holder, below)
-  const frames = holder.stack ?? []
-  Error.prepareStackTrace = prepare
+  let frames: NodeJS.CallSite[]
+  try {
+    Error.prepareStackTrace = keepFrames
+    Error.captureStackTrace(holder, below)
+    frames = holder.stack ?? []
+  } finally {
+    Error.prepareStackTrace = prepare
+  }
   const top = frames[0]
   const fn = top === undefined ? '' : `${top.getFileName() ?? ''}:${top.getEnclosingLineNumber() ?? ''}:${top.getEnclosingColumnNumber() ?? ''}`
   return { frames, fn }
