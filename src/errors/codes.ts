@@ -24,6 +24,11 @@ export const ErrorCode = {
   NEGATIVE_COUNTER: 'ERR_NEGATIVE_COUNTER',
   TOO_MANY_THREADS: 'ERR_TOO_MANY_THREADS',
   INVARIANT_VIOLATION: 'ERR_INVARIANT_VIOLATION',
+  /**
+   * detectLostUpdates() in mode 'throw': a task wrote a key it had read before an
+   * `await` while another task wrote the key in between; the write did not happen.
+   */
+  LOST_UPDATE: 'ERR_LOST_UPDATE',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -45,6 +45,7 @@ const classByCode = {
   ERR_MAP_POISONED: ConcurrentMapError,
   ERR_RECURSIVE_UPDATE: ConcurrentMapError,
   ERR_INVARIANT_VIOLATION: ConcurrentMapError,
+  ERR_LOST_UPDATE: ConcurrentMapError,
   ERR_MAP_FULL: MapFullError,
   ERR_LOCK_TIMEOUT: LockError,
   ERR_COMPUTE_TIMEOUT: ComputeError,

@@ -1,0 +1,3 @@
+export { KeyedMutex, KeyedGuard } from './keyed-mutex.js'
+export { Singleflight, type FlightResult, type FlightOptions } from './singleflight.js'
+export { detectLostUpdates, type LostUpdateTarget, type LostUpdateReport, type LostUpdateOptions, type LostUpdateDetector } from './lost-updates.js'
