@@ -191,14 +191,16 @@ interface Memo {
 /** What this thread attached through attachShared: buffer -> byteOffset -> object. */
 const attached = new WeakMap<SharedArrayBuffer, Map<number, Memo>>()
 
-const optionNames = ['codec', 'readCache', 'sweeper', 'lockTimeout'] as const satisfies ReadonlyArray<keyof AttachOptions>
+/** The attach options compared as given (codec is compared by id). A Record, so that an option added to AttachOptions fails to compile until it is listed here. */
+const comparedOptions: Readonly<Record<Exclude<keyof AttachOptions, 'codec'>, true>> = { readCache: true, sweeper: true, lockTimeout: true }
+const optionNames = Object.keys(comparedOptions) as ReadonlyArray<keyof typeof comparedOptions>
 
 /** The option in which two attaches of one map differ; codecs by id, a left-out codec being the map's own. */
 function differingOption(handle: SharedMapHandle, before: AttachOptions, now: AttachOptions): string | undefined {
   const codec = (options: AttachOptions) => (options.codec === undefined ? handle.codec : codecId(options.codec))
   if (codec(before) !== codec(now)) return `codec '${codec(before)}', now '${codec(now)}'`
   for (const name of optionNames) {
-    if (name !== 'codec' && !Object.is(before[name], now[name])) return `${name} ${String(before[name])}, now ${String(now[name])}`
+    if (!Object.is(before[name], now[name])) return `${name} ${String(before[name])}, now ${String(now[name])}`
   }
   return undefined
 }
