@@ -33,7 +33,12 @@
  *   33 computations   34 joins (statistics of getOrComputeAsync)
  *   35 generation clock: the shards take record generations from it GEN_BATCH at a
  *      time (nextGenLocked), so no two records of the map get the same one
- *   36-39 unused (room for more words; keeps the global lock 8-byte aligned)
+ *   36-38 unused (room for more words; keeps the global lock 8-byte aligned)
+ *   39 metrics: byte offset of the metrics region (metrics: true), 0 when off. The
+ *      region lies between the shard descriptors and the first tables: a header,
+ *      an owner table of R two-word slots, and R + 1 rows of 176 + 3M Float64 cells,
+ *      one row per thread that writes only its own (src/metrics/layout.ts derives
+ *      them: 141 984 bytes with the defaults R = 64, M = 32)
  *   40.. global lock: a lock word ('mutex'), an RWLock ('rwmutex'), else nothing
  *
  * Shard descriptor (words from the shard's base; L = lock words of the strategy:
@@ -165,6 +170,7 @@ export const H = {
   COMPUTATIONS: 33,
   JOINS: 34,
   GEN_CLOCK: 35,
+  METRICS: 39,
   GLOBAL_LOCK: 40,
 } as const
 

@@ -1,0 +1,198 @@
+/**
+ * One thread's recorder of one map's metrics: the row this thread alone writes
+ * (layout.ts), found or claimed once per thread and shared by every SharedMap
+ * object of the map in the thread. Recording is plain Float64 increments.
+ *
+ * Hot keys: one keyed call in `sample` on average (gaps drawn at random in
+ * [1, 2·sample - 1], so a workload that cycles with the sample's period is not
+ * aliased) puts its key's 32-bit map hash into the row's Space-Saving summary
+ * (Metwally et al.): M entries of (hash, count, error); a tracked hash counts one
+ * more, an untracked one replaces the entry of least count c and starts at c + 1
+ * with error c. Only the owner writes it, so no atomics; it keeps a private index of
+ * hash -> entry. A summary of N samples overestimates a count by at most N / M and
+ * holds every hash sampled more than N / M times; summaries of many threads merge
+ * by adding counts (hot-keys.ts), with the error bounds adding likewise.
+ */
+import { selfId, ThreadRegistry } from '../sync/threads.js'
+import { HolderSlots } from '../sync/holder-slots.js'
+import { conmapError, ErrorCode } from '../errors/index.js'
+import { BUCKETS, ERROR_SLOTS, HOT, OP_CELLS, REGION_MAGIC, RETRIES, RH, SAMPLES, WAIT, WAIT_STRIDE, ownerTableWord, rowsByte } from './layout.js'
+
+/** The shape of the region, as read from its header. */
+export interface Region {
+  readonly buffer: SharedArrayBuffer
+  readonly i32: Int32Array
+  /** Byte offset of the region in the arena. */
+  readonly at: number
+  readonly rows: number
+  readonly hotKeys: number
+  readonly sample: number
+  readonly cells: number
+  readonly owners: HolderSlots
+}
+
+export function regionOf(buffer: SharedArrayBuffer, at: number, registry: ThreadRegistry): Region {
+  const header = new Int32Array(buffer, at, 8)
+  if (header[RH.MAGIC] !== REGION_MAGIC) throw conmapError(ErrorCode.INVALID_HANDLE, 'the map names a metrics region that holds none')
+  const rows = header[RH.ROWS] ?? 0
+  const i32 = new Int32Array(buffer, 0, (at >>> 2) + 8 + rows * 2)
+  return {
+    buffer,
+    i32,
+    at,
+    rows,
+    hotKeys: header[RH.HOT] ?? 0,
+    sample: header[RH.SAMPLE] ?? 1,
+    cells: header[RH.CELLS] ?? 0,
+    owners: new HolderSlots(i32, ownerTableWord(at), rows, registry),
+  }
+}
+
+/** Row `row` of the region (row === rows: the overflow row). */
+export function rowOf(region: Region, row: number): Float64Array {
+  return new Float64Array(region.buffer, rowsByte(region.at, region.rows) + row * region.cells * 8, region.cells)
+}
+
+export class Recorder {
+  readonly row: Float64Array
+  readonly #hot: number
+  readonly #sample: number
+  /** Hash -> entry of this thread's summary (the owner's private index of it). */
+  readonly #index = new Map<number, number>()
+  #used = 0
+  /** Keyed calls until the next sample. */
+  gap = 1
+  #random = (selfId * 0x9e3779b1) | 1
+
+  constructor(region: Region) {
+    this.row = rowOf(region, claimRow(region))
+    this.#hot = region.hotKeys
+    this.#sample = region.sample
+    // A row taken over from a dead thread goes on with its summary.
+    for (let entry = 0; entry < this.#hot; entry++) {
+      if ((this.row[HOT + 3 * entry + 1] ?? 0) === 0) break
+      this.#index.set(this.row[HOT + 3 * entry] ?? 0, entry)
+      this.#used++
+    }
+    this.gap = this.#nextGap()
+  }
+
+  count(cell: number): void {
+    ;(this.row[cell] as number)++
+  }
+
+  /** A call of op that threw: outcome is an error outcome index (ops.ts). */
+  fail(op: number, outcome: number): void {
+    const row = this.row
+    const tag = op * 64 + outcome + 1
+    for (let slot = 0; slot < ERROR_SLOTS - 1; slot++) {
+      const at = OP_CELLS + 2 * slot
+      const seen = row[at] ?? 0
+      if (seen === tag || seen === 0) {
+        row[at] = tag
+        ;(row[at + 1] as number)++
+        return
+      }
+    }
+    // More distinct (op, error) pairs than slots: the last pair counts them, untagged.
+    ;(row[OP_CELLS + 2 * ERROR_SLOTS - 1] as number)++
+  }
+
+  retried(count: number): void {
+    ;(this.row[RETRIES] as number) += count
+  }
+
+  /** A lock acquired without waiting. */
+  acquired(mode: number): void {
+    ;(this.row[WAIT + mode * WAIT_STRIDE] as number)++
+  }
+
+  /** A lock acquired after waiting since `from` (performance.now()). */
+  waited(mode: number, from: number): void {
+    const seconds = (performance.now() - from) / 1000
+    const micros = seconds * 1e6
+    const bucket = micros <= 1 ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log2(micros)))
+    const at = WAIT + mode * WAIT_STRIDE
+    ;(this.row[at + bucket] as number)++
+    ;(this.row[at + BUCKETS] as number) += seconds
+  }
+
+  /** Puts a sampled key's hash into the summary. */
+  sampled(hash: number): void {
+    this.gap = this.#nextGap()
+    const row = this.row
+    ;(row[SAMPLES] as number)++
+    if (this.#hot === 0) return
+    const known = this.#index.get(hash)
+    if (known !== undefined) {
+      ;(row[HOT + 3 * known + 1] as number)++
+      return
+    }
+    if (this.#used < this.#hot) {
+      const entry = this.#used++
+      this.#put(entry, hash, 1, 0)
+      return
+    }
+    let least = 0
+    let min = Infinity
+    for (let entry = 0; entry < this.#hot; entry++) {
+      const count = row[HOT + 3 * entry + 1] ?? 0
+      if (count < min) {
+        min = count
+        least = entry
+      }
+    }
+    this.#index.delete(row[HOT + 3 * least] ?? 0)
+    this.#put(least, hash, min + 1, min)
+  }
+
+  #put(entry: number, hash: number, count: number, error: number): void {
+    const at = HOT + 3 * entry
+    this.row[at] = hash
+    this.row[at + 1] = count
+    this.row[at + 2] = error
+    this.#index.set(hash, entry)
+  }
+
+  #nextGap(): number {
+    if (this.#sample === 1) return 1
+    let x = this.#random
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    this.#random = x
+    return 1 + ((x >>> 0) % (2 * this.#sample - 1))
+  }
+}
+
+/**
+ * This thread's row: its own from the owner table (a dead thread's freed row
+ * included), else the shared overflow row, counted once in the header.
+ */
+function claimRow(region: Region): number {
+  try {
+    return region.owners.claim()
+  } catch (err) {
+    if (!(typeof err === 'object' && err !== null && (err as { code?: unknown }).code === ErrorCode.TOO_MANY_THREADS)) throw err
+  }
+  region.owners.reclaimDead()
+  try {
+    return region.owners.claim()
+  } catch {
+    // Every row is held by a live thread.
+  }
+  Atomics.add(region.i32, (region.at >>> 2) + RH.OVERFLOW, 1)
+  return region.rows
+}
+
+/** One recorder per map per thread, by map id. */
+const recorders = new Map<string, Recorder>()
+
+export function recorderFor(mapId: string, region: Region): Recorder {
+  let recorder = recorders.get(mapId)
+  if (recorder === undefined) {
+    recorder = new Recorder(region)
+    recorders.set(mapId, recorder)
+  }
+  return recorder
+}
