@@ -36,9 +36,9 @@
  *   36-38 unused (room for more words; keeps the global lock 8-byte aligned)
  *   39 metrics: byte offset of the metrics region (metrics: true), 0 when off. The
  *      region lies between the shard descriptors and the first tables: a header,
- *      an owner table of R two-word slots, and R + 1 rows of 176 + 3M Float64 cells,
+ *      an owner table of R two-word slots, and R + 1 rows of 176 + 4W Float64 cells,
  *      one row per thread that writes only its own (src/metrics/layout.ts derives
- *      them: 141 984 bytes with the defaults R = 64, M = 32)
+ *      them: 225 184 bytes with the defaults R = 64, W = 64)
  *   40.. global lock: a lock word ('mutex'), an RWLock ('rwmutex'), else nothing
  *
  * Shard descriptor (words from the shard's base; L = lock words of the strategy:

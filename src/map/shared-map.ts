@@ -598,7 +598,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
 
   /**
    * The n keys most used, estimated over every thread, most used first: each
-   * thread samples one keyed call in `metrics.sample` into a Space-Saving summary
+   * thread samples one keyed call in `metrics.sample` into a HeavyKeeper summary
    * in shared memory; the summaries are merged and their hashes resolved to keys
    * through the map (keys no longer present are left out). `count` estimates the
    * calls on the key since the map was made (sampled count times the sample period).

@@ -6,7 +6,7 @@
  *
  * Region (bytes from its start; all 8-byte aligned):
  *   0   header, HEADER_WORDS Int32 words:
- *         0 magic (REGION_MAGIC)   1 rows R   2 hot-key entries per row M
+ *         0 magic (REGION_MAGIC)   1 rows R   2 hot-key buckets per array W
  *         3 sample period P (a key is sampled once per P keyed calls, on average)
  *         4 cells per row          5 overflow: threads that found no row of their own
  *         6-7 unused (keeps the owner table 8-aligned)
@@ -25,12 +25,13 @@
  *                                   the rest) and their sum in seconds
  *   RETRIES                         optimistic read retries
  *   SAMPLES                         keyed calls sampled into the hot-key summary
- *   HOT ..< +3M                     Space-Saving summary: M entries (hash, count, error)
+ *   HOT ..< +4W                     hot-key summary (HeavyKeeper, recorder.ts): two
+ *                                   arrays of W buckets (hash, count)
  *
  * Derived sizes (MAX_OPS 32, ERROR_SLOTS 16, BUCKETS 22): fixed cells 96 + 32 + 46
- * + 2 = 176; a row with the default M = 32 is 272 cells = 2176 bytes; the default
- * 64 rows plus the overflow row and the owner table take 32 + 512 + 65·2176 =
- * 141 984 bytes.
+ * + 2 = 176; a row with the default W = 64 is 176 + 256 = 432 cells = 3456 bytes;
+ * the default 64 rows plus the overflow row and the owner table take
+ * 32 + 512 + 65·3456 = 225 184 bytes.
  *
  * Who writes what: a thread claims a row in the owner table (CAS, HolderSlots) the
  * first time it opens the map, and from then on it alone writes that row, with plain
@@ -68,8 +69,8 @@ export const WAIT_BOUNDS: readonly number[] = Array.from({ length: BUCKETS - 1 }
 export const LockMode = { read: 0, write: 1 } as const
 export type LockMode = keyof typeof LockMode
 
-export function rowCells(hotEntries: number): number {
-  return HOT + 3 * hotEntries
+export function rowCells(hotWidth: number): number {
+  return HOT + 4 * hotWidth
 }
 
 /** The metrics option, validated. */
@@ -79,7 +80,7 @@ export interface MetricsConfig {
   readonly sample: number
 }
 
-export const DEFAULT_METRICS: MetricsConfig = { rows: 64, hotKeys: 32, sample: 8 }
+export const DEFAULT_METRICS: MetricsConfig = { rows: 64, hotKeys: 64, sample: 8 }
 
 export function ownerTableWord(region: number): number {
   return (region >>> 2) + HEADER_WORDS
@@ -111,7 +112,7 @@ export function metricsOption(value: unknown): MetricsConfig | undefined {
   const options = value as Record<string, unknown>
   return {
     rows: integerIn(options.threads, 'metrics.threads', DEFAULT_METRICS.rows, 1, 4096),
-    hotKeys: integerIn(options.hotKeys, 'metrics.hotKeys', DEFAULT_METRICS.hotKeys, 0, 1024),
+    hotKeys: integerIn(options.hotKeys, 'metrics.hotKeys', DEFAULT_METRICS.hotKeys, 0, 4096),
     sample: integerIn(options.sample, 'metrics.sample', DEFAULT_METRICS.sample, 1, 65536),
   }
 }

@@ -5,13 +5,15 @@
  *
  * Hot keys: one keyed call in `sample` on average (gaps drawn at random in
  * [1, 2·sample - 1], so a workload that cycles with the sample's period is not
- * aliased) puts its key's 32-bit map hash into the row's Space-Saving summary
- * (Metwally et al.): M entries of (hash, count, error); a tracked hash counts one
- * more, an untracked one replaces the entry of least count c and starts at c + 1
- * with error c. Only the owner writes it, so no atomics; it keeps a private index of
- * hash -> entry. A summary of N samples overestimates a count by at most N / M and
- * holds every hash sampled more than N / M times; summaries of many threads merge
- * by adding counts (hot-keys.ts), with the error bounds adding likewise.
+ * aliased) puts its key's 32-bit map hash into the row's HeavyKeeper summary (Gong
+ * et al., ATC'18; RedisBloom's TOPK): two arrays of buckets (hash, count), the hash
+ * picking one bucket in each. Only the owner writes it, so no atomics, and a bucket
+ * costs no more than its two cells. Unlike Space-Saving, where every unseen key
+ * takes over the least counter and a long tail of keys churns out all but the
+ * heaviest, a bucket's holder is displaced only after decays whose odds fall
+ * geometrically with its count: a heavy key keeps its bucket, its count a close
+ * (under-)estimate, while the tail fights over the rest. Summaries of many threads
+ * merge by adding, per hash, each thread's larger count of its two buckets (hot-keys.ts).
  */
 import { selfId, ThreadRegistry } from '../sync/threads.js'
 import { HolderSlots } from '../sync/holder-slots.js'
@@ -53,27 +55,22 @@ export function rowOf(region: Region, row: number): Float64Array {
   return new Float64Array(region.buffer, rowsByte(region.at, region.rows) + row * region.cells * 8, region.cells)
 }
 
+/** HeavyKeeper's decay base: a bucket of count c yields to another hash with probability DECAY^-c. */
+const DECAY = 1.08
+
 export class Recorder {
   readonly row: Float64Array
-  readonly #hot: number
+  /** Buckets of each of the summary's two arrays. */
+  readonly #width: number
   readonly #sample: number
-  /** Hash -> entry of this thread's summary (the owner's private index of it). */
-  readonly #index = new Map<number, number>()
-  #used = 0
   /** Keyed calls until the next sample. */
   gap = 1
   #random = (selfId * 0x9e3779b1) | 1
 
   constructor(region: Region) {
     this.row = rowOf(region, claimRow(region))
-    this.#hot = region.hotKeys
+    this.#width = region.hotKeys
     this.#sample = region.sample
-    // A row taken over from a dead thread goes on with its summary.
-    for (let entry = 0; entry < this.#hot; entry++) {
-      if ((this.row[HOT + 3 * entry + 1] ?? 0) === 0) break
-      this.#index.set(this.row[HOT + 3 * entry] ?? 0, entry)
-      this.#used++
-    }
     this.gap = this.#nextGap()
   }
 
@@ -117,51 +114,51 @@ export class Recorder {
     ;(this.row[at + BUCKETS] as number) += seconds
   }
 
-  /** Puts a sampled key's hash into the summary. */
+  /**
+   * Puts a sampled key's hash into the summary (HeavyKeeper): in each of the two
+   * arrays, its bucket counts one more if it holds the hash or is empty; else it
+   * decays by one with probability DECAY^-count, and the hash takes it when it reaches 0.
+   */
   sampled(hash: number): void {
     this.gap = this.#nextGap()
     const row = this.row
     ;(row[SAMPLES] as number)++
-    if (this.#hot === 0) return
-    const known = this.#index.get(hash)
-    if (known !== undefined) {
-      ;(row[HOT + 3 * known + 1] as number)++
-      return
-    }
-    if (this.#used < this.#hot) {
-      const entry = this.#used++
-      this.#put(entry, hash, 1, 0)
-      return
-    }
-    let least = 0
-    let min = Infinity
-    for (let entry = 0; entry < this.#hot; entry++) {
-      const count = row[HOT + 3 * entry + 1] ?? 0
-      if (count < min) {
-        min = count
-        least = entry
-      }
-    }
-    this.#index.delete(row[HOT + 3 * least] ?? 0)
-    this.#put(least, hash, min + 1, min)
+    const width = this.#width
+    if (width === 0) return
+    const first = HOT + 2 * ((hash >>> 0) % width)
+    const second = HOT + 2 * width + 2 * ((Math.imul(hash, 0x9e3779b1) >>> 0) % width)
+    this.#bump(first, hash)
+    this.#bump(second, hash)
   }
 
-  #put(entry: number, hash: number, count: number, error: number): void {
-    const at = HOT + 3 * entry
-    this.row[at] = hash
-    this.row[at + 1] = count
-    this.row[at + 2] = error
-    this.#index.set(hash, entry)
+  #bump(at: number, hash: number): void {
+    const row = this.row
+    const count = row[at + 1] ?? 0
+    if (count === 0 || row[at] === hash) {
+      row[at] = hash
+      row[at + 1] = count + 1
+      return
+    }
+    if (this.#draw() >= DECAY ** -count) return
+    if (count > 1) row[at + 1] = count - 1
+    else {
+      row[at] = hash
+      row[at + 1] = 1
+    }
   }
 
-  #nextGap(): number {
-    if (this.#sample === 1) return 1
+  /** A uniform draw in [0, 1). */
+  #draw(): number {
     let x = this.#random
     x ^= x << 13
     x ^= x >>> 17
     x ^= x << 5
     this.#random = x
-    return 1 + ((x >>> 0) % (2 * this.#sample - 1))
+    return (x >>> 0) / 0x100000000
+  }
+
+  #nextGap(): number {
+    return this.#sample === 1 ? 1 : 1 + Math.floor(this.#draw() * (2 * this.#sample - 1))
   }
 }
 

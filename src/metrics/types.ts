@@ -11,7 +11,11 @@ export interface MetricsOptions {
    * @default 64
    */
   readonly threads?: number | undefined
-  /** Entries of each thread's hot-key summary, 0 to 1024 (0: no hot keys). @default 32 */
+  /**
+   * Buckets of each of the two arrays of a thread's hot-key summary, 0 to 4096 (0: no
+   * hot keys); 16 bytes of shared memory each per thread row.
+   * @default 64
+   */
   readonly hotKeys?: number | undefined
   /** One keyed call in this many, on average, is sampled for hot keys, 1 to 65536. @default 8 */
   readonly sample?: number | undefined
