@@ -64,7 +64,7 @@ export const SAMPLES = RETRIES + 1
 export const HOT = SAMPLES + 1
 
 /** Upper bounds of the finite lock-wait buckets, in seconds. */
-export const WAIT_BOUNDS: readonly number[] = Array.from({ length: BUCKETS - 1 }, (_, b) => 2 ** b * 1e-6)
+export const WAIT_BOUNDS: readonly number[] = Array.from({ length: BUCKETS - 1 }, (_, b) => 2 ** b / 1e6)
 
 export const LockMode = { read: 0, write: 1 } as const
 export type LockMode = keyof typeof LockMode
