@@ -13,9 +13,9 @@
  */
 import type { Attributes, BatchObservableCallback, Meter, Observable } from '@opentelemetry/api'
 import { conmapError, ErrorCode } from '../errors/index.js'
-import type { MeasuredMap } from './prometheus.js'
+import { adapterOptions, type MeasuredMap } from './options.js'
 
-export type { MeasuredMap } from './prometheus.js'
+export type { MeasuredMap } from './options.js'
 
 export interface OtelOptions {
   /** The meter to create the instruments on (e.g. `metrics.getMeter('conmap')`). */
@@ -46,11 +46,8 @@ export function registerMetrics(map: MeasuredMap, options: OtelOptions): () => v
   if (typeof options !== 'object' || options === null || typeof options.meter?.addBatchObservableCallback !== 'function') {
     throw conmapError(ErrorCode.INVALID_ARGUMENT, 'registerMetrics needs { meter, name }: meter an OpenTelemetry Meter')
   }
-  const { meter, name } = options
-  if (typeof name !== 'string' || name === '') throw conmapError(ErrorCode.INVALID_ARGUMENT, 'registerMetrics needs a non-empty name (the conmap.map.name attribute)')
-  const hotKeys = options.hotKeys ?? 10
-  if (!Number.isInteger(hotKeys) || hotKeys < 0) throw conmapError(ErrorCode.INVALID_ARGUMENT, `hotKeys must be a non-negative integer, got ${String(hotKeys)}`)
-  map.metrics()
+  const { meter } = options
+  const { name, hotKeys } = adapterOptions(map, options, 'the conmap.map.name attribute')
   const operations = meter.createObservableCounter('conmap.map.operations', { unit: '{operation}', description: "SharedMap calls by method (conmap.operation) and outcome ('ok' or the error code), all threads" })
   const lookups = meter.createObservableCounter('conmap.map.lookups', { unit: '{operation}', description: 'Successful calls that found their key (hit) or not (miss)' })
   const acquisitions = meter.createObservableCounter('conmap.lock.acquisitions', { unit: '{acquisition}', description: 'Lock acquisitions by mode (read: shared, write: exclusive)' })

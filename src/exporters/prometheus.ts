@@ -9,15 +9,10 @@
  */
 import type { Registry } from 'prom-client'
 import { conmapError, ErrorCode } from '../errors/index.js'
-import type { Key } from '../codec/index.js'
-import type { HotKey, MapMetrics } from '../metrics/types.js'
+import { adapterOptions, type MeasuredMap } from './options.js'
 import { SERIES, samplesOf, type Sample, type SeriesSpec } from './series.js'
 
-/** What registerMetrics reads: a SharedMap made with `metrics: true`. */
-export interface MeasuredMap {
-  metrics(): MapMetrics
-  hotKeys(n: number): HotKey<Key>[]
-}
+export type { MeasuredMap } from './options.js'
 
 export interface PrometheusOptions {
   /** The prom-client registry to add the collectors to. */
@@ -65,11 +60,8 @@ export function registerMetrics(map: MeasuredMap, options: PrometheusOptions): (
   if (typeof options !== 'object' || options === null || typeof options.registry?.registerMetric !== 'function') {
     throw conmapError(ErrorCode.INVALID_ARGUMENT, 'registerMetrics needs { registry, name }: registry a prom-client Registry')
   }
-  const { registry, name } = options
-  if (typeof name !== 'string' || name === '') throw conmapError(ErrorCode.INVALID_ARGUMENT, 'registerMetrics needs a non-empty name (the map label)')
-  const hotKeys = options.hotKeys ?? 10
-  if (!Number.isInteger(hotKeys) || hotKeys < 0) throw conmapError(ErrorCode.INVALID_ARGUMENT, `hotKeys must be a non-negative integer, got ${String(hotKeys)}`)
-  map.metrics()
+  const { registry } = options
+  const { name, hotKeys } = adapterOptions(map, options, 'the map label')
   let collectors = byRegistry.get(registry)
   if (collectors === undefined) {
     collectors = install(registry)
