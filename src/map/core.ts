@@ -21,7 +21,7 @@ import { Protection } from './protection.js'
 import { ShardTables } from './tables.js'
 import { Values, type Encoded } from './values.js'
 import { readCacheFor, type Found, type ReadCache } from './read-cache.js'
-import { recorderFor, regionOf, type Recorder, type Region } from '../metrics/recorder.js'
+import { Recorder, regionOf, type Region } from '../metrics/recorder.js'
 
 /** Maps whose callbacks are running on this thread, by map id. */
 export const inCallback = new Set<string>()
@@ -107,7 +107,7 @@ export class MapCore {
     }, opened.lockTimeout)
     const region = i32[H.METRICS] ?? 0
     this.metricsRegion = region === 0 ? undefined : regionOf(opened.arena.buffer, region, registry)
-    this.metrics = this.metricsRegion === undefined ? undefined : recorderFor(this.id, this.metricsRegion)
+    this.metrics = this.metricsRegion === undefined ? undefined : new Recorder(this.metricsRegion)
     this.protection.waits = this.metrics
   }
 

@@ -99,7 +99,7 @@ export function create(options: SharedMapOptions): { handle: SharedMapHandle; co
   const shardBits = Math.log2(shards)
   const metrics = metricsOption(options.metrics)
   const region = align8((base + shards * words) * 4)
-  const heapStart = metrics === undefined ? region : region + regionBytes(metrics)
+  const heapStart = metrics === undefined ? region : align8(region + regionBytes(metrics))
   let perShard = Math.min(maxShardCap(shardBits), Math.max(MIN_CAP, 2 ** Math.ceil(Math.log2(Math.ceil(initialCapacity / shards / 0.75) || 1))))
   if (options.initialCapacity === undefined) while (perShard > MIN_CAP && shards * perShard * SLOT_BYTES > maxBytes / 4) perShard /= 2
   // Room for the tables plus ~48 bytes of record per initial entry, before any growth

@@ -37,8 +37,8 @@
  *   39 metrics: byte offset of the metrics region (metrics: true), 0 when off. The
  *      region lies between the shard descriptors and the first tables: a header,
  *      an owner table of R two-word slots, and R + 1 rows of 176 + 4W Float64 cells,
- *      one row per thread that writes only its own (src/metrics/layout.ts derives
- *      them: 225 184 bytes with the defaults R = 64, W = 64)
+ *      on whole cache lines, one row per thread that writes only its own
+ *      (src/metrics/layout.ts derives them: 225 247 bytes with the defaults R = 64, W = 64)
  *   40.. global lock: a lock word ('mutex'), an RWLock ('rwmutex'), else nothing
  *
  * Shard descriptor (words from the shard's base; L = lock words of the strategy:

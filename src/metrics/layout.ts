@@ -12,7 +12,11 @@
  *         6-7 unused (keeps the owner table 8-aligned)
  *   32  owner table: R slots of two Int32 words (HolderSlots, holder-slots.ts):
  *         owner id (the thread writing row i), and a word left 0
- *   32 + 8R rows: R + 1 rows of rowCells(M) Float64 cells; row R is the overflow row
+ *   then, from the next multiple of 64 bytes: R + 1 rows of rowCells(W) Float64
+ *         cells, a multiple of 8 cells, so every row fills whole 64-byte cache lines
+ *         and no two threads' rows share one (no false sharing: a growable
+ *         SharedArrayBuffer is reserved by whole pages, so offsets keep their
+ *         alignment); row R is the overflow row
  *
  * Row (cell index):
  *   0 ..< 3·MAX_OPS                 per op (ops.ts): hits, misses, other successes
@@ -29,9 +33,9 @@
  *                                   arrays of W buckets (hash, count)
  *
  * Derived sizes (MAX_OPS 32, ERROR_SLOTS 16, BUCKETS 22): fixed cells 96 + 32 + 46
- * + 2 = 176; a row with the default W = 64 is 176 + 256 = 432 cells = 3456 bytes;
- * the default 64 rows plus the overflow row and the owner table take
- * 32 + 512 + 65·3456 = 225 184 bytes.
+ * + 2 = 176; a row with the default W = 64 is 176 + 256 = 432 cells = 3456 bytes
+ * (54 cache lines); the region reserves 32 + 8R + 63 (the most the alignment of the
+ * rows can skip) + (R + 1)·3456 bytes, 225 247 with the default R = 64.
  *
  * Who writes what: a thread claims a row in the owner table (CAS, HolderSlots) the
  * first time it opens the map, and from then on it alone writes that row, with plain
@@ -69,8 +73,9 @@ export const WAIT_BOUNDS: readonly number[] = Array.from({ length: BUCKETS - 1 }
 export const LockMode = { read: 0, write: 1 } as const
 export type LockMode = keyof typeof LockMode
 
+/** Cells of a row: rounded up to whole 64-byte lines (8 cells). */
 export function rowCells(hotWidth: number): number {
-  return HOT + 4 * hotWidth
+  return (HOT + 4 * hotWidth + 7) & ~7
 }
 
 /** The metrics option, validated. */
@@ -86,12 +91,13 @@ export function ownerTableWord(region: number): number {
   return (region >>> 2) + HEADER_WORDS
 }
 
+/** Where the rows start: past the owner table, at a cache-line boundary. */
 export function rowsByte(region: number, rows: number): number {
-  return region + HEADER_WORDS * 4 + rows * 8
+  return (region + HEADER_WORDS * 4 + rows * 8 + 63) & ~63
 }
 
 export function regionBytes(config: MetricsConfig): number {
-  return HEADER_WORDS * 4 + config.rows * 8 + (config.rows + 1) * rowCells(config.hotKeys) * 8
+  return HEADER_WORDS * 4 + config.rows * 8 + 63 + (config.rows + 1) * rowCells(config.hotKeys) * 8
 }
 
 /** Writes the region's header into fresh (zeroed) memory at byte offset region. */

@@ -1,7 +1,8 @@
 /**
  * One thread's recorder of one map's metrics: the row this thread alone writes
- * (layout.ts), found or claimed once per thread and shared by every SharedMap
- * object of the map in the thread. Recording is plain Float64 increments.
+ * (layout.ts). Every SharedMap object of the map in a thread has a recorder, and
+ * they all find the same row (the owner table gives a thread its own slot back), so
+ * the row still has one writing thread. Recording is plain Float64 increments.
  *
  * Hot keys: one keyed call in `sample` on average (gaps drawn at random in
  * [1, 2·sample - 1], so a workload that cycles with the sample's period is not
@@ -180,16 +181,4 @@ function claimRow(region: Region): number {
   }
   Atomics.add(region.i32, (region.at >>> 2) + RH.OVERFLOW, 1)
   return region.rows
-}
-
-/** One recorder per map per thread, by map id. */
-const recorders = new Map<string, Recorder>()
-
-export function recorderFor(mapId: string, region: Region): Recorder {
-  let recorder = recorders.get(mapId)
-  if (recorder === undefined) {
-    recorder = new Recorder(region)
-    recorders.set(mapId, recorder)
-  }
-  return recorder
 }

@@ -123,6 +123,18 @@ describe('map.metrics()', () => {
     assert.throws(() => new SharedMap({ metrics: true }).hotKeys(-1), withCode('ERR_INVALID_ARGUMENT'))
   })
 
+  test('two objects of one map in one thread share the thread\'s row', () => {
+    const map = new SharedMap<string, number>({ metrics: { threads: 1 } })
+    const again = SharedMap.attach<string, number>(map.handle)
+    map.set('a', 1)
+    again.set('b', 2)
+    assert.equal(again.get('a'), 1)
+    const m = map.metrics()
+    assert.equal(m.ops.set?.ok, 2)
+    assert.equal(m.ops.get?.hits, 1)
+    assert.equal(m.overflowThreads, 0)
+  })
+
   test('a map attached in a worker records into the same region (SharedMap.attach sees metrics on)', async () => {
     const map = new SharedMap<string, number>({ metrics: true })
     map.set('x', 1)
