@@ -24,7 +24,7 @@ describe('map.metrics()', () => {
   for (const concurrency of ['optimistic', 'sharded', 'mutex'] as const satisfies readonly Concurrency[]) {
     test(`'${concurrency}': four workers' known counts, summed exactly in the main thread`, async () => {
       const map = new SharedMap<string, number>({ concurrency, metrics: true })
-      const n = 400
+      const n = 1000
       await Promise.all(Array.from({ length: 4 }, (_, w) => run('ops', { handle: map.handle, prefix: `w${w}:`, n }).result))
       const m = map.metrics()
       expectKnown(m, 4, n)
@@ -40,6 +40,8 @@ describe('map.metrics()', () => {
       assert.equal(m.lockTimeouts, 0)
       assert.equal(m.lockWaits.write.counts.length, m.lockWaits.write.bounds.length + 1)
       assert.equal(m.bytes.used <= m.bytes.reserved && m.bytes.reserved <= m.bytes.max, true)
+      // The region below the tables leaves the map's own structures intact.
+      map.checkInvariants()
     })
   }
 
