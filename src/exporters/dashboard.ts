@@ -52,7 +52,17 @@ const PANELS: readonly Panel[] = [
 
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' } as const
 
-/** The dashboard as Grafana's JSON model (schema 39). */
+/**
+ * The Grafana dashboard of conmap/prometheus's series, as Grafana's JSON model
+ * (schema 39): the same as `dashboards/conmap.json` in the package. Its variables:
+ * `datasource` (a Prometheus data source) and `map` (the maps' `map` labels).
+ * @example
+ * ```ts
+ * import { writeFileSync } from 'node:fs'
+ * import { grafanaDashboard } from 'conmap/prometheus'
+ * writeFileSync('provisioning/dashboards/conmap.json', JSON.stringify(grafanaDashboard()))
+ * ```
+ */
 export function grafanaDashboard(): Record<string, unknown> {
   return {
     uid: 'conmap-maps',

@@ -8,8 +8,10 @@
 import type { Key } from '../codec/index.js'
 import type { HotKey, LockWaitHistogram, MapMetrics } from '../metrics/types.js'
 
+/** The Prometheus type of a series. */
 export type SeriesType = 'counter' | 'gauge' | 'histogram'
 
+/** One exported series (SERIES). */
 export interface SeriesSpec {
   readonly name: string
   readonly type: SeriesType
@@ -17,6 +19,7 @@ export interface SeriesSpec {
   readonly labels: readonly string[]
 }
 
+/** Every series conmap/prometheus exports: its name, type, help and labels. */
 export const SERIES = {
   operations: { name: 'conmap_map_operations_total', type: 'counter', help: "SharedMap calls by method (op) and outcome ('ok' or the error code)", labels: ['map', 'op', 'outcome'] },
   lookups: { name: 'conmap_map_lookups_total', type: 'counter', help: 'Successful SharedMap calls that found their key (hit) or not (miss)', labels: ['map', 'op', 'result'] },

@@ -125,7 +125,6 @@ export class Recorder {
     const row = this.row
     ;(row[SAMPLES] as number)++
     const width = this.#width
-    if (width === 0) return
     const first = HOT + 2 * ((hash >>> 0) % width)
     const second = HOT + 2 * width + 2 * ((Math.imul(hash, 0x9e3779b1) >>> 0) % width)
     this.#bump(first, hash)
@@ -158,7 +157,9 @@ export class Recorder {
     return (x >>> 0) / 0x100000000
   }
 
+  /** Keyed calls to the next sample; never, with no summary to feed (hashing a key is most of a sample's cost). */
   #nextGap(): number {
+    if (this.#width === 0) return Infinity
     return this.#sample === 1 ? 1 : 1 + Math.floor(this.#draw() * (2 * this.#sample - 1))
   }
 }

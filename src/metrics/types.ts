@@ -13,7 +13,7 @@ export interface MetricsOptions {
   readonly threads?: number | undefined
   /**
    * Buckets of each of the two arrays of a thread's hot-key summary, 0 to 4096 (0: no
-   * hot keys); 16 bytes of shared memory each per thread row.
+   * hot keys, and no sampling); 16 bytes of shared memory each per thread row.
    * @default 64
    */
   readonly hotKeys?: number | undefined
