@@ -85,7 +85,7 @@ export interface MetricsConfig {
   readonly sample: number
 }
 
-export const DEFAULT_METRICS: MetricsConfig = { rows: 64, hotKeys: 64, sample: 8 }
+export const DEFAULT_METRICS: MetricsConfig = { rows: 64, hotKeys: 64, sample: 32 }
 
 export function ownerTableWord(region: number): number {
   return (region >>> 2) + HEADER_WORDS

@@ -17,7 +17,11 @@ export interface MetricsOptions {
    * @default 64
    */
   readonly hotKeys?: number | undefined
-  /** One keyed call in this many, on average, is sampled for hot keys, 1 to 65536. @default 8 */
+  /**
+   * One keyed call in this many, on average, is sampled for hot keys, 1 to 65536: a
+   * sample hashes its key, the most a recorded call costs, so lower costs more.
+   * @default 32
+   */
   readonly sample?: number | undefined
 }
 

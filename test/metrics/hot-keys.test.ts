@@ -1,7 +1,7 @@
 // map.hotKeys(n): a sampled, lossy sketch per thread in shared memory, merged and
 // resolved to keys through the map, against the true counts of a Zipf workload run
 // by real worker threads. Tolerances (measured with scripts/hot-keys-accuracy.mjs,
-// default options, sample 8): at least 7 of the true top 10 among hotKeys(10), the
+// sample 8, the rest default): at least 7 of the true top 10 among hotKeys(10), the
 // true top 3 all there, each with its count within 25% of the truth.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -13,7 +13,7 @@ const metricsWorker = fileURLToPath(new URL('../fixtures/metrics-worker.js', imp
 
 describe('map.hotKeys()', () => {
   test('four workers on a Zipf(0.99) workload: the true top keys are found, with their counts', async () => {
-    const map = new SharedMap<string, number>({ metrics: true })
+    const map = new SharedMap<string, number>({ metrics: { sample: 8 } })
     const keys = Array.from({ length: 1000 }, (_, i) => `item:${i}`)
     keys.forEach((key, i) => map.set(key, i))
     const results = (await Promise.all(
