@@ -48,8 +48,8 @@ export class KeyedGuard<K extends Key = Key> extends Guard {
   readonly keys: readonly K[]
 
   /** @internal */
-  constructor(keys: readonly K[], release: () => void) {
-    super(release, false)
+  constructor(keys: readonly K[], release: () => void, ownerDied = false) {
+    super(release, ownerDied)
     this.keys = keys
   }
 
