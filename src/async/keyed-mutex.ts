@@ -20,6 +20,7 @@ import type { Key } from '../codec/index.js'
 import { describeValue } from '../codec/preview.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
 import { Guard } from '../sync/guard.js'
+import { yieldPoint } from '../shared/yield-point.js'
 import { deadlineOf, type AsyncWaitOptions } from '../sync/wait.js'
 import { orderedKeys } from './key-order.js'
 
@@ -120,6 +121,11 @@ export class KeyedMutex<K extends Key = Key> {
     signal?.throwIfAborted()
     const ordered = orderedKeys(keys)
     const deadline = deadlineOf(options)
+    const shaken = yieldPoint('KeyedMutex.lock')
+    if (shaken !== undefined) {
+      await shaken
+      signal?.throwIfAborted()
+    }
     return new Promise<KeyedGuard<K>>((resolve, reject) => {
       let held = 0
       let waiting: { readonly entry: Entry; readonly waiter: Waiter } | undefined
@@ -150,7 +156,10 @@ export class KeyedMutex<K extends Key = Key> {
           held++
         }
         settle()
-        resolve(new KeyedGuard(ordered, () => this.#releaseKeys(ordered, ordered.length)))
+        const guard = new KeyedGuard(ordered, () => this.#releaseKeys(ordered, ordered.length))
+        const shakenGrant = yieldPoint('KeyedMutex.grant')
+        if (shakenGrant === undefined) resolve(guard)
+        else void shakenGrant.then(() => resolve(guard))
       }
       const granted = (): void => {
         waiting = undefined
