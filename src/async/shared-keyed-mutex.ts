@@ -43,6 +43,7 @@ import { Kind, type Attachable, type Handle } from '../shared/handle.js'
 import { yieldPoint } from '../shared/yield-point.js'
 import { LOCK_WORDS, LockWord } from '../sync/lock-word.js'
 import { attachStorage, claimStorage } from '../sync/storage.js'
+import type { ThreadRegistry } from '../sync/threads.js'
 import { deadlineOf, runAsync, step, type AsyncWaitOptions, type Steps } from '../sync/wait.js'
 import { orderedKeys } from './key-order.js'
 import { KeyedGuard, KeyedMutex } from './keyed-mutex.js'
@@ -121,7 +122,9 @@ export class SharedKeyedMutex<K extends Key = Key> {
   /** Structured-cloneable: send it to a worker and `SharedKeyedMutex.attach` it there. */
   readonly handle: SharedKeyedMutexHandle<K>
   readonly #i32: Int32Array
-  readonly #words: readonly LockWord[]
+  /** Each stripe's LockWord, made when the stripe is first used in this thread. */
+  readonly #words: Array<LockWord | undefined>
+  readonly #registry: ThreadRegistry
   readonly #mask: number
   readonly #seed0: number
   readonly #seed1: number
@@ -149,7 +152,8 @@ export class SharedKeyedMutex<K extends Key = Key> {
     this.#mask = count - 1
     this.#seed0 = i32[SEED] ?? 0
     this.#seed1 = i32[SEED + 1] ?? 0
-    this.#words = Array.from({ length: count }, (_, s) => new LockWord(i32, HEADER_WORDS + s * STRIPE_WORDS, registry))
+    this.#registry = registry
+    this.#words = new Array<LockWord | undefined>(count)
     this.#local = localOf(handle.buffer)
   }
 
@@ -177,7 +181,7 @@ export class SharedKeyedMutex<K extends Key = Key> {
 
   /** How many lock words the keys are hashed onto. */
   get stripes(): number {
-    return this.#words.length
+    return this.#mask + 1
   }
 
   /**
@@ -232,7 +236,7 @@ export class SharedKeyedMutex<K extends Key = Key> {
         const waiting = this.#acquireWord(stripe, deadline, signal)
         if (waiting !== undefined) await waiting
         held++
-        ownerDied ||= (this.#words[stripe] as LockWord).recovered()
+        ownerDied ||= this.#word(stripe).recovered()
       }
     } catch (error) {
       this.#releaseWords(stripes, held)
@@ -281,7 +285,11 @@ export class SharedKeyedMutex<K extends Key = Key> {
    * ```
    */
   isLocked(key: K): boolean {
-    return (this.#words[this.#stripeOf(key)] as LockWord).holder() !== 0
+    return this.#word(this.#stripeOf(key)).holder() !== 0
+  }
+
+  #word(stripe: number): LockWord {
+    return (this.#words[stripe] ??= new LockWord(this.#i32, HEADER_WORDS + stripe * STRIPE_WORDS, this.#registry))
   }
 
   #stripeOf(key: K): number {
@@ -290,7 +298,7 @@ export class SharedKeyedMutex<K extends Key = Key> {
 
   /** Takes stripe's word now (undefined), or returns the wait for it. The caller holds the stripe in this thread's queue. */
   #acquireWord(stripe: number, deadline: number, signal: AbortSignal | undefined): Promise<void> | undefined {
-    const word = this.#words[stripe] as LockWord
+    const word = this.#word(stripe)
     const handedAt = this.#local.handedOver.get(stripe)
     if (handedAt === undefined && word.tryAcquire()) {
       this.#granted(stripe)
@@ -321,7 +329,7 @@ export class SharedKeyedMutex<K extends Key = Key> {
     for (let i = 0; i < count; i++) {
       const stripe = stripes[i] as number
       const grants = Atomics.load(this.#i32, HEADER_WORDS + stripe * STRIPE_WORDS + GRANTS)
-      if ((this.#words[stripe] as LockWord).release()) this.#local.handedOver.set(stripe, grants)
+      if (this.#word(stripe).release()) this.#local.handedOver.set(stripe, grants)
     }
   }
 }
