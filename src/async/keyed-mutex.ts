@@ -20,6 +20,7 @@ import type { Key } from '../codec/index.js'
 import { describeValue } from '../codec/preview.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
 import { Guard } from '../sync/guard.js'
+import { holdingAsync } from '../sync/holding.js'
 import { yieldPoint } from '../shared/yield-point.js'
 import { deadlineOf, type AsyncWaitOptions } from '../sync/wait.js'
 import { orderedKeys } from './key-order.js'
@@ -192,11 +193,7 @@ export class KeyedMutex<K extends Key = Key> {
    */
   async runExclusive<T>(keys: K | readonly K[], fn: (guard: KeyedGuard<K>) => T | PromiseLike<T>, options?: AsyncWaitOptions): Promise<T> {
     const guard = await this.lock(keys, options)
-    try {
-      return await fn(guard)
-    } finally {
-      guard[Symbol.dispose]()
-    }
+    return holdingAsync(() => guard[Symbol.dispose](), () => fn(guard))
   }
 
   /**

@@ -41,6 +41,7 @@ import { describeValue } from '../codec/preview.js'
 import { conmapError, ErrorCode, isConmapError } from '../errors/index.js'
 import { Kind, type Attachable, type Handle } from '../shared/handle.js'
 import { yieldPoint } from '../shared/yield-point.js'
+import { holdingAsync } from '../sync/holding.js'
 import { LOCK_WORDS, LockWord } from '../sync/lock-word.js'
 import { attachStorage, claimStorage } from '../sync/storage.js'
 import type { ThreadRegistry } from '../sync/threads.js'
@@ -268,11 +269,7 @@ export class SharedKeyedMutex<K extends Key = Key> {
    */
   async runExclusive<T>(keys: K | readonly K[], fn: (guard: KeyedGuard<K>) => T | PromiseLike<T>, options?: AsyncWaitOptions): Promise<T> {
     const guard = await this.lock(keys, options)
-    try {
-      return await fn(guard)
-    } finally {
-      guard[Symbol.dispose]()
-    }
+    return holdingAsync(() => guard[Symbol.dispose](), () => fn(guard))
   }
 
   /**

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { setImmediate as turn } from 'node:timers/promises'
 import { SharedKeyedMutex, SharedMap, attachShared, serializeError, type Shared, type SharedKeyedMutexHandle, type SharedMapHandle } from '../../src/index.js'
+import { xorshift } from '../../src/bench/keys.js'
 import { arriveAtStartLine } from '../helpers/start-line.js'
 
 export type KeyedObjects = { locks: SharedKeyedMutex<string>; counts: SharedMap<string, number> }
@@ -40,13 +41,8 @@ function emit(event: string, value?: unknown): void {
 }
 
 function random(seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return (x >>> 0) / 2 ** 32
-  }
+  const draw = xorshift(seed)
+  return () => draw() / 2 ** 32
 }
 
 /** Runs `tasks` concurrent async tasks of `rounds` rounds each. */
