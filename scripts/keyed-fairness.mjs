@@ -2,7 +2,8 @@
 // again as soon as they unlock: SharedKeyedMutex (which steps back after handing the
 // stripe to a woken thread) beside Mutex.lockAsync (Drepper's futex mutex, no
 // hand-off), in one run, same workers and load. Prints, per lock and round, the
-// grants each worker got and the longest run of consecutive grants by one worker.
+// grants each worker got, the longest run of consecutive grants by one worker, and
+// the grants per second of the round (from the start signal to the last worker's answer).
 //   npm run build && node scripts/keyed-fairness.mjs [--workers 4] [--tasks 4] [--grants 4000] [--rounds 3]
 import { Worker } from 'node:worker_threads'
 import { parseArgs } from 'node:util'
@@ -45,9 +46,11 @@ async function round(kind) {
   const results = started.map((worker) => new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject) }))
   const line = new Int32Array(go)
   while (Atomics.load(line, 0) < workers) await new Promise((resolve) => setTimeout(resolve, 5))
+  const began = performance.now()
   Atomics.store(line, 1, 1)
   Atomics.notify(line, 1)
   const grants = await Promise.all(results)
+  const ms = performance.now() - began
   await Promise.all(started.map((worker) => worker.terminate()))
   const order = new Int32Array(log, 4)
   let longest = 0
@@ -56,13 +59,13 @@ async function round(kind) {
     longest = Math.max(longest, run)
   }
   const share = Math.min(...grants) / (total / workers)
-  return { grants, longest, share }
+  return { grants, longest, share, ms }
 }
 
 console.log(`${workers} workers x ${tasks} tasks re-locking one hot lock, ${total} grants per round (Node ${process.versions.node})`)
 for (let r = 0; r < Number(values.rounds); r++) {
   for (const kind of ['keyed', 'mutex']) {
-    const { grants, longest, share } = await round(kind)
-    console.log(`${kind === 'keyed' ? 'SharedKeyedMutex' : 'Mutex.lockAsync '}  grants per worker ${grants.join(' / ').padEnd(24)}  smallest share ${(share * 100).toFixed(0).padStart(3)}% of fair  longest run ${longest}`)
+    const { grants, longest, share, ms } = await round(kind)
+    console.log(`${kind === 'keyed' ? 'SharedKeyedMutex' : 'Mutex.lockAsync '}  grants per worker ${grants.join(' / ').padEnd(24)}  smallest share ${(share * 100).toFixed(0).padStart(3)}% of fair  longest run ${String(longest).padStart(4)}  ${Math.round((total / ms) * 1000).toLocaleString('en-US').padStart(7)} grants/s`)
   }
 }

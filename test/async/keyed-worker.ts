@@ -27,8 +27,9 @@ interface Data {
   readonly locked: boolean
   readonly gate: SharedArrayBuffer
   readonly timeout: number
-  /** Fairness: word 0 counts grants, word 1 + n is the index of the worker that got grant n. */
+  /** Fairness: word 0 counts workers ready, word 1 grants, word 2 + n is the index of the worker that got grant n. */
   readonly log: SharedArrayBuffer
+  readonly workers: number
   readonly index: number
 }
 
@@ -138,15 +139,18 @@ const scenarios: Record<string, () => Promise<unknown>> = {
   fairness: async () => {
     const locks = SharedKeyedMutex.attach<string>(data.locks)
     const log = new Int32Array(data.log)
-    const total = log.length - 1
+    const total = log.length - 2
+    // Every worker ready before the first grant: one that boots late would otherwise find the grants gone.
+    Atomics.add(log, 0, 1)
+    while (Atomics.load(log, 0) < data.workers) await new Promise((resolve) => setTimeout(resolve, 1))
     let grants = 0
     await Promise.all(
       Array.from({ length: data.tasks }, async () => {
         for (;;) {
           const guard = await locks.lock('hot', { timeout: 60_000 })
-          const n = Atomics.add(log, 0, 1)
+          const n = Atomics.add(log, 1, 1)
           if (n < total) {
-            log[1 + n] = data.index
+            log[2 + n] = data.index
             grants++
           }
           guard.release()
