@@ -19,8 +19,9 @@
  * that ownership, so the tasks of one thread first queue for a stripe among
  * themselves, in a KeyedMutex over stripe numbers (FIFO), and only the task at the
  * head waits for the word, with Atomics.waitAsync: the event loop never blocks.
- * There is one such queue per buffer per thread (`localOf`): a second queue would
- * let two tasks of a thread both take the word for held by them.
+ * There is one such queue per buffer per thread (`localOf`): with a second one, two
+ * tasks of a thread could both go for the word, and the word, which knows threads
+ * and not tasks, would shut out one for ever as held by its own thread.
  *
  * Order: a request takes its stripes (sorted, deduplicated) in its thread's queue
  * first, then their words in ascending stripe order. Every wait is for something
@@ -182,7 +183,14 @@ export class SharedKeyedMutex<K extends Key = Key> {
     )
   }
 
-  /** How many lock words the keys are hashed onto. */
+  /**
+   * How many lock words the keys are hashed onto (fixed when the mutex is made).
+   * @example
+   * ```ts
+   * const locks = SharedKeyedMutex.attach(workerData.locks)
+   * console.log(`1 in ${locks.stripes} pairs of keys share a lock word`)
+   * ```
+   */
   get stripes(): number {
     return this.#mask + 1
   }
