@@ -11,20 +11,24 @@
  */
 
 /**
- * Where a yield point sits:
+ * Where a yield point sits (a new site is one more entry here, and one call where it awaits):
  * - `KeyedMutex.lock` / `SharedKeyedMutex.lock`: before the request joins the queue (who comes first);
  * - `KeyedMutex.grant` / `SharedKeyedMutex.grant`: after the keys are granted, before the caller resumes;
  * - `Singleflight.do`: before a caller joins or starts a flight; `Singleflight.result`: before it gets the outcome;
  * - `SharedMap.getOrComputeAsync`: before each look at the key (compute, join, or read the value).
  */
-export type YieldSite =
-  | 'KeyedMutex.lock'
-  | 'KeyedMutex.grant'
-  | 'SharedKeyedMutex.lock'
-  | 'SharedKeyedMutex.grant'
-  | 'Singleflight.do'
-  | 'Singleflight.result'
-  | 'SharedMap.getOrComputeAsync'
+export const YIELD_SITES = [
+  'KeyedMutex.lock',
+  'KeyedMutex.grant',
+  'SharedKeyedMutex.lock',
+  'SharedKeyedMutex.grant',
+  'Singleflight.do',
+  'Singleflight.result',
+  'SharedMap.getOrComputeAsync',
+] as const
+
+/** A yield point's site, one of YIELD_SITES. */
+export type YieldSite = (typeof YIELD_SITES)[number]
 
 /** Decides one yield point: a promise to await first, or undefined to go straight on. */
 export type YieldHook = (site: YieldSite) => Promise<void> | undefined

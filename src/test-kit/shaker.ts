@@ -20,7 +20,7 @@ import { getRandomValues } from 'node:crypto'
 import { setImmediate as turn } from 'node:timers/promises'
 import { describeValue } from '../codec/preview.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
-import { installedYieldHook, setYieldHook, type YieldSite } from '../shared/yield-point.js'
+import { installedYieldHook, setYieldHook, YIELD_SITES, type YieldSite } from '../shared/yield-point.js'
 
 export type { YieldSite }
 
@@ -102,16 +102,6 @@ export class ShakeFailure extends Error {
   }
 }
 
-const ALL_SITES: readonly YieldSite[] = [
-  'KeyedMutex.lock',
-  'KeyedMutex.grant',
-  'SharedKeyedMutex.lock',
-  'SharedKeyedMutex.grant',
-  'Singleflight.do',
-  'Singleflight.result',
-  'SharedMap.getOrComputeAsync',
-]
-
 interface Settings {
   readonly seed: number
   readonly probability: number
@@ -127,9 +117,9 @@ function settingsOf(options: ShakeOptions | undefined, what: string): Settings {
   if (typeof probability !== 'number' || !(probability >= 0 && probability <= 1)) throw bad('probability', probability, 'a number from 0 to 1')
   const maxTurns = options?.maxTurns ?? 4
   if (!Number.isInteger(maxTurns) || maxTurns < 1 || maxTurns > 1000) throw bad('maxTurns', maxTurns, 'an integer from 1 to 1000')
-  const sites = options?.sites ?? ALL_SITES
+  const sites = options?.sites ?? YIELD_SITES
   if (!Array.isArray(sites)) throw bad('sites', sites, 'an array of yield sites')
-  for (const site of sites) if (!ALL_SITES.includes(site)) throw bad('sites', site, `one of ${ALL_SITES.join(', ')}`)
+  for (const site of sites) if (!YIELD_SITES.includes(site)) throw bad('sites', site, `one of ${YIELD_SITES.join(', ')}`)
   return { seed, probability, maxTurns, sites: new Set(sites) }
 }
 
