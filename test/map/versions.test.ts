@@ -6,10 +6,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
-import { ABSENT_VERSION, SharedMap, watch, type Concurrency, type SharedMapOptions } from '../../src/index.js'
+import { ABSENT_VERSION, SharedMap, detectLostUpdates, watch, type Concurrency, type LostUpdateReport, type SharedMapOptions } from '../../src/index.js'
 import { H } from '../../src/map/layout.js'
 import type { Failpoint } from '../../src/map/failpoints.js'
-import { exited, reached, start, withCode } from '../helpers/workers.js'
+import { exited, reached, sleep, start, withCode } from '../helpers/workers.js'
 
 const STRATEGIES: readonly Concurrency[] = ['optimistic', 'sharded', 'rwmutex', 'mutex', 'none']
 const worker = fileURLToPath(new URL('../fixtures/versions-worker.js', import.meta.url))
@@ -296,3 +296,24 @@ for (const concurrency of STRATEGIES) {
     }
   })
 }
+
+test('detectLostUpdates: setIfVersion is a fix it names and never reports, and a write that other tasks\' reads see', async () => {
+  const reports: LostUpdateReport<string>[] = []
+  const map = detectLostUpdates(new SharedMap<string, number>(), { mode: 'count', onLostUpdate: (r) => reports.push(r) })
+  map.set('n', 0)
+  const versioned = async (pause: number): Promise<boolean> => {
+    const seen = map.getVersioned('n')
+    await sleep(pause)
+    return map.setIfVersion('n', (seen?.value ?? 0) + 1, seen?.version ?? ABSENT_VERSION)
+  }
+  assert.deepEqual(await Promise.all([versioned(5), versioned(10)]), [true, false], 'the second task sees the conflict')
+  assert.equal(map.lostUpdates, 0)
+  const racy = async (): Promise<void> => {
+    const n = map.get('n') ?? 0
+    await sleep(10)
+    map.set('n', n + 1)
+  }
+  await Promise.all([racy(), versioned(5)])
+  assert.equal(map.lostUpdates, 1, "the plain set overwrote the other task's setIfVersion")
+  assert.match(reports[0]?.fix ?? '', /setIfVersion/)
+})
