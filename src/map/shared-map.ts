@@ -366,6 +366,10 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
    * is absent); options as set(). True if it stored. Atomic.
    * @throws ConmapError ERR_INVALID_ARGUMENT for a version that is no non-negative
    *   safe integer; otherwise as set()
+   * @example
+   * ```ts
+   * jobs.setIfVersion('j1', { state: 'queued' }, ABSENT_VERSION) // insert if absent
+   * ```
    */
   setIfVersion(key: K, value: V, version: number, options?: EntryOptions): boolean {
     return setIfVersion(this.#core, key, value, version, options)
@@ -374,6 +378,11 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
   /**
    * Removes key if its version is still `version`; true if it removed it. Atomic.
    * @throws ConmapError ERR_INVALID_ARGUMENT as setIfVersion(); ERR_INVALID_KEY for a bad key
+   * @example
+   * ```ts
+   * const seen = jobs.getVersioned('j1')
+   * if (seen?.value.state === 'done') jobs.deleteIfVersion('j1', seen.version) // not a later requeue
+   * ```
    */
   deleteIfVersion(key: K, version: number): boolean {
     return deleteIfVersion(this.#core, key, version)
