@@ -27,9 +27,9 @@
  * Only R itself can. The generation's 'sieve' REF bit is masked off (GEN_MASK).
  *
  * A record that a writer killed midway left DEAD but published (its generation
- * word is 0, tables.ts) is still the key's; its version is `last`, which is above
- * every version the record had before (the dead writer took a position for the
- * record it never published) and below the next record's.
+ * word is 0, tables.ts) is still the key's; its version is `last`: no lower than
+ * any version the record had before, above every earlier record's and below the
+ * next one's (it moves with every write of the shard: conflicts, never a false match).
  *
  * An absent key has no version: ABSENT_VERSION (0) asks setIfVersion for "insert
  * only if absent", and deleteIfVersion(k, 0) is false, there being nothing to
