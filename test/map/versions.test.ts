@@ -148,10 +148,19 @@ for (const concurrency of STRATEGIES) {
 
 type Seen = [key: string, version: number, value: string | null]
 
-for (const concurrency of STRATEGIES.filter((c) => c !== 'none')) {
-  test(`'${concurrency}': under 4 writers a key's versions rise with its writes and never name two values`, async () => {
+/** Cache records (deadline and queue words below each record), with a bound the runs never reach. */
+const CACHE = { ttl: Infinity, maxEntries: 1_000_000, sweeper: false } as const
+const WRITER_RUNS: ReadonlyArray<[Concurrency, SharedMapOptions]> = [
+  ...STRATEGIES.filter((c) => c !== 'none').map((c): [Concurrency, SharedMapOptions] => [c, {}]),
+  ['optimistic', CACHE],
+  ['sharded', CACHE],
+]
+
+for (const [concurrency, options] of WRITER_RUNS) {
+  const kind = options === CACHE ? ', cache map' : ''
+  test(`'${concurrency}'${kind}: under 4 writers a key's versions rise with its writes and never name two values`, async () => {
     // Tiny tables: the writers' inserts and deletes resize them all along.
-    const map = new SharedMap<string, unknown>({ concurrency, shards: 2, initialCapacity: 8 })
+    const map = new SharedMap<string, unknown>({ ...options, concurrency, shards: 2, initialCapacity: 8 })
     const writers = 4
     const ops = 3000
     const ready = new SharedArrayBuffer(4)
@@ -262,11 +271,14 @@ const KILL_POINTS: ReadonlyArray<{ point: Failpoint; op: 'set' | 'delete' | 'ins
   { point: 'remove:tombstoned', op: 'delete' },
 ]
 
-for (const concurrency of STRATEGIES) {
-  test(`'${concurrency}': a writer killed mid-setIfVersion or mid-deleteIfVersion leaves versions that still rise`, async (t) => {
+const KILL_RUNS: ReadonlyArray<[Concurrency, SharedMapOptions]> = [...STRATEGIES.map((c): [Concurrency, SharedMapOptions] => [c, {}]), ['optimistic', CACHE], ['sharded', CACHE]]
+
+for (const [concurrency, options] of KILL_RUNS) {
+  const kind = options === CACHE ? ', cache map' : ''
+  test(`'${concurrency}'${kind}: a writer killed mid-setIfVersion or mid-deleteIfVersion leaves versions that still rise`, async (t) => {
     for (const { point, op } of KILL_POINTS) {
       await t.test(`${op} killed at ${point}`, async () => {
-        const map = new SharedMap<string, unknown>({ concurrency, shards: 1, initialCapacity: 8 })
+        const map = new SharedMap<string, unknown>({ ...options, concurrency, shards: 1, initialCapacity: 8 })
         for (let i = 0; i < 20; i++) map.set(`o${i}`, i)
         const key = op === 'insert' ? 'fresh' : 'o3'
         const before = op === 'insert' ? ABSENT_VERSION : versionOf(map, key)
