@@ -46,7 +46,7 @@ interface Entry {
  * release is fine.
  */
 export class KeyedGuard<K extends Key = Key> extends Guard {
-  /** The keys held, sorted and without repeats (the order they were taken in). */
+  /** The keys held, sorted by the key order of lock() and without repeats (a KeyedMutex takes them in this order; a SharedKeyedMutex in stripe order). */
   readonly keys: readonly K[]
 
   /** @internal */
