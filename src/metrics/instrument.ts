@@ -11,10 +11,10 @@ import type { MapCore } from '../map/core.js'
 import { OPS, Outcome, errorOutcome, type OpSpec } from './ops.js'
 import type { Recorder } from './recorder.js'
 
-type Method = (this: unknown, a?: unknown, b?: unknown, c?: unknown) => unknown
+type Method = (this: unknown, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => unknown
 
-/** The longest parameter list of an op (compareAndSwap, update with options): wrappers pass three arguments, no rest array. */
-const MAX_ARITY = 3
+/** The longest parameter list of an op (setIfVersion with options): wrappers pass four arguments, no rest array. */
+const MAX_ARITY = 4
 
 export function instrument(map: object, core: MapCore, recorder: Recorder): void {
   const proto = Object.getPrototypeOf(map) as Record<string, unknown>
@@ -51,10 +51,10 @@ interface Context {
  * their feedback in V8: one literal for all ops would see every method and outcome
  * function at its calls, which then are not inlined (measured: ~30 ns a call).
  */
-const SYNC = `return function (a, b, c) {
+const SYNC = `return function (a, b, c, d) {
   let result
   try {
-    result = ctx.method.call(this, a, b, c)
+    result = ctx.method.call(this, a, b, c, d)
   } catch (err) {
     ctx.failed(err)
     throw err
@@ -85,8 +85,8 @@ function wrapper(spec: OpSpec, op: number, method: Method, core: MapCore, record
   const sample = (key: unknown): void => recorder.sampled(core.hash(key as Key, keyKind(key as Key)))
   const cells = op * 3
   if (!spec.async) return makerOf(op, spec.keyed)({ method, outcome: spec.outcome, recorder, cells, core, seen, settle, failed, sample })
-  return function (this: unknown, a?: unknown, b?: unknown, c?: unknown): unknown {
-    return (method.call(this, a, b, c) as Promise<unknown>).then(
+  return function (this: unknown, a?: unknown, b?: unknown, c?: unknown, d?: unknown): unknown {
+    return (method.call(this, a, b, c, d) as Promise<unknown>).then(
       (value) => {
         recorder.count(cells + Outcome.ok)
         if (--recorder.gap === 0) sample(a)

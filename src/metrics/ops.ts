@@ -49,6 +49,9 @@ export const OPS: readonly OpSpec[] = [
   op('range', ok, false),
   op('forEach', ok, false),
   op('snapshot', ok, false),
+  op('getVersioned', present),
+  op('setIfVersion', applied),
+  op('deleteIfVersion', applied),
 ]
 
 /** Error outcomes: every conmap code, then 'error' for anything else thrown (a callback's own error). */

@@ -110,6 +110,14 @@ describe('map.metrics()', () => {
     assert.deepEqual(m.ops.get, { ok: 0, hits: 0, misses: 0, errors: {} })
     assert.equal(m.ops.range?.ok, 1)
     assert.deepEqual(m.ops.has, { ok: 1, hits: 0, misses: 1, errors: {} })
+    const seen = map.getVersioned('a')
+    assert.ok(seen !== undefined)
+    assert.equal(map.setIfVersion('a', 6, seen.version), true)
+    assert.equal(map.deleteIfVersion('a', seen.version), false)
+    const versioned = map.metrics()
+    assert.deepEqual(versioned.ops.getVersioned, { ok: 1, hits: 1, misses: 0, errors: {} })
+    assert.deepEqual(versioned.ops.setIfVersion, { ok: 1, hits: 0, misses: 0, errors: {} })
+    assert.deepEqual(versioned.ops.deleteIfVersion, { ok: 1, hits: 0, misses: 1, errors: {} })
   })
 
   test('off by default: no wrapper, no region, and metrics() / hotKeys() say how to turn it on', () => {
