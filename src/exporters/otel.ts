@@ -24,8 +24,8 @@ export interface OtelOptions {
   readonly name: string
   /**
    * Most used keys to report as `conmap.map.hot_key.calls` (0: none); keys become
-   * attribute values.
-   * @default 10
+   * attribute values. Finding them reads the map (see the Prometheus adapter's hotKeys).
+   * @default 10 (0 under 'none')
    */
   readonly hotKeys?: number | undefined
 }

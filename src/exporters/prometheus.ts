@@ -22,8 +22,9 @@ export interface PrometheusOptions {
   /**
    * Most used keys to export as `conmap_map_hot_key_calls{key}` at each scrape (0:
    * none). Keys become label values: lower it, or 0, for keys that must not leave
-   * the process.
-   * @default 10
+   * the process. Finding the keys reads the map: under 'none' a scrape must not
+   * overlap a write, so the default there is 0.
+   * @default 10 (0 under 'none')
    */
   readonly hotKeys?: number | undefined
 }

@@ -646,7 +646,8 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
    * in shared memory; the summaries are merged and their hashes resolved to keys
    * through the map (keys no longer present are left out). `count` estimates the
    * calls on the key since the map was made (sampled count times the sample period).
-   * Needs a map made with `metrics: true`.
+   * It takes each candidate's shard lock for one probe; under 'none' it is a read of
+   * the map like get(). Needs a map made with `metrics: true`.
    * @throws ConmapError ERR_INVALID_ARGUMENT on a map made without metrics, or for an n
    *   that is no non-negative integer
    * @example

@@ -1,11 +1,11 @@
 /**
  * map.hotKeys(n): the threads' hot-key summaries (recorder.ts) merged by adding
  * the counts of each hash, ranked, and resolved back to keys through the map: the
- * summaries hold 32-bit map hashes, never keys, so a hash is looked for among the
- * keys of the shard it selects (hash >>> (32 - shard bits)), read as iteration reads
- * a shard (consistent, lock-free under 'optimistic'). Only the shards of the
- * candidates are read. A key no longer in the map cannot be named and is left out,
- * so a hot key that is only ever missed is not reported.
+ * summaries hold 32-bit map hashes, never keys, so a hash is looked up as a key is,
+ * along its probe path in its shard, under the shard's lock for one probe (resolve):
+ * a few slots per candidate, however large the map. A key no longer in the map
+ * cannot be named and is left out, so a hot key that is only ever missed is not
+ * reported.
  *
  * Why a HeavyKeeper per thread. A count-min sketch shared by all threads would have
  * every thread increment the same counters for a hot key, so recording would contend
@@ -18,11 +18,10 @@
  * its counts only underestimate, it is written by its owner alone, and summaries
  * merge by addition.
  */
-import type { Key } from '../codec/index.js'
-import { keyKind } from '../codec/index.js'
+import { keyKind, readKey, type Key, type KeyKind } from '../codec/index.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
 import type { MapCore } from '../map/core.js'
-import { shardEntries } from '../map/iterate.js'
+import { R_KEY, R_KEY_BYTES, R_KIND, metaOf } from '../map/layout.js'
 import { HOT } from './layout.js'
 import { allRows, regionFor } from './sum.js'
 import type { HotKey } from './types.js'
@@ -58,16 +57,31 @@ export function hotKeysOf(core: MapCore, n: number): HotKey[] {
   return hot
 }
 
-/** The key of each hash that a key in the map has now (the first one found, on a 32-bit collision). */
+/**
+ * The key of each hash that a key in the map has now (the first one found, on a
+ * 32-bit collision): the records on the hash's probe path whose slot meta matches,
+ * read holding the shard's lock (a read lock where the strategy has one) for the
+ * length of one probe, their keys decoded and hashed again.
+ */
 function resolve(core: MapCore, hashes: readonly number[]): Map<number, Key> {
-  const wanted = new Set(hashes)
-  const shards = new Set(hashes.map((hash) => core.shardOf(hash)))
   const keys = new Map<number, Key>()
-  const now = Date.now()
-  for (const shard of shards) {
-    for (const { key } of shardEntries(core, shard, false, now)) {
-      const hash = core.hash(key, keyKind(key))
-      if (wanted.has(hash) && !keys.has(hash)) keys.set(hash, key)
+  const arena = core.arena
+  for (const hash of hashes) {
+    const shard = core.shardOf(hash)
+    const token = core.optimistic ? (core.lockShard(shard), 0) : core.protection.lockRead(shard)
+    try {
+      arena.sync()
+      for (const record of core.tables.recordsWithMetaLocked(core.fieldsOf(shard), metaOf(hash))) {
+        const word = record >>> 2
+        const key = readKey(arena.views, record + R_KEY, arena.u32[word + (R_KEY_BYTES >>> 2)] ?? 0, ((arena.u32[word + (R_KIND >>> 2)] ?? 0) & 0xff) as KeyKind)
+        if (core.hash(key, keyKind(key)) === hash) {
+          keys.set(hash, key)
+          break
+        }
+      }
+    } finally {
+      if (core.optimistic) core.unlockShard(shard)
+      else core.protection.unlockRead(shard, token)
     }
   }
   return keys

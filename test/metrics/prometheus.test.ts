@@ -88,6 +88,12 @@ describe('conmap/prometheus', () => {
     assert.equal([...series.keys()].some((name) => name.includes('map="a"')), false)
     offB()
     assert.equal(await registry.metrics(), '\n')
+    // Under 'none' a scrape beside a write would be a misuse: no hot keys unless asked.
+    const none = new SharedMap<string, number>({ concurrency: 'none', metrics: { sample: 1 } })
+    none.set('k', 1)
+    registerMetrics(none, { registry, name: 'none' })
+    assert.equal((await registry.metrics()).includes('conmap_map_hot_key_calls{'), false)
+    assert.deepEqual(none.hotKeys(1), [{ key: 'k', count: 1 }])
   })
 
   const prometheus = spawnSync('prometheus', ['--version'], { encoding: 'utf8' })
