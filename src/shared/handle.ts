@@ -20,6 +20,8 @@ export const Kind = {
   Semaphore: 'Semaphore',
   Registry: 'Registry',
   SharedMap: 'SharedMap',
+  CircuitBreaker: 'CircuitBreaker',
+  AuditLog: 'AuditLog',
 } as const
 export type Kind = (typeof Kind)[keyof typeof Kind]
 
@@ -32,6 +34,8 @@ const kindId: Readonly<Record<Kind, number>> = {
   Semaphore: 5,
   Registry: 6,
   SharedMap: 7,
+  CircuitBreaker: 8,
+  AuditLog: 9,
 }
 
 export function magicOf(kind: Kind): number {

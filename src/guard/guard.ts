@@ -1,0 +1,335 @@
+/**
+ * guard(map, options): the map's own API back, each operation passing a circuit
+ * breaker, bounded lock waits, an abort signal and an audit log on its way.
+ *
+ * Shape. The guarded object has the map's prototype (so `instanceof` still holds)
+ * and an own property for every member of the map: operations in ops.ts are
+ * wrapped, other methods and accessors forwarded to the map, and a method returning
+ * the map itself (set() returns `this`) returns the guarded object instead. Nothing
+ * is specific to SharedMap: any map with these methods, sync or async, is guarded the
+ * same way, so a call stays sync when the map's is.
+ *
+ * One call, in order: an aborted signal refuses it (audited 'aborted'); the breaker
+ * admits it or refuses it (ERR_BREAKER_OPEN, audited); it runs with the call scope
+ * (sync/call-scope.ts) bounding its lock waits by the timeout and tallying them; its
+ * outcome settles the breaker's permit and is audited. A result that is a promise
+ * settles when it does; an iterator's steps each run in the scope, and the whole
+ * iteration is one call.
+ */
+import { isThenable, type Key } from '../codec/index.js'
+import { describeValue } from '../codec/preview.js'
+import { conmapError, ErrorCode, isConmapError } from '../errors/index.js'
+import { callScope } from '../sync/call-scope.js'
+import type { AuditEntry, AuditLog, AuditOutcome } from './audit.js'
+import type { BreakerOutcome, CircuitBreaker } from './breaker.js'
+import { resolveGuardOptions, type GuardOptions, type Resolved } from './guard-options.js'
+import { ITERATOR_OP, ops, type OpSpec } from './ops.js'
+
+type Present<O, P extends PropertyKey, T> = P extends keyof O ? (undefined extends O[P] ? T | undefined : T) : undefined
+
+/** What guard() adds to the map's API. */
+export interface GuardedParts<O extends GuardOptions = GuardOptions> {
+  /** The breaker this guard's calls pass (undefined without the breaker option): its `state` is the same in every thread. */
+  readonly breaker: Present<O, 'breaker', CircuitBreaker>
+  /** The audit log this guard writes (undefined without the audit option). */
+  readonly auditLog: Present<O, 'audit', AuditLog>
+  /**
+   * The audit log's entries, oldest first, as written by every thread (AuditLog.read);
+   * empty without the audit option.
+   */
+  audit(): AuditEntry[]
+}
+
+/** A guarded map: the map's own API, with the same types, and GuardedParts. */
+export type Guarded<M extends object, O extends GuardOptions = GuardOptions> = M & GuardedParts<O>
+
+/**
+ * The map's own API, each operation guarded: a circuit breaker shared by every thread
+ * (open: calls throw ERR_BREAKER_OPEN at once, not touching the map), a bound on each
+ * lock wait (ERR_LOCK_TIMEOUT), an abort signal (calls throw or reject with its
+ * reason, changing nothing) and an audit log in shared memory. Sync calls stay sync.
+ * Guarded operations are those of the map contract (get, set, has, delete, update,
+ * getOrCompute, getOrComputeAsync, loadOrStore, …, iteration); other members pass
+ * through. Any object with these methods can be guarded, sync or async.
+ *
+ * Failures for the breaker: ERR_LOCK_TIMEOUT, ERR_COMPUTE_TIMEOUT, ERR_OWNER_DIED,
+ * calls that waited breaker.slowCall ms or more for locks, and what isFailure says.
+ * In a worker, guard the attached map with the breaker's and log's handles to share
+ * them: `guard(SharedMap.attach(h.map), { breaker: h.breaker, audit: h.log })`.
+ *
+ * @param map the map to guard (left as it is: guard() never changes it)
+ * @throws ConmapError ERR_INVALID_ARGUMENT for a map that is no object, or an
+ *   unknown or bad option (nothing is allocated then); the guarded calls throw
+ *   ERR_BREAKER_OPEN when refused, ERR_LOCK_TIMEOUT past the timeout, the signal's
+ *   reason once it aborted, and whatever the map throws
+ * @example
+ * ```ts
+ * const sessions = guard(map, {
+ *   name: 'sessions',
+ *   timeout: 50,
+ *   breaker: { failures: 5, window: 10_000, resetAfter: 5_000, halfOpenCalls: 3, slowCall: 10 },
+ *   audit: { entries: 4096, keys: 'hash' },
+ * })
+ * sessions.get('s1')                 // Session | undefined, sync
+ * sessions.breaker.state             // 'closed' | 'open' | 'halfOpen', the same in every thread
+ * new Worker(file, { workerData: { map: map.handle, breaker: sessions.breaker.handle, log: sessions.auditLog.handle } })
+ * // in the worker:
+ * const sessions = guard(SharedMap.attach(workerData.map), { breaker: workerData.breaker, audit: workerData.log })
+ * ```
+ */
+export function guard<M extends object, const O extends GuardOptions = {}>(map: M, options?: O): Guarded<M, O> {
+  if ((typeof map !== 'object' && typeof map !== 'function') || map === null) {
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `guard() takes a map object, got ${describeValue(map)}`)
+  }
+  return build(map, new Guardian(map, resolveGuardOptions(options ?? {}))) as Guarded<M, O>
+}
+
+type Method = (...args: unknown[]) => unknown
+
+/** One guard's state and the steps of a guarded call. */
+class Guardian {
+  readonly map: object
+  readonly name: string
+  readonly timeout: number
+  readonly signal: AbortSignal | undefined
+  readonly breaker: CircuitBreaker | undefined
+  readonly log: AuditLog | undefined
+  readonly slowCall: number
+  readonly #keyText: ((key: Key) => string) | undefined
+  readonly #sink: ((entry: AuditEntry) => void) | undefined
+  readonly #isFailure: ((err: unknown) => boolean) | undefined
+  /** The guarded object, to return in place of the map. */
+  guarded: object = {}
+
+  constructor(map: object, resolved: Resolved) {
+    this.map = map
+    this.name = resolved.name
+    this.timeout = resolved.timeout
+    this.signal = resolved.signal
+    this.breaker = resolved.breaker
+    this.log = resolved.log
+    this.slowCall = resolved.breaker?.options.slowCall ?? Infinity
+    this.#keyText = resolved.keyText
+    this.#sink = resolved.sink
+    this.#isFailure = resolved.isFailure
+  }
+
+  /** The wrapper of one operation of the map. */
+  method(op: string, spec: OpSpec, fn: Method): Method {
+    const async = spec.signalAt !== undefined || fn.constructor.name === 'AsyncFunction'
+    return (...args) => this.call(op, spec, async, fn, args)
+  }
+
+  call(op: string, spec: OpSpec, async: boolean, fn: Method, args: unknown[]): unknown {
+    const key = spec.key ? args[0] : undefined
+    const signal = this.signal
+    if (signal !== undefined && signal.aborted) return this.#refuse(op, key, 'aborted', async, signal.reason)
+    let permit = 0
+    if (this.breaker !== undefined) {
+      try {
+        permit = this.breaker.admit(`${this.name}.${op}()`)
+      } catch (err) {
+        return this.#refuse(op, key, ErrorCode.BREAKER_OPEN, async, err)
+      }
+    }
+    let callSignal: AbortSignal | undefined
+    let callArgs = args
+    if (spec.signalAt !== undefined && signal !== undefined) {
+      callArgs = args.slice()
+      const given = args[spec.signalAt]
+      // Options the map will refuse are left for it to refuse.
+      if (given === undefined || (typeof given === 'object' && given !== null)) {
+        const own = (given as { signal?: unknown } | undefined)?.signal
+        callSignal = own instanceof AbortSignal ? AbortSignal.any([own, signal]) : signal
+        callArgs[spec.signalAt] = { ...(given as object | undefined), signal: callSignal }
+      }
+    }
+    const outerBound = callScope.bound
+    const outerWaited = callScope.waited
+    callScope.bound = Math.min(outerBound, this.timeout)
+    callScope.waited = 0
+    let result: unknown
+    let error: unknown
+    let threw = false
+    try {
+      result = fn.apply(this.map, callArgs)
+    } catch (err) {
+      error = err
+      threw = true
+    }
+    const waited = callScope.waited
+    callScope.bound = outerBound
+    callScope.waited = outerWaited + waited
+    if (threw) {
+      this.end(op, key, permit, true, error, waited, callSignal)
+      throw error
+    }
+    if (spec.iterator) return iterate(this, op, permit, result as Iterator<unknown>, waited)
+    if (isThenable(result)) return this.#later(op, key, permit, result as PromiseLike<unknown>, waited, callSignal, spec.signalAt === undefined)
+    this.end(op, key, permit, false, undefined, waited, undefined)
+    return result === this.map ? this.guarded : result
+  }
+
+  /** A refused call: audited, and thrown (rejected, for an async operation). */
+  #refuse(op: string, key: unknown, outcome: AuditOutcome, async: boolean, reason: unknown): unknown {
+    if (this.log !== undefined) this.#audit(op, key, outcome, 0)
+    if (async) return Promise.reject(reason)
+    throw reason
+  }
+
+  #later(op: string, key: unknown, permit: number, result: PromiseLike<unknown>, waited: number, callSignal: AbortSignal | undefined, race: boolean): Promise<unknown> {
+    const settled = Promise.resolve(result).then(
+      (value) => {
+        this.end(op, key, permit, false, undefined, waited, undefined)
+        return value === this.map ? this.guarded : value
+      },
+      (err: unknown) => {
+        this.end(op, key, permit, true, err, waited, callSignal)
+        throw err
+      },
+    )
+    // A map whose method takes no signal: the caller stops waiting; the call itself runs on.
+    return race && this.signal !== undefined ? untilAborted(settled, this.signal) : settled
+  }
+
+  /** Settles the breaker's permit and audits the call. */
+  end(op: string, key: unknown, permit: number, threw: boolean, error: unknown, waited: number, callSignal: AbortSignal | undefined): void {
+    const aborted = threw && this.#isAbort(error, callSignal)
+    if (this.breaker !== undefined) {
+      let outcome: BreakerOutcome = 'success'
+      if (aborted) outcome = 'ignored'
+      else if (waited >= this.slowCall || (threw && this.#fails(error))) outcome = 'failure'
+      this.breaker.settle(permit, outcome)
+    }
+    if (this.log !== undefined) this.#audit(op, key, !threw ? 'ok' : aborted ? 'aborted' : isConmapError(error) ? error.code : 'error', waited)
+  }
+
+  #isAbort(err: unknown, callSignal: AbortSignal | undefined): boolean {
+    const signal = this.signal
+    return (signal !== undefined && signal.aborted && err === signal.reason) || (callSignal !== undefined && callSignal.aborted && err === callSignal.reason)
+  }
+
+  #fails(err: unknown): boolean {
+    if (isConmapError(err) && (err.code === ErrorCode.LOCK_TIMEOUT || err.code === ErrorCode.COMPUTE_TIMEOUT || err.code === ErrorCode.OWNER_DIED)) return true
+    if (this.#isFailure === undefined) return false
+    try {
+      return this.#isFailure(err) === true
+    } catch {
+      return true
+    }
+  }
+
+  #audit(op: string, key: unknown, outcome: AuditOutcome, waited: number): void {
+    const log = this.log as AuditLog
+    const valid = typeof key === 'string' || typeof key === 'number' || typeof key === 'bigint'
+    const recorded = !valid ? undefined : this.#keyText === undefined ? key : this.#keyText(key)
+    const sink = this.#sink
+    const entry = log.record(op, recorded, outcome, waited, sink !== undefined)
+    if (sink === undefined || entry === undefined) return
+    try {
+      sink(entry)
+    } catch {
+      // The sink's own failure must not change the call's outcome (documented on sink).
+    }
+  }
+}
+
+/** An iteration as one guarded call: each step runs in the call scope; its end (done, return(), a throw) settles it. */
+function* iterate(g: Guardian, op: string, permit: number, inner: Iterator<unknown>, waitedBefore: number): Generator<unknown, undefined, undefined> {
+  let waited = waitedBefore
+  let ended = false
+  try {
+    for (;;) {
+      const signal = g.signal
+      if (signal !== undefined && signal.aborted) throw signal.reason
+      const outerBound = callScope.bound
+      const outerWaited = callScope.waited
+      callScope.bound = Math.min(outerBound, g.timeout)
+      callScope.waited = 0
+      let step: IteratorResult<unknown>
+      try {
+        step = inner.next()
+      } finally {
+        const stepWaited = callScope.waited
+        waited += stepWaited
+        callScope.bound = outerBound
+        callScope.waited = outerWaited + stepWaited
+      }
+      if (step.done === true) break
+      yield step.value
+    }
+    ended = true
+    g.end(op, undefined, permit, false, undefined, waited, undefined)
+    return undefined
+  } catch (err) {
+    ended = true
+    g.end(op, undefined, permit, true, err, waited, undefined)
+    inner.return?.()
+    throw err
+  } finally {
+    if (!ended) {
+      inner.return?.()
+      g.end(op, undefined, permit, false, undefined, waited, undefined)
+    }
+  }
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err)
+      },
+    )
+  })
+}
+
+/** The guarded object: the map's prototype, an own property for each of the map's members, and GuardedParts. */
+function build(map: object, g: Guardian): object {
+  const guarded: object = Object.create(Object.getPrototypeOf(map) as object | null)
+  g.guarded = guarded
+  const seen = new Set<PropertyKey>(['constructor'])
+  for (let source: object | null = map; source !== null && source !== Object.prototype; source = Object.getPrototypeOf(source) as object | null) {
+    for (const name of Reflect.ownKeys(source)) {
+      if (seen.has(name)) continue
+      seen.add(name)
+      const descriptor = Object.getOwnPropertyDescriptor(source, name) as PropertyDescriptor
+      Object.defineProperty(guarded, name, memberOf(map, g, name, descriptor))
+    }
+  }
+  const parts: PropertyDescriptorMap = {
+    breaker: { value: g.breaker, enumerable: true },
+    auditLog: { value: g.log, enumerable: true },
+    audit: { value: () => g.log?.read() ?? [] },
+  }
+  Object.defineProperties(guarded, parts)
+  return guarded
+}
+
+function memberOf(map: object, g: Guardian, name: PropertyKey, descriptor: PropertyDescriptor): PropertyDescriptor {
+  const { get, set, value } = descriptor
+  if (get !== undefined || set !== undefined) {
+    return { get: get === undefined ? undefined : () => get.call(map), set: set === undefined ? undefined : (next: unknown) => set.call(map, next), configurable: true }
+  }
+  if (typeof value !== 'function') return { get: () => (map as Record<PropertyKey, unknown>)[name], enumerable: descriptor.enumerable ?? false, configurable: true }
+  const fn = value as Method
+  const op = name === Symbol.iterator ? ITERATOR_OP : typeof name === 'string' ? name : undefined
+  const spec = op === undefined ? undefined : ops.get(op)
+  if (op !== undefined && spec !== undefined) return { value: g.method(op, spec, fn), writable: true, configurable: true }
+  return {
+    value: (...args: unknown[]) => {
+      const result = fn.apply(map, args)
+      return result === map ? g.guarded : result
+    },
+    writable: true,
+    configurable: true,
+  }
+}
