@@ -12,6 +12,8 @@ interface Data {
   readonly conmap: Shared<Objects>
   readonly timeout?: number
   readonly keys?: 'plain'
+  /** The message of the errors the guard's isFailure counts. */
+  readonly failOn?: string
 }
 interface Command {
   readonly id: number
@@ -30,7 +32,9 @@ const port = parentPort
 if (port === null) throw new Error('guard-worker must run in a worker thread')
 const data = workerData as Data
 const { map, breaker, log } = attachShared(data.conmap)
-const guarded = guard(map, { name: `worker${threadId}`, timeout: data.timeout, breaker, audit: { log, keys: data.keys } })
+const failOn = data.failOn
+const isFailure = failOn === undefined ? undefined : (err: unknown) => err instanceof Error && err.message === failOn
+const guarded = guard(map, { name: `worker${threadId}`, timeout: data.timeout, breaker, audit: { log, keys: data.keys }, isFailure })
 const permits: number[] = []
 
 function post(message: unknown): void {

@@ -28,7 +28,7 @@ export interface GuardWorker {
 
 let nextId = 1
 
-export async function startGuardWorker(objects: { map: SharedMap<string, number>; breaker: CircuitBreaker; log: AuditLog }, options: { timeout?: number; keys?: 'plain' } = {}): Promise<GuardWorker> {
+export async function startGuardWorker(objects: { map: SharedMap<string, number>; breaker: CircuitBreaker; log: AuditLog }, options: { timeout?: number; keys?: 'plain'; failOn?: string } = {}): Promise<GuardWorker> {
   const worker = new Worker(file, { workerData: { conmap: share(objects), ...options } })
   running.add(worker)
   worker.once('exit', () => running.delete(worker))
@@ -39,7 +39,10 @@ export async function startGuardWorker(objects: { map: SharedMap<string, number>
     worker.on('message', (message: { ready?: number; id?: number; event?: string } & Reply) => {
       if (message.ready !== undefined) resolve()
       else if (message.event !== undefined) events.get(`${message.id}:${message.event}`)?.()
-      else if (message.id !== undefined) replies.get(message.id)?.(message)
+      else if (message.id !== undefined) {
+        const { id, ...reply } = message
+        replies.get(id)?.(reply)
+      }
     })
   })
   await ready
