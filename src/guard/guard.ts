@@ -77,11 +77,11 @@ export type Guarded<M extends object, O extends GuardOptions = GuardOptions> = M
  * const sessions = guard(SharedMap.attach(workerData.map), { breaker: workerData.breaker, audit: workerData.log })
  * ```
  */
-export function guard<M extends object, const O extends GuardOptions = {}>(map: M, options?: O): Guarded<M, O> {
+export function guard<M extends object, O extends GuardOptions = {}>(map: M, options?: O & GuardOptions): Guarded<M, O> {
   if ((typeof map !== 'object' && typeof map !== 'function') || map === null) {
     throw conmapError(ErrorCode.INVALID_ARGUMENT, `guard() takes a map object, got ${describeValue(map)}`)
   }
-  return build(map, new Guardian(map, resolveGuardOptions(options ?? {}))) as Guarded<M, O>
+  return build(map, new Guardian(map, resolveGuardOptions(options === undefined ? {} : options))) as Guarded<M, O>
 }
 
 type Method = (...args: unknown[]) => unknown
