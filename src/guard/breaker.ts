@@ -28,7 +28,8 @@
  *                  A cell counts the calls of one generation that ended in one bucket of
  *                  window / BUCKETS ms (EPOCH = its number since origin, mod 2^32). A thread
  *                  that finds a cell of another bucket or generation takes it by CAS of GEN
- *                  to ROLLING, zeroes it, then stores EPOCH and GEN (published last). Sums
+ *                  to -(its owner id), zeroes it, then stores EPOCH and GEN (published
+ *                  last); a cell left taken by a thread that died is taken over. Sums
  *                  read every row: cells of the current generation and of the last BUCKETS
  *                  buckets.
  *   1728  end (432 words)
@@ -45,6 +46,7 @@
 import { conmapError, ErrorCode } from '../errors/index.js'
 import { Kind, type Attachable, type Handle } from '../shared/handle.js'
 import { attachStorage, claimStorage } from '../sync/storage.js'
+import { selfId, type ThreadRegistry } from '../sync/threads.js'
 import { threadId } from 'node:worker_threads'
 import { breakerConfig, type BreakerConfig, type BreakerOptions } from './breaker-options.js'
 import { sharedNow } from './clock.js'
@@ -63,7 +65,6 @@ const GEN = 0
 const EPOCH = 1
 const CALLS = 2
 const FAILS = 3
-const ROLLING = -1
 const GEN_MASK = 0x3fffffff
 const TAG_MASK = 0xfff
 const COUNT_MASK = 0x3ff
@@ -124,6 +125,7 @@ export class CircuitBreaker {
   readonly #bucketMs: number
   /** Index of this thread's row of the window. */
   readonly #row: number
+  readonly #registry: ThreadRegistry
 
   /**
    * A new breaker, closed.
@@ -135,8 +137,9 @@ export class CircuitBreaker {
    */
   constructor(options: BreakerOptions = {}) {
     const fresh = breakerConfigIfNew(options)
-    const { i32, handle } = claimStorage(Kind.CircuitBreaker, () => WORDS)
+    const { i32, handle, registry } = claimStorage(Kind.CircuitBreaker, () => WORDS)
     this.handle = handle
+    this.#registry = registry
     this.#i32 = i32
     const buffer = i32.buffer
     const base = i32.byteOffset
@@ -309,7 +312,10 @@ export class CircuitBreaker {
         if (failed) Atomics.add(i32, cell + FAILS, 1)
         return
       }
-      if (owner === ROLLING || Atomics.compareExchange(i32, cell + GEN, owner, ROLLING) !== owner) continue
+      // A negative owner is a thread rolling the cell: wait for it, unless it died doing so.
+      if (owner < 0 && this.#registry.isAlive(-owner)) continue
+      this.#registry.enter()
+      if (Atomics.compareExchange(i32, cell + GEN, owner, -selfId) !== owner) continue
       Atomics.store(i32, cell + CALLS, 1)
       Atomics.store(i32, cell + FAILS, failed ? 1 : 0)
       Atomics.store(i32, cell + EPOCH, epoch)

@@ -25,14 +25,12 @@ import type { BreakerOutcome, CircuitBreaker } from './breaker.js'
 import { resolveGuardOptions, type GuardOptions, type Resolved } from './guard-options.js'
 import { ITERATOR_OP, ops, type OpSpec } from './ops.js'
 
-type Present<O, P extends PropertyKey, T> = P extends keyof O ? (undefined extends O[P] ? T | undefined : T) : undefined
-
 /** What guard() adds to the map's API. */
 export interface GuardedParts<O extends GuardOptions = GuardOptions> {
   /** The breaker this guard's calls pass (undefined without the breaker option): its `state` is the same in every thread. */
-  readonly breaker: Present<O, 'breaker', CircuitBreaker>
+  readonly breaker: 'breaker' extends keyof O ? (undefined extends O['breaker'] ? CircuitBreaker | undefined : CircuitBreaker) : undefined
   /** The audit log this guard writes (undefined without the audit option). */
-  readonly auditLog: Present<O, 'audit', AuditLog>
+  readonly auditLog: 'audit' extends keyof O ? (undefined extends O['audit'] ? AuditLog | undefined : AuditLog) : undefined
   /**
    * The audit log's entries, oldest first, as written by every thread (AuditLog.read);
    * empty without the audit option.
@@ -114,15 +112,20 @@ class Guardian {
     this.#isFailure = resolved.isFailure
   }
 
-  /** The wrapper of one operation of the map. */
+  /**
+   * The wrapper of one operation of the map. Whether it is async (so that a refusal
+   * rejects rather than throws) is known for async functions and getOrComputeAsync,
+   * and learnt from the first result that is a promise.
+   */
   method(op: string, spec: OpSpec, fn: Method): Method {
-    const async = spec.signalAt !== undefined || fn.constructor.name === 'AsyncFunction'
-    return (...args) => this.call(op, spec, async, fn, args)
+    const kind = { async: spec.signalAt !== undefined || fn.constructor.name === 'AsyncFunction' }
+    return (...args) => this.call(op, spec, kind, fn, args)
   }
 
-  call(op: string, spec: OpSpec, async: boolean, fn: Method, args: unknown[]): unknown {
+  call(op: string, spec: OpSpec, kind: { async: boolean }, fn: Method, args: unknown[]): unknown {
     const key = spec.key ? args[0] : undefined
     const signal = this.signal
+    const async = kind.async
     if (signal !== undefined && signal.aborted) return this.#refuse(op, key, 'aborted', async, signal.reason)
     let permit = 0
     if (this.breaker !== undefined) {
@@ -165,7 +168,10 @@ class Guardian {
       throw error
     }
     if (spec.iterator) return iterate(this, op, permit, result as Iterator<unknown>, waited)
-    if (isThenable(result)) return this.#later(op, key, permit, result as PromiseLike<unknown>, waited, callSignal, spec.signalAt === undefined)
+    if (isThenable(result)) {
+      kind.async = true
+      return this.#later(op, key, permit, result as PromiseLike<unknown>, waited, callSignal, spec.signalAt === undefined)
+    }
     this.end(op, key, permit, false, undefined, waited, undefined)
     return result === this.map ? this.guarded : result
   }

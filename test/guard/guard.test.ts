@@ -118,6 +118,10 @@ test('a plain async map without signal support: an abort in flight rejects the c
   const pending = guarded.get('k')
   controller.abort(new Error('stop'))
   await assert.rejects(pending, /stop/)
+  // Its first promise showed the method is async: a refused call now rejects too.
+  const refused = guarded.get('k')
+  assert.ok(refused instanceof Promise)
+  await assert.rejects(refused, /stop/)
 })
 
 test('a plain sync map stays sync; ERR_LOCK_TIMEOUT and ERR_OWNER_DIED always count as failures, other errors never', () => {
