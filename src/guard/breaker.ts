@@ -43,7 +43,7 @@
  * Probes out for resetAfter (their thread died, an iterator was never finished) give
  * way to a new half-open generation.
  */
-import { conmapError, ErrorCode } from '../errors/index.js'
+import { conmapError, ErrorCode, type ConmapError } from '../errors/index.js'
 import { Kind, type Attachable, type Handle } from '../shared/handle.js'
 import { attachStorage, claimStorage } from '../sync/storage.js'
 import { selfId, type ThreadRegistry } from '../sync/threads.js'
@@ -190,6 +190,36 @@ export class CircuitBreaker {
    * ```
    */
   admit(what = 'the call'): number {
+    const permit = this.tryAdmit()
+    if (permit < 0) throw this.refusal(what)
+    return permit
+  }
+
+  /**
+   * The error admit() throws for a refused call: ERR_BREAKER_OPEN, saying why and
+   * when probes are next let through.
+   * @param what names the refused call
+   * @example
+   * ```ts
+   * if (breaker.tryAdmit() < 0) return Promise.reject(breaker.refusal('fetchUser()'))
+   * ```
+   */
+  refusal(what = 'the call'): ConmapError {
+    const seen = Atomics.load(this.#i32, STATE)
+    const left = Math.ceil(this.#sinceOf(seen >>> 2) + this.#config.resetAfter - sharedNow())
+    const why = (seen & 3) === HALF_OPEN ? 'half-open and its probes are out' : `open${left > 0 ? ` (probes in ${left} ms)` : ''}`
+    return conmapError(ErrorCode.BREAKER_OPEN, `${what} was refused: the circuit breaker is ${why}`)
+  }
+
+  /**
+   * admit() without the error: the permit, or -1 when the call is refused.
+   * @example
+   * ```ts
+   * const permit = breaker.tryAdmit()
+   * if (permit < 0) return fallback()
+   * ```
+   */
+  tryAdmit(): number {
     const i32 = this.#i32
     for (;;) {
       const seen = Atomics.load(i32, STATE)
@@ -199,8 +229,7 @@ export class CircuitBreaker {
       const now = sharedNow()
       const since = this.#sinceOf(gen)
       if (state === OPEN) {
-        const left = since + this.#config.resetAfter - now
-        if (left > 0) throw conmapError(ErrorCode.BREAKER_OPEN, `${what} was refused: the circuit breaker is open (probes in ${Math.ceil(left)} ms)`)
+        if (now - since < this.#config.resetAfter) return -1
         this.#move(seen, HALF_OPEN, now)
         continue
       }
@@ -208,7 +237,7 @@ export class CircuitBreaker {
       const current = probes >>> 20 === (gen & TAG_MASK)
       const issued = current ? (probes >>> 10) & COUNT_MASK : 0
       if (issued >= this.#config.halfOpenCalls) {
-        if (now - since < this.#config.resetAfter) throw conmapError(ErrorCode.BREAKER_OPEN, `${what} was refused: the circuit breaker is half-open and its ${issued} probe(s) are out`)
+        if (now - since < this.#config.resetAfter) return -1
         this.#move(seen, HALF_OPEN, now)
         continue
       }

@@ -5,5 +5,8 @@
  * when the wall clock is set).
  */
 export function sharedNow(): number {
-  return performance.timeOrigin + performance.now()
+  return origin + performance.now()
 }
+
+/** Read once: the getter is far slower than the sum. */
+const origin = performance.timeOrigin

@@ -113,77 +113,65 @@ class Guardian {
   }
 
   /**
-   * The wrapper of one operation of the map. Whether it is async (so that a refusal
-   * rejects rather than throws) is known for async functions and getOrComputeAsync,
-   * and learnt from the first result that is a promise.
+   * The wrapper of one operation of the map: the whole call inline, since it runs on
+   * every operation (`arguments`, unlike rest parameters, reaches apply() uncopied).
+   * Whether the operation is async, so that a refusal rejects rather than throws, is
+   * known for async functions and getOrComputeAsync, and learnt from the first
+   * result that is a promise.
    */
   method(op: string, spec: OpSpec, fn: Method): Method {
-    const kind = { async: spec.signalAt !== undefined || fn.constructor.name === 'AsyncFunction' }
-    return (...args) => this.call(op, spec, kind, fn, args)
-  }
-
-  call(op: string, spec: OpSpec, kind: { async: boolean }, fn: Method, args: unknown[]): unknown {
-    const key = spec.key ? args[0] : undefined
-    const signal = this.signal
-    const async = kind.async
-    if (signal !== undefined && signal.aborted) return this.#refuse(op, key, 'aborted', async, signal.reason)
-    let permit = 0
-    if (this.breaker !== undefined) {
+    const g = this
+    const map = this.map
+    const timeout = this.timeout
+    const signalAt = spec.signalAt
+    let async = signalAt !== undefined || fn.constructor.name === 'AsyncFunction'
+    return function guardedOperation() {
+      const key = spec.key ? arguments[0] : undefined
+      const signal = g.signal
+      if (signal !== undefined && signal.aborted) return g.refuse(op, key, 'aborted', async, signal.reason)
+      let permit = 0
+      const breaker = g.breaker
+      if (breaker !== undefined) {
+        permit = breaker.tryAdmit()
+        if (permit < 0) return g.refuse(op, key, ErrorCode.BREAKER_OPEN, async, breaker.refusal(`${g.name}.${op}()`))
+      }
+      const withSignal = signalAt === undefined || signal === undefined ? undefined : argsWithSignal(arguments, signalAt, signal)
+      const callSignal = withSignal?.signal
+      const outerBound = callScope.bound
+      const outerWaited = callScope.waited
+      callScope.bound = outerBound < timeout ? outerBound : timeout
+      callScope.waited = 0
+      let result: unknown
       try {
-        permit = this.breaker.admit(`${this.name}.${op}()`)
+        result = withSignal === undefined ? fn.apply(map, arguments as unknown as unknown[]) : fn.apply(map, withSignal.args)
       } catch (err) {
-        return this.#refuse(op, key, ErrorCode.BREAKER_OPEN, async, err)
+        const waited = callScope.waited
+        callScope.bound = outerBound
+        callScope.waited = outerWaited + waited
+        g.end(op, key, permit, true, err, waited, callSignal)
+        throw err
       }
-    }
-    let callSignal: AbortSignal | undefined
-    let callArgs = args
-    if (spec.signalAt !== undefined && signal !== undefined) {
-      callArgs = args.slice()
-      const given = args[spec.signalAt]
-      // Options the map will refuse are left for it to refuse.
-      if (given === undefined || (typeof given === 'object' && given !== null)) {
-        const own = (given as { signal?: unknown } | undefined)?.signal
-        callSignal = own instanceof AbortSignal ? AbortSignal.any([own, signal]) : signal
-        callArgs[spec.signalAt] = { ...(given as object | undefined), signal: callSignal }
+      const waited = callScope.waited
+      callScope.bound = outerBound
+      callScope.waited = outerWaited + waited
+      if (spec.iterator) return iterate(g, op, permit, result as Iterator<unknown>, waited)
+      if (isThenable(result)) {
+        async = true
+        return g.later(op, key, permit, result as PromiseLike<unknown>, waited, callSignal, signalAt === undefined)
       }
+      if (breaker !== undefined || g.log !== undefined) g.end(op, key, permit, false, undefined, waited, undefined)
+      return result === map ? g.guarded : result
     }
-    const outerBound = callScope.bound
-    const outerWaited = callScope.waited
-    callScope.bound = Math.min(outerBound, this.timeout)
-    callScope.waited = 0
-    let result: unknown
-    let error: unknown
-    let threw = false
-    try {
-      result = fn.apply(this.map, callArgs)
-    } catch (err) {
-      error = err
-      threw = true
-    }
-    const waited = callScope.waited
-    callScope.bound = outerBound
-    callScope.waited = outerWaited + waited
-    if (threw) {
-      this.end(op, key, permit, true, error, waited, callSignal)
-      throw error
-    }
-    if (spec.iterator) return iterate(this, op, permit, result as Iterator<unknown>, waited)
-    if (isThenable(result)) {
-      kind.async = true
-      return this.#later(op, key, permit, result as PromiseLike<unknown>, waited, callSignal, spec.signalAt === undefined)
-    }
-    this.end(op, key, permit, false, undefined, waited, undefined)
-    return result === this.map ? this.guarded : result
   }
 
   /** A refused call: audited, and thrown (rejected, for an async operation). */
-  #refuse(op: string, key: unknown, outcome: AuditOutcome, async: boolean, reason: unknown): unknown {
+  refuse(op: string, key: unknown, outcome: AuditOutcome, async: boolean, reason: unknown): unknown {
     if (this.log !== undefined) this.#audit(op, key, outcome, 0)
     if (async) return Promise.reject(reason)
     throw reason
   }
 
-  #later(op: string, key: unknown, permit: number, result: PromiseLike<unknown>, waited: number, callSignal: AbortSignal | undefined, race: boolean): Promise<unknown> {
+  later(op: string, key: unknown, permit: number, result: PromiseLike<unknown>, waited: number, callSignal: AbortSignal | undefined, race: boolean): Promise<unknown> {
     const settled = Promise.resolve(result).then(
       (value) => {
         this.end(op, key, permit, false, undefined, waited, undefined)
@@ -278,6 +266,21 @@ function* iterate(g: Guardian, op: string, permit: number, inner: Iterator<unkno
       g.end(op, undefined, permit, false, undefined, waited, undefined)
     }
   }
+}
+
+/**
+ * The call's arguments with the guard's signal in its options argument (joined
+ * with the call's own signal), or undefined when that argument is no options object:
+ * the map then refuses it as it would unguarded.
+ */
+function argsWithSignal(args: IArguments, at: number, signal: AbortSignal): { args: unknown[]; signal: AbortSignal } | undefined {
+  const given: unknown = args[at]
+  if (given !== undefined && (typeof given !== 'object' || given === null)) return undefined
+  const own = (given as { signal?: unknown } | undefined)?.signal
+  const joined = own instanceof AbortSignal ? AbortSignal.any([own, signal]) : signal
+  const copy: unknown[] = Array.from(args as ArrayLike<unknown>)
+  copy[at] = { ...(given as object | undefined), signal: joined }
+  return { args: copy, signal: joined }
 }
 
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
