@@ -1,6 +1,6 @@
 // guard() gives the map's own API back with the same types, sync staying sync, and
 // types its breaker and audit log by the options given.
-import { AuditLog, CircuitBreaker, SharedMap, guard, share, type AuditEntry, type BreakerState, type Guarded, type LoadResult } from 'conmap'
+import { AuditLog, CircuitBreaker, SharedMap, attachShared, guard, share, type AuditEntry, type AuditLogHandle, type BreakerState, type CircuitBreakerHandle, type Guarded, type LoadResult, type Shared } from 'conmap'
 import { assertEqual, expectType } from './expect.js'
 
 interface Session {
@@ -51,3 +51,11 @@ guard(map, { timeOut: 50 })
 guard(map, { audit: { keys: 'raw' } })
 // @ts-expect-error a map is an object
 guard('map')
+
+// share() carries a breaker and an audit log to workers, typed.
+const record = share({ breaker: sessions.breaker, log: sessions.auditLog })
+expectType<CircuitBreakerHandle>(record.handles.breaker)
+expectType<AuditLogHandle>(record.handles.log)
+const attached = attachShared(record as Shared<{ breaker: CircuitBreaker; log: AuditLog }>)
+expectType<CircuitBreaker>(attached.breaker)
+expectType<AuditLog>(attached.log)
