@@ -344,9 +344,3 @@ export function auditLogConfig(options: AuditLogOptions): { entries: number; tex
   if (keys !== 'hash' && keys !== 'text') throw conmapError(ErrorCode.INVALID_ARGUMENT, `AuditLog keys must be 'hash' or 'text', got ${describeValue(keys)}`)
   return { entries: 2 ** Math.ceil(Math.log2(entries)), text: keys === 'text' }
 }
-
-/** Whether value is an AuditLog's handle (or holds one as `.handle`), by its brand only. */
-export function isAuditLogHandle(value: unknown): value is Attachable<AuditLogHandle> {
-  const record = value as { conmap?: unknown; handle?: { conmap?: unknown } } | null | undefined
-  return typeof record === 'object' && record !== null && (record.conmap === Kind.AuditLog || record.handle?.conmap === Kind.AuditLog)
-}

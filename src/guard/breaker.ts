@@ -391,9 +391,3 @@ function breakerConfigIfNew(options: BreakerOptions): BreakerConfig | undefined 
 function micros(ms: number): bigint {
   return BigInt(Math.round(ms * 1000))
 }
-
-/** Whether value is a CircuitBreaker's handle (or holds one as `.handle`), by its brand only. */
-export function isBreakerHandle(value: unknown): value is Attachable<CircuitBreakerHandle> {
-  const record = value as { conmap?: unknown; handle?: { conmap?: unknown } } | null | undefined
-  return typeof record === 'object' && record !== null && (record.conmap === Kind.CircuitBreaker || record.handle?.conmap === Kind.CircuitBreaker)
-}

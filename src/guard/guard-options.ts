@@ -2,10 +2,10 @@
 import type { Key } from '../codec/index.js'
 import { describeValue } from '../codec/preview.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
-import type { Attachable } from '../shared/handle.js'
-import { AuditLog, auditLogConfig, isAuditLogHandle, keyAsText, type AuditEntry, type AuditLogHandle } from './audit.js'
+import { Kind, type Attachable, type Handle } from '../shared/handle.js'
+import { AuditLog, auditLogConfig, keyAsText, type AuditEntry, type AuditLogHandle } from './audit.js'
 import { breakerConfig, type BreakerOptions } from './breaker-options.js'
-import { CircuitBreaker, isBreakerHandle, type CircuitBreakerHandle } from './breaker.js'
+import { CircuitBreaker, type CircuitBreakerHandle } from './breaker.js'
 
 /** guard()'s audit option: a new log, or an existing one (`log`) that this guard writes too. */
 export interface GuardAuditOptions {
@@ -109,6 +109,12 @@ function isPlainObject(value: unknown): value is Readonly<Record<string, unknown
   return proto === Object.prototype || proto === null
 }
 
+/** Whether value is a handle of kind (or holds one as `.handle`), by its brand only: attach() checks the rest. */
+function isHandleOf(kind: Kind, value: unknown): value is Attachable<Handle<typeof kind>> {
+  const record = value as { conmap?: unknown; handle?: { conmap?: unknown } } | null | undefined
+  return typeof record === 'object' && record !== null && (record.conmap === kind || record.handle?.conmap === kind)
+}
+
 function checkNames(record: object, known: ReadonlySet<string>, what: string): void {
   for (const name of Object.keys(record)) if (!known.has(name)) invalid(`unknown ${what} '${name}' (known: ${[...known].join(', ')})`)
 }
@@ -132,7 +138,7 @@ export function resolveGuardOptions(options: unknown): Resolved {
 function breakerMaker(option: GuardOptions['breaker']): () => CircuitBreaker | undefined {
   if (option === undefined) return () => undefined
   if (option instanceof CircuitBreaker) return () => option
-  if (isBreakerHandle(option)) return () => CircuitBreaker.attach(option)
+  if (isHandleOf(Kind.CircuitBreaker, option)) return () => CircuitBreaker.attach(option)
   if (!isPlainObject(option)) invalid(`breaker must be breaker options, a CircuitBreaker or its handle, got ${describeValue(option)}`)
   breakerConfig(option)
   return () => new CircuitBreaker(option)
@@ -142,7 +148,7 @@ type AuditParts = Pick<Resolved, 'log' | 'keyText' | 'sink'>
 
 function auditMaker(option: GuardOptions['audit']): () => AuditParts {
   if (option === undefined) return () => ({ log: undefined, keyText: undefined, sink: undefined })
-  const raw: unknown = option instanceof AuditLog || isAuditLogHandle(option) ? { log: option } : option
+  const raw: unknown = option instanceof AuditLog || isHandleOf(Kind.AuditLog, option) ? { log: option } : option
   if (!isPlainObject(raw)) invalid(`audit must be audit options, an AuditLog or its handle, got ${describeValue(option)}`)
   checkNames(raw, auditNames, 'audit option')
   const given = raw as GuardAuditOptions
@@ -157,7 +163,7 @@ function auditMaker(option: GuardOptions['audit']): () => AuditParts {
     return () => ({ log: new AuditLog(config), keyText, sink })
   }
   if (given.entries !== undefined) invalid('audit.entries is for a new log: the log given has its size')
-  if (!(log instanceof AuditLog) && !isAuditLogHandle(log)) invalid(`audit.log must be an AuditLog or its handle, got ${describeValue(log)}`)
+  if (!(log instanceof AuditLog) && !isHandleOf(Kind.AuditLog, log)) invalid(`audit.log must be an AuditLog or its handle, got ${describeValue(log)}`)
   const joined = log instanceof AuditLog ? log : AuditLog.attach(log)
   if (joined.keys !== mode) {
     invalid(joined.keys === 'text' ? "the audit log keeps key text: pass audit.keys 'plain' or a function" : `the audit log keeps key hashes: audit.keys must be 'hash', got ${describeValue(keys)}`)

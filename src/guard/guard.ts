@@ -19,6 +19,7 @@
 import { isThenable, type Key } from '../codec/index.js'
 import { describeValue } from '../codec/preview.js'
 import { conmapError, ErrorCode, isConmapError } from '../errors/index.js'
+import { untilAborted } from '../map/compute-async.js'
 import { callScope } from '../sync/call-scope.js'
 import type { AuditEntry, AuditLog, AuditOutcome } from './audit.js'
 import type { BreakerOutcome, CircuitBreaker } from './breaker.js'
@@ -281,24 +282,6 @@ function argsWithSignal(args: IArguments, at: number, signal: AbortSignal): { ar
   const copy: unknown[] = Array.from(args as ArrayLike<unknown>)
   copy[at] = { ...(given as object | undefined), signal: joined }
   return { args: copy, signal: joined }
-}
-
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
-  })
 }
 
 /** The guarded object: the map's prototype, an own property for each of the map's members, and GuardedParts. */
