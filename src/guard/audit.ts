@@ -18,8 +18,8 @@
  *      4 OP       index of the operation in ops.ts
  *      5 OUTCOME  index in `outcomes` ('ok', 'aborted', 'error', then every ErrorCode)
  *      6 WAIT     µs the call waited for locks, saturated at 2^31 - 1
- *      7 KEY      hash mode: the key's 32-bit hash; text mode: bytes of text | TRUNCATED;
- *                 NO_KEY for an operation without a key
+ *      7 KEY      hash mode: the key's 32-bit hash (0xfffffffe for 0xffffffff); text mode:
+ *                 bytes of text | TRUNCATED; NO_KEY (-1) for an operation without a key
  *      8.. text mode: KEY_WORDS words of UTF-8
  *
  * Writing: ticket t = Atomics.add(HEAD) picks slot t mod ENTRIES. The writer claims
@@ -283,8 +283,10 @@ export class AuditLog {
     return { seq: ticket >>> 0, time: micros / 1000, thread: threadId, op, key: shown, outcome, wait: waited / 1000 }
   }
 
+  /** The key's hash as stored: the one hash equal to NO_KEY is stored (and shown) as its neighbour. */
   #hash(key: Key): number {
-    return hashKey(key, keyKind(key), this.#seed0, this.#seed1) | 0
+    const hash = hashKey(key, keyKind(key), this.#seed0, this.#seed1) | 0
+    return hash === NO_KEY ? NO_KEY - 1 : hash
   }
 
   /** Stores text's first KEY_BYTES of UTF-8 (cut between characters) and returns the KEY word for it. */

@@ -17,8 +17,9 @@ export interface GuardAuditOptions {
   /**
    * How keys are recorded: 'hash' (a seeded hash, no raw keys), 'plain' (the key as
    * text) or a function making the text (say, a redaction), called in the calling
-   * thread. A log made with 'plain' or a function keeps text: a guard joining it
-   * (`log`) must pass 'plain' or a function too.
+   * thread (a function that throws records no key for that call). A log made with
+   * 'plain' or a function keeps text: a guard joining it (`log`) must pass 'plain' or
+   * a function too.
    * @default 'hash'
    */
   readonly keys?: 'hash' | 'plain' | ((key: Key) => string) | undefined

@@ -217,7 +217,15 @@ class Guardian {
   #audit(op: string, key: unknown, outcome: AuditOutcome, waited: number): void {
     const log = this.log as AuditLog
     const valid = typeof key === 'string' || typeof key === 'number' || typeof key === 'bigint'
-    const recorded = !valid ? undefined : this.#keyText === undefined ? key : this.#keyText(key)
+    let recorded: Key | undefined = valid ? key : undefined
+    if (recorded !== undefined && this.#keyText !== undefined) {
+      try {
+        recorded = String(this.#keyText(recorded))
+      } catch {
+        // A redaction that fails records no key rather than fail a call that is over (documented on keys).
+        recorded = undefined
+      }
+    }
     const sink = this.#sink
     const entry = log.record(op, recorded, outcome, waited, sink !== undefined)
     if (sink === undefined || entry === undefined) return
