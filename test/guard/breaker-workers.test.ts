@@ -72,12 +72,13 @@ test('a call that waited slowCall ms for a lock counts as failed even though it 
 
 test('half-open probes are counted across workers: exactly halfOpenCalls are let through, and their outcomes close it for all', LIMIT, async () => {
   const map = new SharedMap<string, number>({ ttl: Infinity })
-  const breaker = new CircuitBreaker({ failures: 1, resetAfter: 200, halfOpenCalls: 2 })
+  // resetAfter is also how long probes may stay out: long, so that a slow machine cannot let a third one in.
+  const breaker = new CircuitBreaker({ failures: 1, resetAfter: 2_000, halfOpenCalls: 2 })
   const log = new AuditLog()
   const workers = await Promise.all([0, 1, 2].map(() => startGuardWorker({ map, breaker, log })))
   breaker.settle(breaker.admit(), 'failure')
   assert.equal(breaker.state, 'open')
-  await sleep(250)
+  await sleep(2_100)
   const probes = gate()
   const started = workers.map((worker, i) => worker.start('probe', 'computing', { key: `p${i}`, gate: probes.buffer, outcome: 'success' }))
   // Two probes compute (and stay in flight); the third is refused at once.
@@ -118,13 +119,13 @@ test('a probe that fails in one worker opens the breaker again for every worker;
 
 test('many workers admitting at once while half-open: exactly halfOpenCalls permits in all', LIMIT, async () => {
   const map = new SharedMap<string, number>()
-  const breaker = new CircuitBreaker({ failures: 1, resetAfter: 300, halfOpenCalls: 5 })
+  const breaker = new CircuitBreaker({ failures: 1, resetAfter: 1_000, halfOpenCalls: 5 })
   const log = new AuditLog()
   const workers = await Promise.all([0, 1, 2, 3].map(() => startGuardWorker({ map, breaker, log })))
   for (let round = 0; round < 3; round++) {
     breaker.reset()
     breaker.settle(breaker.admit(), 'failure')
-    await sleep(350)
+    await sleep(1_050)
     const line = startLine()
     const admitted = await Promise.all(workers.map((worker) => worker.ask('admitMany', { count: 200, startLine: line, workers: workers.length })))
     const total = admitted.reduce((sum, reply) => sum + (reply.value as number), 0)
@@ -147,4 +148,20 @@ test('failures settled by many workers at once move the breaker exactly once (on
     assert.equal(breaker.state, 'open')
     assert.equal(breaker.stats().generation, before + 1, `round ${round}: ${JSON.stringify(seen)}`)
   }
+})
+
+test('generation rule across threads: failures of permits a worker took before the breaker moved are dropped', LIMIT, async () => {
+  const map = new SharedMap<string, number>()
+  const breaker = new CircuitBreaker({ failures: 1, resetAfter: 60_000 })
+  const log = new AuditLog()
+  const workers = await Promise.all([0, 1].map(() => startGuardWorker({ map, breaker, log })))
+  for (const worker of workers) await worker.ask('admitOne')
+  breaker.reset()
+  const line = startLine()
+  await Promise.all(workers.map((worker) => worker.ask('settleKept', { outcome: 'failure', startLine: line, workers: workers.length })))
+  assert.equal(breaker.state, 'closed', 'late outcomes of generation 0 do not trip generation 1')
+  assert.equal(breaker.stats().failures, 0)
+  await workers[0]!.ask('admitOne')
+  await workers[0]!.ask('settleKept', { outcome: 'failure', startLine: startLine(), workers: 1 })
+  assert.equal(breaker.state, 'open', 'a failure of the current generation trips it')
 })
