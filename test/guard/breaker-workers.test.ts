@@ -165,3 +165,27 @@ test('generation rule across threads: failures of permits a worker took before t
   await workers[0]!.ask('settleKept', { outcome: 'failure', startLine: startLine(), workers: 1 })
   assert.equal(breaker.state, 'open', 'a failure of the current generation trips it')
 })
+
+test('storm: 4 workers increment through the guard while the breaker opens and closes; refused calls never reach the map', LIMIT, async () => {
+  const map = new SharedMap<string, number>()
+  const breaker = new CircuitBreaker({ failures: 1, resetAfter: 60_000 })
+  const log = new AuditLog({ entries: 1024 })
+  const workers = await Promise.all([0, 1, 2, 3].map(() => startGuardWorker({ map, breaker, log })))
+  const line = startLine()
+  let running = true
+  const done = Promise.all(workers.map((worker) => worker.ask('increments', { key: 'n', count: 20_000, startLine: line, workers: workers.length }))).finally(() => (running = false))
+  let flips = 0
+  while (running) {
+    if (breaker.state === 'closed') breaker.settle(breaker.admit(), 'failure')
+    else breaker.reset()
+    flips++
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  const results = (await done).map((reply) => reply.value as { applied: number; refused: number })
+  const applied = results.reduce((sum, r) => sum + r.applied, 0)
+  const refused = results.reduce((sum, r) => sum + r.refused, 0)
+  assert.equal(applied + refused, 4 * 20_000)
+  assert.equal(map.get('n'), applied, 'every admitted increment happened once, no refused one did')
+  assert.ok(flips > 2 && refused > 0 && applied > 0, `flips ${flips}, applied ${applied}, refused ${refused}`)
+  map.checkInvariants()
+})

@@ -119,6 +119,22 @@ const commands: Record<string, (command: Command) => unknown> = {
     for (const permit of permits.splice(0)) breaker.settle(permit, outcome as 'success' | 'failure')
     return breaker.stats().generation
   },
+  /** count guarded increments of one key with the other workers of the batch, while the test opens and closes the breaker. */
+  increments: ({ key, count, startLine, workers }) => {
+    startTogether(startLine as SharedArrayBuffer, workers as number)
+    let applied = 0
+    let refused = 0
+    for (let i = 0; i < (count as number); i++) {
+      try {
+        guarded.update(key as string, (n) => (n ?? 0) + 1)
+        applied++
+      } catch (err) {
+        if (!isConmapError(err, 'ERR_BREAKER_OPEN')) throw err
+        refused++
+      }
+    }
+    return { applied, refused }
+  },
   /** count audit entries written straight into the log, every field derived from (thread, i) so that a torn one shows. */
   record: ({ count, startLine, workers }) => {
     startTogether(startLine as SharedArrayBuffer, workers as number)
