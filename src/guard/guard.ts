@@ -136,7 +136,7 @@ class Guardian {
         permit = breaker.tryAdmit()
         if (permit < 0) return g.refuse(op, key, ErrorCode.BREAKER_OPEN, async, breaker.refusal(`${g.name}.${op}()`))
       }
-      const withSignal = signalAt === undefined || signal === undefined ? undefined : argsWithSignal(arguments, signalAt, signal)
+      const withSignal = signalAt === undefined ? undefined : argsWithSignal(arguments, signalAt, signal)
       const callSignal = withSignal?.signal
       const outerBound = callScope.bound
       const outerWaited = callScope.waited
@@ -144,7 +144,7 @@ class Guardian {
       callScope.waited = 0
       let result: unknown
       try {
-        result = withSignal === undefined ? fn.apply(map, arguments as unknown as unknown[]) : fn.apply(map, withSignal.args)
+        result = withSignal?.args === undefined ? fn.apply(map, arguments as unknown as unknown[]) : fn.apply(map, withSignal.args)
       } catch (err) {
         const waited = callScope.waited
         callScope.bound = outerBound
@@ -278,15 +278,17 @@ function* iterate(g: Guardian, op: string, permit: number, inner: Iterator<unkno
 }
 
 /**
- * The call's arguments with the guard's signal in its options argument (joined
- * with the call's own signal), or undefined when that argument is no options object:
- * the map then refuses it as it would unguarded.
+ * The signal a call with an options argument at `at` runs under (its own, joined
+ * with the guard's), and its arguments with that signal in the options when the
+ * guard has one. Options that are no object are left for the map to refuse.
  */
-function argsWithSignal(args: IArguments, at: number, signal: AbortSignal): { args: unknown[]; signal: AbortSignal } | undefined {
+function argsWithSignal(args: IArguments, at: number, signal: AbortSignal | undefined): { args: unknown[] | undefined; signal: AbortSignal | undefined } {
   const given: unknown = args[at]
-  if (given !== undefined && (typeof given !== 'object' || given === null)) return undefined
-  const own = (given as { signal?: unknown } | undefined)?.signal
-  const joined = own instanceof AbortSignal ? AbortSignal.any([own, signal]) : signal
+  if (given !== undefined && (typeof given !== 'object' || given === null)) return { args: undefined, signal: undefined }
+  const found = (given as { signal?: unknown } | undefined)?.signal
+  const own = found instanceof AbortSignal ? found : undefined
+  if (signal === undefined) return { args: undefined, signal: own }
+  const joined = own === undefined ? signal : AbortSignal.any([own, signal])
   const copy: unknown[] = Array.from(args as ArrayLike<unknown>)
   copy[at] = { ...(given as object | undefined), signal: joined }
   return { args: copy, signal: joined }

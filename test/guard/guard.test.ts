@@ -71,11 +71,14 @@ test('getOrComputeAsync in flight rejects with the reason when the signal aborts
   assert.equal(map.has('k'), false)
   assert.equal(guarded.breaker.state, 'closed')
   assert.equal(guarded.audit().at(-1)?.outcome, 'aborted')
-  // The call's own signal still works and aborts only this caller.
+  // The call's own signal still works, aborts only this caller, and is no failure either.
   const own = new AbortController()
-  const second = guard(map).getOrComputeAsync('k', () => new Promise<number>(() => undefined), { signal: own.signal })
+  const plain = guard(map, { breaker: { failures: 1 }, audit: {} })
+  const second = plain.getOrComputeAsync('k', () => new Promise<number>(() => undefined), { signal: own.signal })
   own.abort(new Error('mine'))
   await assert.rejects(second, /mine/)
+  assert.equal(plain.breaker.state, 'closed')
+  assert.equal(plain.audit().at(-1)?.outcome, 'aborted')
 })
 
 test('a plain async map: results stay Promises, failures named by isFailure trip the breaker, later calls fail fast without touching it', async () => {
