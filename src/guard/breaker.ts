@@ -258,7 +258,8 @@ export class CircuitBreaker {
    */
   settle(permit: number, outcome: BreakerOutcome): void {
     const probe = (permit & 1) === 1
-    if (outcome === 'ignored' && !probe) return
+    // Outside half-open, only failures count, and calls with failureRate on: the common success costs no load.
+    if (!probe && (outcome === 'ignored' || (outcome === 'success' && this.#config.failureRate === 0))) return
     const gen = permit >>> 1
     const seen = Atomics.load(this.#i32, STATE)
     if (seen >>> 2 !== gen) return

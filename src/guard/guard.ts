@@ -160,14 +160,15 @@ class Guardian {
         async = true
         return g.later(op, key, permit, result as PromiseLike<unknown>, waited, callSignal, signalAt === undefined)
       }
-      if (breaker !== undefined || g.log !== undefined) g.end(op, key, permit, false, undefined, waited, undefined)
+      if (breaker !== undefined) breaker.settle(permit, waited >= g.slowCall ? 'failure' : 'success')
+      if (g.log !== undefined) g.audit(op, key, 'ok', waited)
       return result === map ? g.guarded : result
     }
   }
 
   /** A refused call: audited, and thrown (rejected, for an async operation). */
   refuse(op: string, key: unknown, outcome: AuditOutcome, async: boolean, reason: unknown): unknown {
-    if (this.log !== undefined) this.#audit(op, key, outcome, 0)
+    if (this.log !== undefined) this.audit(op, key, outcome, 0)
     if (async) return Promise.reject(reason)
     throw reason
   }
@@ -196,7 +197,7 @@ class Guardian {
       else if (waited >= this.slowCall || (threw && this.#fails(error))) outcome = 'failure'
       this.breaker.settle(permit, outcome)
     }
-    if (this.log !== undefined) this.#audit(op, key, !threw ? 'ok' : aborted ? 'aborted' : isConmapError(error) ? error.code : 'error', waited)
+    if (this.log !== undefined) this.audit(op, key, !threw ? 'ok' : aborted ? 'aborted' : isConmapError(error) ? error.code : 'error', waited)
   }
 
   #isAbort(err: unknown, callSignal: AbortSignal | undefined): boolean {
@@ -214,7 +215,8 @@ class Guardian {
     }
   }
 
-  #audit(op: string, key: unknown, outcome: AuditOutcome, waited: number): void {
+  /** Writes the call's entry (call only with a log). */
+  audit(op: string, key: unknown, outcome: AuditOutcome, waited: number): void {
     const log = this.log as AuditLog
     const valid = typeof key === 'string' || typeof key === 'number' || typeof key === 'bigint'
     let recorded: Key | undefined = valid ? key : undefined
