@@ -84,7 +84,7 @@ test('4 workers write at once while the main thread reads: no entry is ever torn
   const breaker = new CircuitBreaker()
   const log = new AuditLog({ entries: 64, keys: 'text' })
   const workers = await Promise.all([0, 1, 2, 3].map(() => startGuardWorker({ map, breaker, log }, { keys: 'plain' })))
-  const count = 20_000
+  const count = 50_000
   const line = startLine()
   let writing = true
   const done = Promise.all(workers.map((worker) => worker.ask('record', { count, startLine: line, workers: workers.length }))).finally(() => (writing = false))

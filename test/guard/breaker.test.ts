@@ -62,10 +62,10 @@ test('the window slides: failures older than window ms no longer count', async (
 })
 
 test('half-open: after resetAfter, halfOpenCalls probes are let through; all passing closes it with a fresh window', async () => {
-  const breaker = new CircuitBreaker({ failures: 2, resetAfter: 50, halfOpenCalls: 2 })
+  const breaker = new CircuitBreaker({ failures: 2, resetAfter: 200, halfOpenCalls: 2 })
   fail(breaker, 2)
   assert.throws(() => breaker.admit(), withCode(ErrorCode.BREAKER_OPEN))
-  await sleep(80)
+  await sleep(250)
   const first = breaker.admit()
   assert.equal(breaker.state, 'halfOpen')
   const second = breaker.admit()
