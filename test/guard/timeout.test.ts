@@ -4,6 +4,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { AuditLog, CircuitBreaker, ErrorCode, SharedMap, guard, type Concurrency } from '../../src/index.js'
+import { callScope } from '../../src/sync/call-scope.js'
 import { withCode } from '../helpers/workers.js'
 import { gate, startGuardWorker } from './helpers.js'
 
@@ -26,6 +27,7 @@ for (const [concurrency, op] of cases) {
     const guarded = guard(map, { timeout: 25, breaker: { failures: 1, resetAfter: 60_000 }, audit: {} })
     const call = op === 'get' ? () => guarded.get('k') : () => guarded.set('k', 2)
     assert.throws(call, (err: Error) => withCode(ErrorCode.LOCK_TIMEOUT)(err) && /held by/.test(err.message))
+    assert.equal(callScope.bound, Infinity, 'the bound ends with the call, even one that threw')
     assert.equal(guarded.breaker.state, 'open')
     const [entry] = guarded.audit()
     assert.equal(entry?.outcome, ErrorCode.LOCK_TIMEOUT)
@@ -35,3 +37,14 @@ for (const [concurrency, op] of cases) {
     assert.equal(map.get('k'), 101, 'the timed-out call changed nothing')
   })
 }
+
+test('nested guarded calls: the tighter bound holds inside, each scope is restored after', () => {
+  const seen: number[] = []
+  const probe = { get: (_key: string) => seen.push(callScope.bound) }
+  const inner = guard(probe, { timeout: 500 })
+  const outer = guard({ get: (key: string) => inner.get(key) + seen.push(callScope.bound) }, { timeout: 50 })
+  outer.get('k')
+  guard(probe, { timeout: 20 }).get('k')
+  assert.deepEqual(seen, [50, 50, 20])
+  assert.equal(callScope.bound, Infinity)
+})
