@@ -31,6 +31,18 @@ test('the guarded SharedMap is the map: same methods and accessors, sync results
   assert.equal(guarded.breaker.state, 'closed')
 })
 
+test('versioned operations are guarded and audited with their key', () => {
+  const map = new SharedMap<string, number>()
+  const guarded = guard(map, { audit: { keys: 'plain' }, breaker: {} })
+  guarded.set('a', 1)
+  const seen = guarded.getVersioned('a')
+  assert.equal(seen?.value, 1)
+  assert.equal(guarded.setIfVersion('a', 2, seen?.version ?? 0), true)
+  assert.equal(guarded.deleteIfVersion('a', seen?.version ?? 0), false, 'the version moved')
+  assert.equal(map.get('a'), 2)
+  assert.deepEqual(guarded.audit().map((entry) => `${entry.op} ${entry.key}`), ['set a', 'getVersioned a', 'setIfVersion a', 'deleteIfVersion a'])
+})
+
 test('an aborted signal: every call throws its reason (async ones reject) and changes nothing; aborts never trip the breaker', async () => {
   const map = new SharedMap<string, number>({ ttl: Infinity })
   map.set('a', 1)
