@@ -139,7 +139,7 @@ export class AuditLog {
    * @throws ConmapError ERR_INVALID_ARGUMENT for an option out of its range
    * @example
    * ```ts
-   * const log = new AuditLog({ entries: 1024, keys: 'plain' })
+   * const log = new AuditLog({ entries: 1024, keys: 'text' })   // for guards with keys 'plain' or a redaction
    * ```
    */
   constructor(options: AuditLogOptions = {}) {
