@@ -20,6 +20,7 @@ export const Kind = {
   Semaphore: 'Semaphore',
   Registry: 'Registry',
   SharedMap: 'SharedMap',
+  SharedKeyedMutex: 'SharedKeyedMutex',
   CircuitBreaker: 'CircuitBreaker',
   AuditLog: 'AuditLog',
 } as const
@@ -34,8 +35,9 @@ const kindId: Readonly<Record<Kind, number>> = {
   Semaphore: 5,
   Registry: 6,
   SharedMap: 7,
-  CircuitBreaker: 8,
-  AuditLog: 9,
+  SharedKeyedMutex: 8,
+  CircuitBreaker: 9,
+  AuditLog: 10,
 }
 
 export function magicOf(kind: Kind): number {
