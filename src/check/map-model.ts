@@ -10,13 +10,18 @@
  *
  * A key that holds undefined is present (`has` is true) yet reads like an absent
  * one; the model keeps the two states apart and lets the answers decide.
+ *
+ * A history with getVersioned / setIfVersion / deleteIfVersion is checked by the
+ * versioned model (version-model.ts), which keeps the key's version knowledge next
+ * to this model's value id and hands every other operation to it.
  */
 import { canonicalEncoding } from './canonical.js'
 import type { Key, Operation, UpdateDescriptor } from './history.js'
 import type { Model, StepResult } from './model.js'
 import { vanishing } from './vanish.js'
+import { isVersionOp, versionedMapModel } from './version-model.js'
 
-const ABSENT = -1
+export const ABSENT = -1
 const UNDEFINED_ID = 0
 
 type State = number
@@ -37,8 +42,15 @@ export interface PreparedOp {
   readonly by: number
   /** The value in the answer (get, getOrCompute, update; loadOrStore/loadAndDelete value; swap previous). */
   readonly answer: number
-  /** The boolean in the answer (has, delete, the compare ops; `loaded`). */
+  /** The boolean in the answer (has, delete, the compare and version ops; `loaded`; getVersioned: found). */
   readonly flag: boolean
+  /** setIfVersion's and deleteIfVersion's expected version; the version getVersioned read. */
+  readonly version: number
+  /**
+   * Whether the operation may have run after a writer of its key was killed
+   * (version-model.ts says why that loosens what versions prove).
+   */
+  readonly relaxed: boolean
 }
 
 class ValueTable {
@@ -65,14 +77,32 @@ class ValueTable {
   }
 }
 
-/** With `cache`, entries may vanish at any instant (vanish.ts). */
-export function createMapModel(cache = false): { model: Model<State, PreparedOp>; prepare: (op: Operation) => PreparedOp } {
+/**
+ * The model for `history` (which decides whether versions are checked: only when
+ * it has version operations, so other histories keep the one-integer states).
+ * With `cache`, entries may vanish at any instant (vanish.ts).
+ */
+export function createMapModel(cache = false, history: readonly Operation[] = []): { model: Model<State, PreparedOp>; prepare: (op: Operation) => PreparedOp } {
   const table = new ValueTable()
-  const model = mapModel(table)
-  return { model: cache ? vanishing(model) : model, prepare: (op) => prepare(op, table) }
+  const base = mapModel(table)
+  const kills = history.some(isVersionOp) ? killTimes(history) : undefined
+  const prepareOp = (op: Operation) => prepare(op, table, kills)
+  if (kills === undefined) return { model: cache ? vanishing(base) : base, prepare: prepareOp }
+  const { model, vanished } = versionedMapModel(base)
+  return { model: cache ? vanishing(model, vanished) : model, prepare: prepareOp }
 }
 
-function prepare(source: Operation, table: ValueTable): PreparedOp {
+/** Per key, the earliest call of a write in flight when its worker died. */
+function killTimes(history: readonly Operation[]): Map<Key, number> {
+  const kills = new Map<Key, number>()
+  for (const op of history) {
+    if (op.ret !== undefined || op.op === 'get' || op.op === 'has' || op.op === 'getVersioned') continue
+    kills.set(op.key, Math.min(op.call, kills.get(op.key) ?? Infinity))
+  }
+  return kills
+}
+
+function prepare(source: Operation, table: ValueTable, kills: ReadonlyMap<Key, number> | undefined): PreparedOp {
   const { op, args } = source
   const pending = source.ret === undefined
   const result = source.result as Record<string, unknown> | undefined
@@ -82,6 +112,7 @@ function prepare(source: Operation, table: ValueTable): PreparedOp {
   let by = 0
   let answer = UNDEFINED_ID
   let flag = false
+  let version = 0
   switch (op) {
     case 'set':
     case 'loadOrStore':
@@ -103,6 +134,13 @@ function prepare(source: Operation, table: ValueTable): PreparedOp {
       if (desc.kind === 'set') value = table.intern(desc.value)
       break
     }
+    case 'setIfVersion':
+      value = table.intern(args[0])
+      version = args[1] as number
+      break
+    case 'deleteIfVersion':
+      version = args[0] as number
+      break
     default:
       break
   }
@@ -117,7 +155,14 @@ function prepare(source: Operation, table: ValueTable): PreparedOp {
       case 'delete':
       case 'compareAndSwap':
       case 'compareAndDelete':
+      case 'setIfVersion':
+      case 'deleteIfVersion':
         flag = source.result as boolean
+        break
+      case 'getVersioned':
+        flag = result !== undefined
+        answer = table.intern(result?.['value'])
+        version = flag ? (result?.['version'] as number) : 0
         break
       case 'loadOrStore':
       case 'loadAndDelete':
@@ -132,7 +177,9 @@ function prepare(source: Operation, table: ValueTable): PreparedOp {
         break
     }
   }
-  return { source, call: source.call, ret: source.ret, op, value, expected, update, by, answer, flag }
+  const killedAt = kills?.get(source.key) ?? Infinity
+  const relaxed = source.ret === undefined || source.ret >= killedAt
+  return { source, call: source.call, ret: source.ret, op, value, expected, update, by, answer, flag, version, relaxed }
 }
 
 function mapModel(table: ValueTable): Model<State, PreparedOp> {
@@ -182,6 +229,8 @@ function step(table: ValueTable, state: State, op: PreparedOp, pending: boolean)
       return outcome(pending || op.answer === (present ? state : op.value), present ? state : op.value)
     case 'update':
       return applyUpdate(table, state, op, pending)
+    default:
+      throw new Error(`internal: ${op.op} is checked by the versioned model (version-model.ts)`)
   }
 }
 
@@ -210,6 +259,7 @@ function written(op: PreparedOp): number {
     case 'loadOrStore':
       return pending || !op.flag ? op.value : NONE
     case 'compareAndSwap':
+    case 'setIfVersion':
       return pending || op.flag ? op.value : NONE
     case 'getOrCompute':
       return pending || op.answer === op.value ? op.value : NONE
@@ -232,9 +282,14 @@ function observed(table: ValueTable, op: PreparedOp): number {
       return NONE
     case 'get':
       return op.answer === UNDEFINED_ID ? NONE : op.answer
+    case 'getVersioned':
+      return !op.flag ? NONE : op.answer === UNDEFINED_ID ? PRESENT : op.answer
     case 'has':
     case 'delete':
+    case 'deleteIfVersion':
       return op.flag ? PRESENT : NONE
+    case 'setIfVersion':
+      return op.flag && op.version !== 0 ? PRESENT : NONE
     case 'loadOrStore':
     case 'loadAndDelete':
     case 'swap':
