@@ -4,29 +4,33 @@
  *
  * Versions are numbers the map picks, so the model does not predict them: it binds
  * them symbolically. Its state is the value model's value id plus what the
- * operations linearized so far have proved about the versions of the key:
- *   floor  the highest version any record of the key has been seen to have (0,
- *          ABSENT_VERSION, before any), and the one the current record has when
- *          gap is 0 and the key is present: the current record is bound;
- *   gap    writes since the record that has `floor`: the current record's version
- *          is at least floor + gap, since each write's record takes a version above
- *          the one before (a version names one write, and versions rise);
- *   except versions a failed setIfVersion / deleteIfVersion proved the current,
- *          unbound record does not have (only those >= floor + gap are kept).
- * An observation of an unbound record binds it: getVersioned's answer, or the
- * expected version of a setIfVersion / deleteIfVersion that succeeded. A write
- * starts a new unbound record; a delete (or a vanish, in a cache) keeps floor and
- * gap for the key's next record. So an A → B → A history that a setIfVersion with
- * A's version accepts is refused: B's write left the record unbound with gap 1,
- * and A's version is the floor, below floor + 1.
+ * operations linearized so far have proved about the version of the key's current
+ * record (or, while the key is absent, of its next one):
+ *   least   the least version it can have: one above the least the record before
+ *           it can have had, since each write's record takes a version above the
+ *           one before (a version names one write, and versions rise); 1 at first
+ *           (no record has ABSENT_VERSION, 0);
+ *   bound   the record was observed and its version is exactly `least`: by
+ *           getVersioned, or as the expected version of a setIfVersion /
+ *           deleteIfVersion that succeeded on it;
+ *   except  versions above `least` that a failed setIfVersion / deleteIfVersion
+ *           proved an unbound record does not have (ascending, and never holding
+ *           `least` itself: `least` moves past them, so equal knowledge is one state).
+ * A write starts a new unbound record; a delete (or a vanish, in a cache) leaves
+ * the key absent with `least` for its next record. Choosing the least version a
+ * replaced record could have had loses nothing, since nothing can observe it any
+ * more, so the model is exact: a history passes if and only if some assignment of
+ * integers to its writes satisfies every answer. An A → B → A history that a
+ * setIfVersion with A's version accepts is refused: B's write moved `least` above
+ * A's version, and A's second write above that.
  *
  * Killed writers: a writer that dies while replacing or removing a record leaves
  * the old record in place marked DEAD, and its version then reads as the shard's
  * last position (src/map/versions.ts): it rises with the shard's writes, never
  * below what it was, still below the key's next record. An operation that may
  * have run after a writer of its key was killed (PreparedOp.relaxed) therefore
- * sees a bound record's version as "floor or above" and may fail any expected
- * version. Everything else stays exact.
+ * sees a bound record's version as "the one observed or above", and may fail
+ * whatever version it expects. Everything else stays exact.
  *
  * States are interned as non-negative integers (their id is their memo key), so
  * the vanishing wrapper (vanish.ts) and the search's memo work on them unchanged.
@@ -42,9 +46,10 @@ const NO_EXCEPTIONS: readonly number[] = Object.freeze([])
 interface VersionState {
   /** The value model's state: a value id or ABSENT. */
   readonly value: number
-  readonly floor: number
-  readonly gap: number
-  /** Ascending. */
+  readonly least: number
+  /** Only while present. */
+  readonly bound: boolean
+  /** Ascending, all above `least`; only while present and unbound. */
   readonly except: readonly number[]
 }
 
@@ -57,7 +62,7 @@ class StateTable {
   private readonly states: VersionState[] = []
 
   id(state: VersionState): number {
-    const name = `${state.value}/${state.floor}/${state.gap}/${state.except.join(',')}`
+    const name = `${state.value}/${state.least}/${state.bound ? 'b' : ''}${state.except.join(',')}`
     let id = this.ids.get(name)
     if (id === undefined) {
       id = this.states.length
@@ -80,7 +85,7 @@ export function versionedMapModel(base: Model<number, PreparedOp>): { model: Mod
   const table = new StateTable()
   const model: Model<number, PreparedOp> = {
     ...base,
-    init: () => table.id({ value: base.init(), floor: ABSENT_VERSION, gap: 0, except: NO_EXCEPTIONS }),
+    init: () => table.id({ value: base.init(), least: ABSENT_VERSION + 1, bound: false, except: NO_EXCEPTIONS }),
     key: (state) => state,
     step: (state, op, pending) => {
       const s = table.of(state)
@@ -121,18 +126,28 @@ function versionStep(s: VersionState, op: PreparedOp, pending: boolean): Version
 
 /** Whether the current record of a present key may have version `x`. */
 function mayBe(s: VersionState, x: number, relaxed: boolean): boolean {
-  if (s.gap === 0) return relaxed ? x >= s.floor : x === s.floor
-  return x >= s.floor + s.gap && !s.except.includes(x)
+  if (s.bound) return relaxed ? x >= s.least : x === s.least
+  return x >= s.least && !s.except.includes(x)
 }
 
 /** The current record has version `x` (mayBe said it can). */
 function bind(s: VersionState, x: number): VersionState {
-  return { value: s.value, floor: x, gap: 0, except: NO_EXCEPTIONS }
+  return { value: s.value, least: x, bound: true, except: NO_EXCEPTIONS }
+}
+
+/** The least version the key's next record can have (`except` never holds `least`, see failed()). */
+function nextLeast(s: VersionState): number {
+  return s.value === ABSENT ? s.least : s.least + 1
 }
 
 /** A new record holding `value`. */
 function written(s: VersionState, value: number): VersionState {
-  return { value, floor: s.floor, gap: s.gap + 1, except: NO_EXCEPTIONS }
+  return { value, least: nextLeast(s), bound: false, except: NO_EXCEPTIONS }
+}
+
+/** The key's entry is gone; its next record still takes a version above this one's. */
+function removed(s: VersionState): VersionState {
+  return s.value === ABSENT ? s : { value: ABSENT, least: nextLeast(s), bound: false, except: NO_EXCEPTIONS }
 }
 
 /**
@@ -142,9 +157,13 @@ function written(s: VersionState, value: number): VersionState {
 function failed(s: VersionState, x: number, relaxed: boolean, inserts: boolean): VersionState | undefined {
   if (s.value === ABSENT) return inserts && x === ABSENT_VERSION ? undefined : s
   if (relaxed) return s
-  if (s.gap === 0) return x === s.floor ? undefined : s
-  if (x < s.floor + s.gap || s.except.includes(x)) return s
-  return { ...s, except: [...s.except, x].sort((a, b) => a - b) }
+  if (s.bound) return x === s.least ? undefined : s
+  if (x < s.least || s.except.includes(x)) return s
+  if (x > s.least) return { ...s, except: [...s.except, x].sort((a, b) => a - b) }
+  // x is `least`: move past it and past the exceptions it reaches.
+  let least = x + 1
+  const except = s.except.filter((e) => (e === least ? (least++, false) : true))
+  return { ...s, least, except }
 }
 
 /** Any other operation: the value model decides, and says whether a new record was written. */
@@ -155,12 +174,6 @@ function valueStep(base: Model<number, PreparedOp>, s: VersionState, op: Prepare
   if (next === ABSENT) return removed(s)
   return s
 }
-
-/** The key's entry is gone; its next record still takes a version above this one's. */
-function removed(s: VersionState): VersionState {
-  return { value: ABSENT, floor: s.floor, gap: s.gap, except: NO_EXCEPTIONS }
-}
-
 /** Whether `op`, applied to a key holding `before`, writes a new record (and so a new version). */
 function writesRecord(op: PreparedOp, before: number): boolean {
   switch (op.op) {

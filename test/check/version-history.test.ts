@@ -102,6 +102,9 @@ test('a success on a stale version fails, and so does a failure on the current o
   fails(sequential(['setIfVersion', ['B', 0], false]), 'insert-if-absent refused on an absent key')
   fails(sequential(['deleteIfVersion', [0], true]), 'a delete of nothing')
   fails(sequential(['set', ['A'], undefined], ['setIfVersion', ['B', 8], false], ['getVersioned', [], versioned('A', 8)]), 'a version refused, then read as the current one')
+  const refused = sequential(['set', ['A'], undefined], ['setIfVersion', ['B', 1], false], ['deleteIfVersion', [2], false], ['set', ['C'], undefined])
+  fails([...refused, done(0, 'getVersioned', [], versioned('C', 3), 8, 9)], 'A is neither 1 nor 2, so C is above 3')
+  passes([...refused, done(0, 'getVersioned', [], versioned('C', 4), 8, 9)], 'A at 3, C at 4')
   fails(sequential(SET_A, ['getVersioned', [], versioned('A', 5)], ['setIfVersion', ['B', 5], true], ['getVersioned', [], versioned('A', 6)]), 'the write by version took no effect')
 })
 
