@@ -16,6 +16,7 @@
  * to this model's value id and hands every other operation to it.
  */
 import { canonicalEncoding } from './canonical.js'
+import { Interner } from './interner.js'
 import type { Key, Operation, UpdateDescriptor } from './history.js'
 import type { Model, StepResult } from './model.js'
 import { vanishing } from './vanish.js'
@@ -53,28 +54,13 @@ export interface PreparedOp {
   readonly relaxed: boolean
 }
 
-class ValueTable {
-  private readonly ids = new Map<string, number>()
-  private readonly values: unknown[] = []
+/** Values by canonical encoding; undefined first, so that it has id 0 (UNDEFINED_ID). */
+type ValueTable = Interner<unknown>
 
-  constructor() {
-    this.intern(undefined)
-  }
-
-  intern(value: unknown): number {
-    const encoding = canonicalEncoding(value)
-    let id = this.ids.get(encoding)
-    if (id === undefined) {
-      id = this.values.length
-      this.ids.set(encoding, id)
-      this.values.push(value)
-    }
-    return id
-  }
-
-  valueOf(id: number): unknown {
-    return this.values[id]
-  }
+function valueTable(): ValueTable {
+  const table = new Interner<unknown>(canonicalEncoding)
+  table.id(undefined)
+  return table
 }
 
 /**
@@ -83,7 +69,7 @@ class ValueTable {
  * With `cache`, entries may vanish at any instant (vanish.ts).
  */
 export function createMapModel(cache = false, history: readonly Operation[] = []): { model: Model<State, PreparedOp>; prepare: (op: Operation) => PreparedOp } {
-  const table = new ValueTable()
+  const table = valueTable()
   const base = mapModel(table)
   const kills = history.some(isVersionOp) ? killTimes(history) : undefined
   const prepareOp = (op: Operation) => prepare(op, table, kills)
@@ -118,24 +104,24 @@ function prepare(source: Operation, table: ValueTable, kills: ReadonlyMap<Key, n
     case 'loadOrStore':
     case 'swap':
     case 'getOrCompute':
-      value = table.intern(args[0])
+      value = table.id(args[0])
       break
     case 'compareAndSwap':
-      expected = table.intern(args[0])
-      value = table.intern(args[1])
+      expected = table.id(args[0])
+      value = table.id(args[1])
       break
     case 'compareAndDelete':
-      expected = table.intern(args[0])
+      expected = table.id(args[0])
       break
     case 'update': {
       const desc = args[0] as UpdateDescriptor
       update = desc.kind
       if (desc.kind === 'increment') by = desc.by
-      if (desc.kind === 'set') value = table.intern(desc.value)
+      if (desc.kind === 'set') value = table.id(desc.value)
       break
     }
     case 'setIfVersion':
-      value = table.intern(args[0])
+      value = table.id(args[0])
       version = args[1] as number
       break
     case 'deleteIfVersion':
@@ -149,7 +135,7 @@ function prepare(source: Operation, table: ValueTable, kills: ReadonlyMap<Key, n
       case 'get':
       case 'getOrCompute':
       case 'update':
-        answer = table.intern(source.result)
+        answer = table.id(source.result)
         break
       case 'has':
       case 'delete':
@@ -161,16 +147,16 @@ function prepare(source: Operation, table: ValueTable, kills: ReadonlyMap<Key, n
         break
       case 'getVersioned':
         flag = result !== undefined
-        answer = table.intern(result?.['value'])
+        answer = table.id(result?.['value'])
         version = flag ? (result?.['version'] as number) : 0
         break
       case 'loadOrStore':
       case 'loadAndDelete':
-        answer = table.intern(result?.['value'])
+        answer = table.id(result?.['value'])
         flag = result?.['loaded'] as boolean
         break
       case 'swap':
-        answer = table.intern(result?.['previous'])
+        answer = table.id(result?.['previous'])
         flag = result?.['loaded'] as boolean
         break
       default:
@@ -237,12 +223,12 @@ function step(table: ValueTable, state: State, op: PreparedOp, pending: boolean)
 function applyUpdate(table: ValueTable, state: State, op: PreparedOp, pending: boolean): StepResult<State> {
   if (op.update === 'delete') return outcome(pending || op.answer === UNDEFINED_ID, ABSENT)
   if (op.update === 'set') return outcome(pending || op.answer === op.value, op.value)
-  const current = state === ABSENT ? 0 : table.valueOf(state)
+  const current = state === ABSENT ? 0 : table.of(state)
   let next: unknown
   if (current === undefined || typeof current === 'number') next = (current ?? 0) + op.by
   else if (typeof current === 'bigint' && Number.isInteger(op.by)) next = current + BigInt(op.by)
   else return outcome(false, state)
-  const id = table.intern(next)
+  const id = table.id(next)
   return outcome(pending || op.answer === id, id)
 }
 
@@ -301,10 +287,10 @@ function observed(table: ValueTable, op: PreparedOp): number {
       return op.answer === op.value ? NONE : op.answer
     case 'update': {
       if (op.update !== 'increment') return NONE
-      const after = table.valueOf(op.answer)
+      const after = table.of(op.answer)
       const before =
         typeof after === 'number' ? after - op.by : typeof after === 'bigint' && Number.isInteger(op.by) ? after - BigInt(op.by) : undefined
-      return before === undefined ? PRESENT : before === 0 || before === 0n ? NONE : table.intern(before)
+      return before === undefined ? PRESENT : before === 0 || before === 0n ? NONE : table.id(before)
     }
   }
 }
@@ -329,7 +315,7 @@ function selfContained(table: ValueTable, ops: readonly PreparedOp[]): boolean {
     const own = written(op)
     if (need === PRESENT) return writes - (own === NONE ? 0 : 1) > 0
     if ((writers.get(need) ?? 0) - (own === need ? 1 : 0) > 0) return true
-    const value = table.valueOf(need)
+    const value = table.of(need)
     return (typeof value === 'number' || typeof value === 'bigint') && wildcards - (own === ANY_NUMBER ? 1 : 0) > 0
   })
 }

@@ -37,6 +37,7 @@
  */
 import type { Operation } from './history.js'
 import { ABSENT, type PreparedOp } from './map-model.js'
+import { Interner } from './interner.js'
 import type { Model } from './model.js'
 
 /** SharedMap's ABSENT_VERSION: setIfVersion's "only if absent". No present record has it. */
@@ -57,24 +58,8 @@ export function isVersionOp(op: Pick<Operation, 'op'>): boolean {
   return op.op === 'getVersioned' || op.op === 'setIfVersion' || op.op === 'deleteIfVersion'
 }
 
-class StateTable {
-  private readonly ids = new Map<string, number>()
-  private readonly states: VersionState[] = []
-
-  id(state: VersionState): number {
-    const name = `${state.value}/${state.least}/${state.bound ? 'b' : ''}${state.except.join(',')}`
-    let id = this.ids.get(name)
-    if (id === undefined) {
-      id = this.states.length
-      this.ids.set(name, id)
-      this.states.push(state)
-    }
-    return id
-  }
-
-  of(id: number): VersionState {
-    return this.states[id]!
-  }
+function stateName(state: VersionState): string {
+  return `${state.value}/${state.least}/${state.bound ? 'b' : ''}${state.except.join(',')}`
 }
 
 /**
@@ -82,7 +67,7 @@ class StateTable {
  * its states become when their entry vanishes (for vanish.ts).
  */
 export function versionedMapModel(base: Model<number, PreparedOp>): { model: Model<number, PreparedOp>; vanished: (state: number) => number } {
-  const table = new StateTable()
+  const table = new Interner<VersionState>(stateName)
   const model: Model<number, PreparedOp> = {
     ...base,
     init: () => table.id({ value: base.init(), least: ABSENT_VERSION + 1, bound: false, except: NO_EXCEPTIONS }),
