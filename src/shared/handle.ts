@@ -20,6 +20,7 @@ export const Kind = {
   Semaphore: 'Semaphore',
   Registry: 'Registry',
   SharedMap: 'SharedMap',
+  SharedKeyedMutex: 'SharedKeyedMutex',
 } as const
 export type Kind = (typeof Kind)[keyof typeof Kind]
 
@@ -32,6 +33,7 @@ const kindId: Readonly<Record<Kind, number>> = {
   Semaphore: 5,
   Registry: 6,
   SharedMap: 7,
+  SharedKeyedMutex: 8,
 }
 
 export function magicOf(kind: Kind): number {
