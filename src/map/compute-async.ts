@@ -344,7 +344,8 @@ function leave(core: MapCore, shard: number, key: Key, token: number): void {
   })
 }
 
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+/** promise, or its rejection with signal.reason once signal aborts first (the promise itself runs on). */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise
   if (signal.aborted) return Promise.reject(signal.reason)
   return new Promise<T>((resolve, reject) => {

@@ -20,7 +20,7 @@
  *               write of its own; threads meeting it meanwhile wait for that write.
  *
  * Waits: every lock acquisition waits at most the map's lockTimeout (this thread's
- * option) and then throws ERR_LOCK_TIMEOUT naming the holder, before the call has
+ * option; a guarded call's timeout tightens it, sync/call-scope.ts) and then throws ERR_LOCK_TIMEOUT naming the holder, before the call has
  * changed anything. 'optimistic' readers wait for no lock: they spin only while a
  * writer is inside its change, which runs no user code, and give up after lockTimeout
  * too (recoverDeadWriter).
@@ -39,7 +39,7 @@ import { conmapError, ErrorCode } from '../errors/index.js'
 import { LockWord, lockTimeout } from '../sync/lock-word.js'
 import { RWLock } from '../sync/rw-lock.js'
 import { selfId, type ThreadRegistry } from '../sync/threads.js'
-import { runBlocking } from '../sync/wait.js'
+import { runBlockingTallied, waitBound, waitDeadline } from '../sync/call-scope.js'
 import { failpoint } from './failpoints.js'
 import { H, Strategy, type StrategyId } from './layout.js'
 import { LockMode } from '../metrics/layout.js'
@@ -114,7 +114,7 @@ export class Protection {
         else {
           if (!wait) return false
           const from = waits === undefined ? 0 : performance.now()
-          runBlocking(word.acquireSteps(this.#deadline(), true))
+          runBlockingTallied(word.acquireSteps(this.#deadline(), true))
           if (waits) waits.waited(LockMode.write, from)
         }
         recovered = word.recovered()
@@ -129,7 +129,7 @@ export class Protection {
           recovered = rw.suspect()
         } else if (wait) {
           const from = waits === undefined ? 0 : performance.now()
-          recovered = runBlocking(rw.lockSteps(this.#deadline(), true))
+          recovered = runBlockingTallied(rw.lockSteps(this.#deadline(), true))
           if (waits) waits.waited(LockMode.write, from)
         } else return false
         break
@@ -148,9 +148,9 @@ export class Protection {
     return true
   }
 
-  /** Only the waiting paths pay for the clock. */
+  /** Only the waiting paths pay for the clock. A guarded call's timeout (call-scope.ts) tightens the bound. */
   #deadline(): number {
-    return this.#timeout === Infinity ? Infinity : performance.now() + this.#timeout
+    return waitDeadline(this.#timeout)
   }
 
   unlockWrite(shard: number): void {
@@ -185,7 +185,7 @@ export class Protection {
         if (rw.tryRLock()) waits?.acquired(LockMode.read)
         else {
           const from = waits === undefined ? 0 : performance.now()
-          runBlocking(rw.rlockSteps(this.#deadline(), true))
+          runBlockingTallied(rw.rlockSteps(this.#deadline(), true))
           if (waits) waits.waited(LockMode.read, from)
         }
         if (!rw.suspect()) return 0
@@ -247,7 +247,7 @@ export class Protection {
       }
       return
     }
-    if (holder !== 0 && now - this.#spin.since > this.#timeout) {
+    if (holder !== 0 && now - this.#spin.since > waitBound(this.#timeout)) {
       throw lockTimeout(this.#registry, [holder], this.#spin.since, 'a read found the shard changing throughout')
     }
   }

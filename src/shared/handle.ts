@@ -21,6 +21,8 @@ export const Kind = {
   Registry: 'Registry',
   SharedMap: 'SharedMap',
   SharedKeyedMutex: 'SharedKeyedMutex',
+  CircuitBreaker: 'CircuitBreaker',
+  AuditLog: 'AuditLog',
 } as const
 export type Kind = (typeof Kind)[keyof typeof Kind]
 
@@ -34,6 +36,8 @@ const kindId: Readonly<Record<Kind, number>> = {
   Registry: 6,
   SharedMap: 7,
   SharedKeyedMutex: 8,
+  CircuitBreaker: 9,
+  AuditLog: 10,
 }
 
 export function magicOf(kind: Kind): number {

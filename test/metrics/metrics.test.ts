@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
-import { SharedMap, type Concurrency, type MapMetrics } from '../../src/index.js'
+import { SharedMap, guard, type Concurrency, type MapMetrics } from '../../src/index.js'
 import { exited, start, withCode } from '../helpers/workers.js'
 
 const metricsWorker = fileURLToPath(new URL('../fixtures/metrics-worker.js', import.meta.url))
@@ -118,6 +118,17 @@ describe('map.metrics()', () => {
     assert.deepEqual(versioned.ops.getVersioned, { ok: 1, hits: 1, misses: 0, errors: {} })
     assert.deepEqual(versioned.ops.setIfVersion, { ok: 1, hits: 0, misses: 0, errors: {} })
     assert.deepEqual(versioned.ops.deleteIfVersion, { ok: 1, hits: 0, misses: 1, errors: {} })
+  })
+
+  test('calls through guard() count once, with their outcome', async () => {
+    const map = new SharedMap<string, number>({ metrics: true })
+    const guarded = guard(map, { name: 'guarded' })
+    guarded.set('a', 1)
+    assert.equal(guarded.get('a'), 1)
+    assert.equal(guarded.get('b'), undefined)
+    const m = map.metrics()
+    assert.deepEqual(m.ops.get, { ok: 2, hits: 1, misses: 1, errors: {} })
+    assert.equal(m.ops.set?.ok, 1)
   })
 
   test('off by default: no wrapper, no region, and metrics() / hotKeys() say how to turn it on', () => {
