@@ -29,6 +29,13 @@ export const ErrorCode = {
    * `await` while another task wrote the key in between; the write did not happen.
    */
   LOST_UPDATE: 'ERR_LOST_UPDATE',
+  /** An optimistic update() lost its compare-and-swap on every one of its bounded retries; nothing changed. */
+  CONFLICT: 'ERR_CONFLICT',
+  /**
+   * A call to a Redis server got no reply (connection lost, or its timeout passed): a
+   * write may or may not have happened, and it is not sent again.
+   */
+  REDIS_INDETERMINATE: 'ERR_REDIS_INDETERMINATE',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

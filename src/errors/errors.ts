@@ -38,6 +38,9 @@ export class MapFullError extends ConmapError {}
 /** A getOrComputeAsync() computation that did not end in time. */
 export class ComputeError extends ConmapError {}
 
+/** A call to a remote store (Redis) whose outcome is unknown: no reply came. */
+export class IndeterminateError extends ConmapError {}
+
 const classByCode = {
   ERR_CONCURRENT_MAP_WRITES: ConcurrentMapError,
   ERR_CONCURRENT_MAP_READ_WRITE: ConcurrentMapError,
@@ -46,6 +49,8 @@ const classByCode = {
   ERR_RECURSIVE_UPDATE: ConcurrentMapError,
   ERR_INVARIANT_VIOLATION: ConcurrentMapError,
   ERR_LOST_UPDATE: ConcurrentMapError,
+  ERR_CONFLICT: ConcurrentMapError,
+  ERR_REDIS_INDETERMINATE: IndeterminateError,
   ERR_MAP_FULL: MapFullError,
   ERR_LOCK_TIMEOUT: LockError,
   ERR_COMPUTE_TIMEOUT: ComputeError,
