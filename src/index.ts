@@ -21,3 +21,4 @@ export {
   type Shareable,
   type ShareableHandle,
 } from './pool/share.js'
+export * from './async-map/index.js'
