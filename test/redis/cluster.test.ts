@@ -1,0 +1,118 @@
+// RedisMap on a real Redis Cluster (3 primaries + 3 replicas, started here): the buckets
+// spread one map over every primary, and a manual failover (CLUSTER FAILOVER on a replica)
+// under load loses no acknowledged write while the map recovers by itself.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { RedisMap } from '../../src/redis/index.js'
+import { startCluster, type RedisCluster, type RedisServer } from '../helpers/redis-servers.js'
+import { CLIENT_KINDS, connectCluster } from './clients.js'
+
+let cluster: RedisCluster
+before(async () => {
+  cluster = await startCluster()
+})
+after(async () => {
+  await cluster.stop()
+})
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function role(node: RedisServer): Promise<string> {
+  return (await node.cli(['role'])).split('\n')[0]?.trim() ?? ''
+}
+
+async function primaries(): Promise<RedisServer[]> {
+  const roles = await Promise.all(cluster.nodes.map(role))
+  return cluster.nodes.filter((_, i) => roles[i] === 'master')
+}
+
+test('the buckets spread one map over every primary; each bucket in one slot', { timeout: 30_000 }, async () => {
+  const conn = await connectCluster('node-redis', cluster)
+  try {
+    const map = new RedisMap<string, number>({ client: conn.client, name: 'spread' })
+    assert.equal(map.buckets, 64)
+    await map.setMany(Array.from({ length: 600 }, (_, i) => [`k${i}`, i]))
+    const held = await Promise.all((await primaries()).map(async (node) => (await node.cli(['--scan', '--pattern', 'conmap:{spread:*'])).trim().split('\n').filter(Boolean).length))
+    assert.equal(held.length, 3)
+    assert.ok(
+      held.every((n) => n > 0),
+      `bucket hashes per primary: ${held.join(', ')}`,
+    )
+    // The 64 bucket hashes (the meta hash is conmap:{spread}:meta; no ttl, so no deadline sets).
+    assert.equal(
+      held.reduce((a, b) => a + b, 0),
+      64,
+    )
+    const first = cluster.nodes[0] as RedisServer
+    const [data, ttl] = await Promise.all(['conmap:{spread:7}', 'conmap:{spread:7}:ttl'].map(async (k) => (await first.cli(['cluster', 'keyslot', k])).trim()))
+    assert.equal(data, ttl)
+    assert.equal(await map.size(), 600)
+  } finally {
+    await conn.close()
+  }
+})
+
+for (const kind of CLIENT_KINDS) {
+  test(`CLUSTER FAILOVER under load (${kind}): no acknowledged write lost, the map recovers by itself`, { timeout: 60_000 }, async (t) => {
+    const conn = await connectCluster(kind, cluster)
+    try {
+      const map = new RedisMap<string, number>({ client: conn.client, name: `failover-${kind}`, timeout: 3000 })
+      const keys = Array.from({ length: 24 }, (_, i) => `c${i}`)
+      const acked = new Map(keys.map((k) => [k, 0]))
+      const failed = new Map(keys.map((k) => [k, 0]))
+      let running = true
+      let okAfterFailover = 0
+      let failedOver = false
+      const workers = Array.from({ length: 4 }, async (_, w) => {
+        for (let i = w; running; i += 4) {
+          const key = keys[i % keys.length] as string
+          try {
+            await map.update(key, (n) => (n ?? 0) + 1)
+            acked.set(key, (acked.get(key) ?? 0) + 1)
+            if (failedOver) okAfterFailover++
+          } catch {
+            failed.set(key, (failed.get(key) ?? 0) + 1)
+            await sleep(20)
+          }
+        }
+      })
+      await sleep(300)
+      // A replica of the primary that holds bucket 0 takes over, coordinated (no write lost).
+      const nodes = (await (cluster.nodes[0] as RedisServer).cli(['cluster', 'nodes'])).trim().split('\n')
+      const slot = (await (cluster.nodes[0] as RedisServer).cli(['cluster', 'keyslot', `conmap:{failover-${kind}:0}`])).trim()
+      const owner = nodes.find((line) => line.includes('master') && line.split(' ').slice(8).some((range) => inRange(range, Number(slot))))
+      const ownerId = owner?.split(' ')[0]
+      const replicaLine = nodes.find((line) => line.includes('slave') && line.split(' ')[3] === ownerId)
+      const replicaPort = Number(/:(\d+)@/.exec(replicaLine ?? '')?.[1])
+      const replica = cluster.nodes.find((n) => n.port === replicaPort) as RedisServer
+      assert.ok(replica, 'a replica of the owner of bucket 0')
+      await replica.cli(['cluster', 'failover'])
+      for (let waited = 0; (await role(replica)) !== 'master'; waited += 50) {
+        assert.ok(waited < 15_000, 'the replica was promoted within 15 s')
+        await sleep(50)
+      }
+      failedOver = true
+      for (let waited = 0; okAfterFailover < 200; waited += 50) {
+        assert.ok(waited < 20_000, `the map recovered: ${okAfterFailover} updates after the failover within 20 s`)
+        await sleep(50)
+      }
+      running = false
+      await Promise.all(workers)
+      const final = await map.getMany(keys)
+      const lost = keys.filter((k, i) => (final[i] ?? 0) < (acked.get(k) ?? 0))
+      assert.deepEqual(lost, [], 'an acknowledged increment was lost')
+      // Above the acknowledged count only by calls that failed (indeterminate: they may have happened).
+      const excess = keys.filter((k, i) => (final[i] ?? 0) > (acked.get(k) ?? 0) + (failed.get(k) ?? 0))
+      assert.deepEqual(excess, [])
+      const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
+      t.diagnostic(`acknowledged updates ${sum(acked)}, failed (indeterminate or refused) ${sum(failed)}, lost 0`)
+    } finally {
+      await conn.close()
+    }
+  })
+}
+
+function inRange(range: string, slot: number): boolean {
+  const [lo, hi] = range.split('-').map(Number)
+  return lo !== undefined && slot >= lo && slot <= (hi ?? lo)
+}
