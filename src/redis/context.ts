@@ -5,7 +5,7 @@
  */
 import type { Codec, Key } from '../codec/index.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
-import { runScript, type RedisArg, type RedisDriver } from './driver.js'
+import { awaitReplicas, runScript, type Durability, type RedisArg, type RedisDriver } from './driver.js'
 import { bucketKeys, bucketOf, encodeField, escapeName, LAYOUT_VERSION, metaKey, type BucketKeys } from './layout.js'
 import { META, type Script } from './scripts.js'
 
@@ -18,9 +18,10 @@ export class RedisContext {
   readonly buckets: readonly BucketKeys[]
   /** ms each call waits for its reply. */
   readonly timeout: number
+  readonly durability: Durability | undefined
   #ready: Promise<void> | undefined
 
-  constructor(driver: RedisDriver, codec: Codec<unknown>, codecId: string, name: string, buckets: number, timeout: number) {
+  constructor(driver: RedisDriver, codec: Codec<unknown>, codecId: string, name: string, buckets: number, timeout: number, durability: Durability | undefined) {
     this.driver = driver
     this.codec = codec
     this.codecId = codecId
@@ -28,6 +29,7 @@ export class RedisContext {
     this.esc = escapeName(name)
     this.buckets = Array.from({ length: buckets }, (_, b) => bucketKeys(this.esc, b))
     this.timeout = timeout
+    this.durability = durability
   }
 
   /** Resolves once the server's meta of the map agrees with this client's (checked once). */
@@ -57,9 +59,14 @@ export class RedisContext {
     return { bucket: this.buckets[bucketOf(key, this.buckets.length)] as BucketKeys, field }
   }
 
-  /** Runs script over a bucket's hash and deadline set (and extra keys); the meta must be ready. */
-  run(script: Script, bucket: BucketKeys, args: readonly RedisArg[], extraKeys: readonly RedisArg[] = []): Promise<unknown> {
-    return runScript(this.driver, script, [bucket.data, bucket.ttl, ...extraKeys], args, this.timeout)
+  /**
+   * Runs script over a bucket's hash and deadline set (and extra keys); the meta must be
+   * ready. A write of a map with durability resolves once the replicas acknowledged it.
+   */
+  async run(script: Script, bucket: BucketKeys, args: readonly RedisArg[], extraKeys: readonly RedisArg[] = []): Promise<unknown> {
+    const reply = await runScript(this.driver, script, [bucket.data, bucket.ttl, ...extraKeys], args, this.timeout)
+    if (script.writes && this.durability !== undefined) await awaitReplicas(this.driver, script, bucket.data, this.durability, this.timeout)
+    return reply
   }
 
   runKeys(script: Script, keys: readonly RedisArg[], args: readonly RedisArg[]): Promise<unknown> {

@@ -24,6 +24,11 @@ export interface RedisDriver {
   readonly cluster: boolean
   /** Sends args to the primary that owns key; bulk replies come as Buffers. */
   send(key: RedisArg, args: readonly RedisArg[]): Promise<unknown>
+  /**
+   * Sends WAIT on the connection that carried key's writes (undefined where the client
+   * cannot: an ioredis Cluster routes a keyless command to any node).
+   */
+  readonly wait: ((key: RedisArg, replicas: number, ms: number) => Promise<unknown>) | undefined
 }
 
 /** The node-redis client shape this module uses (a RedisClientType or RedisClusterType). */
@@ -72,6 +77,9 @@ function nodeRedisDriver(client: NodeRedisClient): RedisDriver {
     client: 'node-redis',
     cluster,
     send: cluster ? (key, args) => client.sendCommand(key, false, args, BINARY) : (_key, args) => client.sendCommand(args, BINARY),
+    wait: cluster
+      ? (key, replicas, ms) => client.sendCommand(key, false, ['WAIT', String(replicas), String(ms)])
+      : (_key, replicas, ms) => client.sendCommand(['WAIT', String(replicas), String(ms)]),
   }
 }
 
@@ -88,6 +96,7 @@ function ioredisDriver(client: IoredisClient): RedisDriver {
     client: 'ioredis',
     cluster,
     send: (_key, args) => client.callBuffer(args[0] as string, args.slice(1)),
+    wait: cluster ? undefined : (_key, replicas, ms) => client.callBuffer('WAIT', [String(replicas), String(ms)]),
   }
 }
 
@@ -106,12 +115,12 @@ function noScript(err: unknown): boolean {
 }
 
 /** What a failure without a reply becomes. */
-function indeterminate(script: Script, cause: unknown): Error {
+function indeterminate(script: Pick<Script, 'name' | 'writes'>, cause: unknown): Error {
   const what = script.writes ? 'it may or may not have happened, and it was not sent again' : 'it returned nothing'
   return conmapError(ErrorCode.REDIS_INDETERMINATE, `RedisMap ${script.name}: no reply from the server (${cause instanceof Error ? cause.message : describeValue(cause)}): ${what}`, cause)
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, script: Script): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, ms: number, script: Pick<Script, 'name' | 'writes'>): Promise<T> {
   if (ms === Infinity) return promise
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms)
@@ -139,4 +148,28 @@ export async function runScript(driver: RedisDriver, script: Script, keys: reado
     if (!noScript(err)) throw err
   }
   return withTimeout(driver.send(first, ['EVAL', script.source, ...tail]), timeoutMs, script)
+}
+
+/** What `durability` asks of every write: WAIT for this many replicas, at most this long. */
+export interface Durability {
+  readonly replicas: number
+  readonly timeout: number
+}
+
+/**
+ * WAITs after script's write on the connection that carried it. Fewer replicas than asked
+ * within the wait: ERR_REDIS_INDETERMINATE with `replicas` set to how many acknowledged (the
+ * write is on the primary and may be lost on a failover).
+ */
+export async function awaitReplicas(driver: RedisDriver, script: Script, key: RedisArg, durability: Durability, timeoutMs: number): Promise<void> {
+  const wait = driver.wait as NonNullable<RedisDriver['wait']>
+  const acked = Number(await withTimeout(wait(key, durability.replicas, durability.timeout), timeoutMs + durability.timeout, { name: `${script.name} (WAIT)`, writes: true }))
+  if (acked >= durability.replicas) return
+  throw Object.assign(
+    conmapError(
+      ErrorCode.REDIS_INDETERMINATE,
+      `RedisMap ${script.name}: written on the primary, but ${acked} of the ${durability.replicas} replicas asked for acknowledged it within ${durability.timeout} ms: a failover may lose it`,
+    ),
+    { replicas: acked },
+  )
 }

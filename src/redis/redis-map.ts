@@ -27,7 +27,7 @@ import type { AsyncConcurrentMap } from '../async-map/types.js'
 import { describeValue } from '../codec/preview.js'
 import { computeOnce, type ComputeRequest, type Flight } from './compute.js'
 import { lifeArg, RedisContext } from './context.js'
-import { driverFor } from './driver.js'
+import { driverFor, type Durability, type RedisDriver } from './driver.js'
 import { scanEntries, snapshotEntries } from './iterate.js'
 import { CLEAR, COMPARE_AND_SET, DELETE, GET, HAS, LOAD_AND_DELETE, LOAD_OR_STORE, SET, SIZE, SWAP, TTL } from './scripts.js'
 
@@ -76,6 +76,16 @@ export interface RedisMapOptions<V = unknown> {
    * @default 10000
    */
   readonly lease?: number | undefined
+  /**
+   * Opt-in: after every write, WAIT until `replicas` replicas acknowledged it, at most
+   * `timeout` ms; fewer rejects with ERR_REDIS_INDETERMINATE whose `replicas` says how many
+   * did (the write stands on the primary). It narrows the window in which a failover loses
+   * an acknowledged write; it does not close it (replication stays asynchronous; WAIT
+   * "does not make" the store "strongly consistent"). Not with an ioredis Cluster, which
+   * cannot send WAIT to a chosen node.
+   * @default none: writes resolve when the primary has them
+   */
+  readonly durability?: { readonly replicas: number; readonly timeout: number } | undefined
 }
 
 function positiveInteger(value: unknown, name: string, fallback: number, max: number): number {
@@ -84,6 +94,14 @@ function positiveInteger(value: unknown, name: string, fallback: number, max: nu
     throw conmapError(ErrorCode.INVALID_ARGUMENT, `${name} must be an integer from 1 to ${max}, got ${describeValue(value)}`)
   }
   return value
+}
+
+function durabilityOption(option: RedisMapOptions['durability'], driver: RedisDriver): Durability | undefined {
+  if (option === undefined) return undefined
+  if (typeof option !== 'object' || option === null) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'durability must be { replicas, timeout }')
+  if (driver.wait === undefined) throw conmapError(ErrorCode.INVALID_ARGUMENT, `durability needs WAIT on the node of each write, which ${driver.client} cannot send in a cluster`)
+  // Both are required: NaN fails the check where one is missing.
+  return { replicas: positiveInteger(option.replicas ?? NaN, 'durability.replicas', 0, 1024), timeout: positiveInteger(option.timeout ?? NaN, 'durability.timeout', 0, 2 ** 31 - 1) }
 }
 
 /**
@@ -116,7 +134,8 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
 
   /**
    * @throws ConmapError ERR_INVALID_ARGUMENT for a client that is not node-redis or ioredis
-   *   (or an ioredis client that resends unanswered commands), a bad name or option
+   *   (or an ioredis client that resends unanswered commands), a bad name or option, or
+   *   durability with an ioredis Cluster
    */
   constructor(options: RedisMapOptions<V>) {
     if (typeof options !== 'object' || options === null) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'RedisMap needs an options object { client, name }')
@@ -129,7 +148,7 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
     this.#ttl = options.ttl === undefined ? 0 : ttlOption(options.ttl, 'ttl')
     this.#retries = positiveInteger(options.retries, 'retries', 64, 1_000_000)
     this.#lease = positiveInteger(options.lease, 'lease', 10_000, 2 ** 31 - 1)
-    this.#ctx = new RedisContext(driver, resolveCodec(options.codec), codecId(options.codec), name, buckets, timeout)
+    this.#ctx = new RedisContext(driver, resolveCodec(options.codec), codecId(options.codec), name, buckets, timeout, durabilityOption(options.durability, driver))
   }
 
   /** The map's name. */

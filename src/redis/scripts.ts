@@ -20,7 +20,11 @@ export interface Script {
   readonly name: string
   readonly source: string
   readonly sha: string
-  /** Whether it may change data: a failure without a reply is then indeterminate (driver.ts). */
+  /**
+   * Whether it writes entries (not just removes expired ones, or a lease): a failure
+   * without a reply then may or may not have changed the map (driver.ts), and a map with
+   * `durability` waits for replicas after it.
+   */
   readonly writes: boolean
 }
 
@@ -148,12 +152,12 @@ return {1}`,
 )
 
 /** Reply: the bucket's live entries, after removing its expired ones. */
-export const SIZE = script('size', `expireAll() return redis.call('HLEN', data)`, true)
+export const SIZE = script('size', `expireAll() return redis.call('HLEN', data)`, false)
 
 export const CLEAR = script('clear', `redis.call('DEL', data, ttls) return 1`, true)
 
 /** The bucket's live entries as a flat [field, value, ...] array, at one instant. */
-export const ENTRIES = script('entries', `expireAll() return redis.call('HGETALL', data)`, true)
+export const ENTRIES = script('entries', `expireAll() return redis.call('HGETALL', data)`, false)
 
 /**
  * One HSCAN page of the bucket with the expired pairs left out. ARGV: cursor, count.
@@ -187,7 +191,7 @@ export const COMPUTE_BEGIN = script(
 if v then return {1, v} end
 if redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3]) then return {0} end
 return {2, redis.call('PTTL', KEYS[3])}`,
-  true,
+  false,
 )
 
 /**
@@ -211,7 +215,7 @@ export const LEASE_RENEW = script(
   'leaseRenew',
   `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`,
-  true,
+  false,
   false,
 )
 
@@ -220,7 +224,7 @@ export const LEASE_RELEASE = script(
   'leaseRelease',
   `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`,
-  true,
+  false,
   false,
 )
 
@@ -236,6 +240,6 @@ if not got[1] then
   return {ARGV[1], ARGV[2], ARGV[3]}
 end
 return got`,
-  true,
+  false,
   false,
 )

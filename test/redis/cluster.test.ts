@@ -52,6 +52,28 @@ test('the buckets spread one map over every primary; each bucket in one slot', {
   }
 })
 
+test('durability: WAIT for the replica of each write; more replicas than exist is reported, not hidden', { timeout: 30_000 }, async () => {
+  const conn = await connectCluster('node-redis', cluster)
+  try {
+    const durable = new RedisMap<string, number>({ client: conn.client, name: 'durable', durability: { replicas: 1, timeout: 5000 } })
+    await durable.setMany(Array.from({ length: 50 }, (_, i) => [`k${i}`, i]))
+    assert.equal(await durable.update('k1', (n) => (n ?? 0) + 1), 2)
+    const greedy = new RedisMap<string, number>({ client: conn.client, name: 'durable', durability: { replicas: 2, timeout: 50 } })
+    const err = await greedy.set('k1', 7).catch((e: unknown) => e)
+    assert.equal((err as { code?: string }).code, 'ERR_REDIS_INDETERMINATE')
+    assert.equal((err as { replicas?: number }).replicas, 1)
+    assert.equal(await durable.get('k1'), 7)
+  } finally {
+    await conn.close()
+  }
+  const io = await connectCluster('ioredis', cluster)
+  try {
+    assert.throws(() => new RedisMap({ client: io.client, name: 'durable', durability: { replicas: 1, timeout: 100 } }), (e: unknown) => (e as { code?: string }).code === 'ERR_INVALID_ARGUMENT')
+  } finally {
+    await io.close()
+  }
+})
+
 for (const kind of CLIENT_KINDS) {
   test(`CLUSTER FAILOVER under load (${kind}): no acknowledged write lost, the map recovers by itself`, { timeout: 60_000 }, async (t) => {
     const conn = await connectCluster(kind, cluster)

@@ -174,6 +174,15 @@ for (const kind of CLIENT_KINDS) {
       assert.equal(await strings.size(), 0)
     })
 
+    test('durability on a server without replicas: the write stands on the primary, the call says 0 replicas have it', async () => {
+      const map = new RedisMap<string, number>({ client: conn.client, name: fresh('durable'), durability: { replicas: 1, timeout: 50 } })
+      const err = await map.set('k', 1).catch((e: unknown) => e)
+      assert.ok(withCode('ERR_REDIS_INDETERMINATE')(err), String(err))
+      assert.equal((err as { replicas?: number }).replicas, 0)
+      assert.equal(await map.get('k'), 1)
+      assert.throws(() => new RedisMap({ client: conn.client, name: 'x', durability: { replicas: 1 } as never }), withCode('ERR_INVALID_ARGUMENT'))
+    })
+
     test('maps never share a server key, whatever their names', async () => {
       const base = fresh('iso')
       const suffixes = ['', ':0', '}', '{x}', ':meta', '%003a', '\u0000', 'é', '*', ' ']
