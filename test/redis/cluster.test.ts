@@ -1,9 +1,12 @@
 // RedisMap on a real Redis Cluster (3 primaries + 3 replicas, started here): the buckets
-// spread one map over every primary, and a manual failover (CLUSTER FAILOVER on a replica)
-// under load loses no acknowledged write while the map recovers by itself.
+// spread one map over every primary; a manual failover (CLUSTER FAILOVER on a replica)
+// under load loses no acknowledged write while the map recovers by itself; a primary
+// killed under load (last: the cluster is not used after it) is replaced, the map recovers,
+// and any acknowledged write lost is on that primary, counted.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RedisMap } from '../../src/redis/index.js'
+import { bucketOf } from '../../src/redis/layout.js'
 import { startCluster, type RedisCluster, type RedisServer } from '../helpers/redis-servers.js'
 import { CLIENT_KINDS, connectCluster } from './clients.js'
 
@@ -133,6 +136,69 @@ for (const kind of CLIENT_KINDS) {
     }
   })
 }
+
+test('SIGKILL of a primary under load (node-redis): its replica takes over, the map recovers; losses only on that primary, counted', { timeout: 60_000 }, async (t) => {
+  const conn = await connectCluster('node-redis', cluster)
+  try {
+    const name = 'killed'
+    const map = new RedisMap<string, number>({ client: conn.client, name, buckets: 8, timeout: 2000 })
+    const keys = Array.from({ length: 32 }, (_, i) => `c${i}`)
+    const acked = new Map(keys.map((k) => [k, 0]))
+    const failed = new Map(keys.map((k) => [k, 0]))
+    let running = true
+    let okAfter = 0
+    let promoted = false
+    const workers = Array.from({ length: 4 }, async (_, w) => {
+      for (let i = w; running; i += 4) {
+        const key = keys[i % keys.length] as string
+        try {
+          await map.update(key, (n) => (n ?? 0) + 1)
+          acked.set(key, (acked.get(key) ?? 0) + 1)
+          if (promoted) okAfter++
+        } catch {
+          failed.set(key, (failed.get(key) ?? 0) + 1)
+          await sleep(50)
+        }
+      }
+    })
+    await sleep(300)
+    const first = cluster.nodes[0] as RedisServer
+    const nodes = (await first.cli(['cluster', 'nodes'])).trim().split('\n')
+    const slot0 = Number((await first.cli(['cluster', 'keyslot', `conmap:{${name}:0}`])).trim())
+    const owner = nodes.find((line) => line.includes('master') && line.split(' ').slice(8).some((range) => inRange(range, slot0))) as string
+    const ownerId = owner.split(' ')[0]
+    const ranges = owner.split(' ').slice(8)
+    const victim = cluster.nodes.find((n) => n.port === Number(/:(\d+)@/.exec(owner)?.[1])) as RedisServer
+    const replicaPort = Number(/:(\d+)@/.exec(nodes.find((line) => line.includes('slave') && line.split(' ')[3] === ownerId) ?? '')?.[1])
+    const replica = cluster.nodes.find((n) => n.port === replicaPort) as RedisServer
+    victim.process.kill('SIGKILL')
+    for (let waited = 0; (await role(replica)) !== 'master'; waited += 100) {
+      assert.ok(waited < 20_000, 'the replica was promoted within 20 s')
+      await sleep(100)
+    }
+    promoted = true
+    for (let waited = 0; okAfter < 200; waited += 100) {
+      assert.ok(waited < 30_000, `the map recovered: ${okAfter} updates after the promotion within 30 s`)
+      await sleep(100)
+    }
+    running = false
+    await Promise.all(workers)
+    const final = await map.getMany(keys)
+    const onVictim = new Set<string>()
+    for (const key of keys) {
+      const bucket = bucketOf(key, 8)
+      const slot = Number((await first.cli(['cluster', 'keyslot', `conmap:{${name}:${bucket}}`])).trim())
+      if (ranges.some((range) => inRange(range, slot))) onVictim.add(key)
+    }
+    const lost = keys.map((k, i) => ({ key: k, lost: Math.max(0, (acked.get(k) ?? 0) - (final[i] ?? 0)) })).filter((l) => l.lost > 0)
+    assert.deepEqual(lost.filter((l) => !onVictim.has(l.key)), [], 'a loss on a primary that did not fail')
+    assert.deepEqual(keys.filter((k, i) => (final[i] ?? 0) > (acked.get(k) ?? 0) + (failed.get(k) ?? 0)), [])
+    const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
+    t.diagnostic(`acknowledged ${sum(acked)}, failed ${sum(failed)}, acknowledged but lost ${lost.reduce((a, l) => a + l.lost, 0)} (keys on the killed primary: ${onVictim.size} of ${keys.length})`)
+  } finally {
+    await conn.close()
+  }
+})
 
 function inRange(range: string, slot: number): boolean {
   const [lo, hi] = range.split('-').map(Number)
