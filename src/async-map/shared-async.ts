@@ -13,7 +13,8 @@ import type { AsyncConcurrentMap } from './types.js'
  * What `sharedMap.async()` returns. Every method runs the SharedMap method of the same
  * name and resolves with its result (or rejects with its error); update() runs fn
  * exactly once, holding the key's shard. Iteration and snapshot() keep SharedMap's
- * contracts (snapshot() is atomic across shards). The cache operations (a ttl option,
+ * contracts (snapshot() is atomic across shards), and so does size(): on a cache map it
+ * counts expired entries not yet removed. The cache operations (a ttl option,
  * getOrComputeAsync) need a cache map, as on the SharedMap.
  */
 export class SharedMapAsync<K extends Key, V> implements AsyncConcurrentMap<K, V> {

@@ -37,7 +37,7 @@ export interface AsyncConcurrentMap<K extends Key, V> extends AsyncIterable<[K, 
   delete(key: K): Promise<boolean>
   /** Removes every entry (see each implementation for how atomic). */
   clear(): Promise<void>
-  /** Live entries. */
+  /** Entries (a SharedMap cache map also counts expired ones not yet removed; a RedisMap never does). */
   size(): Promise<number>
   loadOrStore(key: K, value: V, options?: EntryOptions): Promise<LoadOrStoreResult<V>>
   loadAndDelete(key: K): Promise<LoadResult<V>>
