@@ -77,60 +77,89 @@ test('durability: WAIT for the replica of each write; more replicas than exist i
   }
 })
 
+/** Four tasks incrementing keys with update() until stop(), counting what was acknowledged and what failed. */
+function underLoad(map: RedisMap<string, number>, keys: readonly string[]) {
+  const acked = new Map(keys.map((k) => [k, 0]))
+  const failed = new Map(keys.map((k) => [k, 0]))
+  const state = { running: true, counting: false, okSinceMark: 0 }
+  const workers = Array.from({ length: 4 }, async (_, w) => {
+    for (let i = w; state.running; i += 4) {
+      const key = keys[i % keys.length] as string
+      try {
+        await map.update(key, (n) => (n ?? 0) + 1)
+        acked.set(key, (acked.get(key) ?? 0) + 1)
+        if (state.counting) state.okSinceMark++
+      } catch {
+        failed.set(key, (failed.get(key) ?? 0) + 1)
+        await sleep(20)
+      }
+    }
+  })
+  const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
+  return {
+    acked,
+    failed,
+    /** Resolves once `n` updates succeeded after this call (bounded: the map recovered). */
+    async recovered(n: number, ms: number): Promise<void> {
+      state.counting = true
+      for (let waited = 0; state.okSinceMark < n; waited += 50) {
+        assert.ok(waited < ms, `the map recovered: ${state.okSinceMark} updates within ${ms} ms`)
+        await sleep(50)
+      }
+    },
+    async stop(): Promise<{ final: (number | undefined)[]; summary: string }> {
+      state.running = false
+      await Promise.all(workers)
+      const final = await map.getMany(keys)
+      // Above the acknowledged count only by calls that failed (indeterminate: they may have happened).
+      assert.deepEqual(
+        keys.filter((k, i) => (final[i] ?? 0) > (acked.get(k) ?? 0) + (failed.get(k) ?? 0)),
+        [],
+      )
+      return { final, summary: `acknowledged ${sum(acked)}, failed (indeterminate or refused) ${sum(failed)}` }
+    },
+  }
+}
+
+/** The primary serving bucket key `data`, its slot ranges, and its replica. */
+async function ownerOf(data: string): Promise<{ primary: RedisServer; ranges: string[]; replica: RedisServer }> {
+  const first = cluster.nodes[0] as RedisServer
+  const nodes = (await first.cli(['cluster', 'nodes'])).trim().split('\n')
+  const slot = Number((await first.cli(['cluster', 'keyslot', data])).trim())
+  const owner = nodes.find((line) => line.includes('master') && line.split(' ').slice(8).some((range) => inRange(range, slot))) as string
+  const replicaLine = nodes.find((line) => line.includes('slave') && line.split(' ')[3] === owner.split(' ')[0]) ?? ''
+  const byPort = (line: string) => cluster.nodes.find((n) => n.port === Number(/:(\d+)@/.exec(line)?.[1])) as RedisServer
+  return { primary: byPort(owner), ranges: owner.split(' ').slice(8), replica: byPort(replicaLine) }
+}
+
+async function promoted(replica: RedisServer, ms: number): Promise<void> {
+  for (let waited = 0; (await role(replica)) !== 'master'; waited += 50) {
+    assert.ok(waited < ms, `the replica was promoted within ${ms} ms`)
+    await sleep(50)
+  }
+}
+
 for (const kind of CLIENT_KINDS) {
   test(`CLUSTER FAILOVER under load (${kind}): no acknowledged write lost, the map recovers by itself`, { timeout: 60_000 }, async (t) => {
     const conn = await connectCluster(kind, cluster)
     try {
-      const map = new RedisMap<string, number>({ client: conn.client, name: `failover-${kind}`, timeout: 3000 })
+      const name = `failover-${kind}`
+      const map = new RedisMap<string, number>({ client: conn.client, name, timeout: 3000 })
       const keys = Array.from({ length: 24 }, (_, i) => `c${i}`)
-      const acked = new Map(keys.map((k) => [k, 0]))
-      const failed = new Map(keys.map((k) => [k, 0]))
-      let running = true
-      let okAfterFailover = 0
-      let failedOver = false
-      const workers = Array.from({ length: 4 }, async (_, w) => {
-        for (let i = w; running; i += 4) {
-          const key = keys[i % keys.length] as string
-          try {
-            await map.update(key, (n) => (n ?? 0) + 1)
-            acked.set(key, (acked.get(key) ?? 0) + 1)
-            if (failedOver) okAfterFailover++
-          } catch {
-            failed.set(key, (failed.get(key) ?? 0) + 1)
-            await sleep(20)
-          }
-        }
-      })
+      const load = underLoad(map, keys)
       await sleep(300)
       // A replica of the primary that holds bucket 0 takes over, coordinated (no write lost).
-      const nodes = (await (cluster.nodes[0] as RedisServer).cli(['cluster', 'nodes'])).trim().split('\n')
-      const slot = (await (cluster.nodes[0] as RedisServer).cli(['cluster', 'keyslot', `conmap:{failover-${kind}:0}`])).trim()
-      const owner = nodes.find((line) => line.includes('master') && line.split(' ').slice(8).some((range) => inRange(range, Number(slot))))
-      const ownerId = owner?.split(' ')[0]
-      const replicaLine = nodes.find((line) => line.includes('slave') && line.split(' ')[3] === ownerId)
-      const replicaPort = Number(/:(\d+)@/.exec(replicaLine ?? '')?.[1])
-      const replica = cluster.nodes.find((n) => n.port === replicaPort) as RedisServer
-      assert.ok(replica, 'a replica of the owner of bucket 0')
+      const { replica } = await ownerOf(`conmap:{${name}:0}`)
       await replica.cli(['cluster', 'failover'])
-      for (let waited = 0; (await role(replica)) !== 'master'; waited += 50) {
-        assert.ok(waited < 15_000, 'the replica was promoted within 15 s')
-        await sleep(50)
-      }
-      failedOver = true
-      for (let waited = 0; okAfterFailover < 200; waited += 50) {
-        assert.ok(waited < 20_000, `the map recovered: ${okAfterFailover} updates after the failover within 20 s`)
-        await sleep(50)
-      }
-      running = false
-      await Promise.all(workers)
-      const final = await map.getMany(keys)
-      const lost = keys.filter((k, i) => (final[i] ?? 0) < (acked.get(k) ?? 0))
-      assert.deepEqual(lost, [], 'an acknowledged increment was lost')
-      // Above the acknowledged count only by calls that failed (indeterminate: they may have happened).
-      const excess = keys.filter((k, i) => (final[i] ?? 0) > (acked.get(k) ?? 0) + (failed.get(k) ?? 0))
-      assert.deepEqual(excess, [])
-      const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
-      t.diagnostic(`acknowledged updates ${sum(acked)}, failed (indeterminate or refused) ${sum(failed)}, lost 0`)
+      await promoted(replica, 15_000)
+      await load.recovered(200, 20_000)
+      const { final, summary } = await load.stop()
+      assert.deepEqual(
+        keys.filter((k, i) => (final[i] ?? 0) < (load.acked.get(k) ?? 0)),
+        [],
+        'an acknowledged increment was lost',
+      )
+      t.diagnostic(`${summary}, lost 0`)
     } finally {
       await conn.close()
     }
@@ -143,58 +172,26 @@ test('SIGKILL of a primary under load (node-redis): its replica takes over, the 
     const name = 'killed'
     const map = new RedisMap<string, number>({ client: conn.client, name, buckets: 8, timeout: 2000 })
     const keys = Array.from({ length: 32 }, (_, i) => `c${i}`)
-    const acked = new Map(keys.map((k) => [k, 0]))
-    const failed = new Map(keys.map((k) => [k, 0]))
-    let running = true
-    let okAfter = 0
-    let promoted = false
-    const workers = Array.from({ length: 4 }, async (_, w) => {
-      for (let i = w; running; i += 4) {
-        const key = keys[i % keys.length] as string
-        try {
-          await map.update(key, (n) => (n ?? 0) + 1)
-          acked.set(key, (acked.get(key) ?? 0) + 1)
-          if (promoted) okAfter++
-        } catch {
-          failed.set(key, (failed.get(key) ?? 0) + 1)
-          await sleep(50)
-        }
-      }
-    })
+    const load = underLoad(map, keys)
     await sleep(300)
+    const { primary, ranges, replica } = await ownerOf(`conmap:{${name}:0}`)
+    primary.process.kill('SIGKILL')
+    await promoted(replica, 20_000)
+    await load.recovered(200, 30_000)
+    const { final, summary } = await load.stop()
     const first = cluster.nodes[0] as RedisServer
-    const nodes = (await first.cli(['cluster', 'nodes'])).trim().split('\n')
-    const slot0 = Number((await first.cli(['cluster', 'keyslot', `conmap:{${name}:0}`])).trim())
-    const owner = nodes.find((line) => line.includes('master') && line.split(' ').slice(8).some((range) => inRange(range, slot0))) as string
-    const ownerId = owner.split(' ')[0]
-    const ranges = owner.split(' ').slice(8)
-    const victim = cluster.nodes.find((n) => n.port === Number(/:(\d+)@/.exec(owner)?.[1])) as RedisServer
-    const replicaPort = Number(/:(\d+)@/.exec(nodes.find((line) => line.includes('slave') && line.split(' ')[3] === ownerId) ?? '')?.[1])
-    const replica = cluster.nodes.find((n) => n.port === replicaPort) as RedisServer
-    victim.process.kill('SIGKILL')
-    for (let waited = 0; (await role(replica)) !== 'master'; waited += 100) {
-      assert.ok(waited < 20_000, 'the replica was promoted within 20 s')
-      await sleep(100)
-    }
-    promoted = true
-    for (let waited = 0; okAfter < 200; waited += 100) {
-      assert.ok(waited < 30_000, `the map recovered: ${okAfter} updates after the promotion within 30 s`)
-      await sleep(100)
-    }
-    running = false
-    await Promise.all(workers)
-    const final = await map.getMany(keys)
     const onVictim = new Set<string>()
     for (const key of keys) {
-      const bucket = bucketOf(key, 8)
-      const slot = Number((await first.cli(['cluster', 'keyslot', `conmap:{${name}:${bucket}}`])).trim())
+      const slot = Number((await first.cli(['cluster', 'keyslot', `conmap:{${name}:${bucketOf(key, 8)}}`])).trim())
       if (ranges.some((range) => inRange(range, slot))) onVictim.add(key)
     }
-    const lost = keys.map((k, i) => ({ key: k, lost: Math.max(0, (acked.get(k) ?? 0) - (final[i] ?? 0)) })).filter((l) => l.lost > 0)
-    assert.deepEqual(lost.filter((l) => !onVictim.has(l.key)), [], 'a loss on a primary that did not fail')
-    assert.deepEqual(keys.filter((k, i) => (final[i] ?? 0) > (acked.get(k) ?? 0) + (failed.get(k) ?? 0)), [])
-    const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
-    t.diagnostic(`acknowledged ${sum(acked)}, failed ${sum(failed)}, acknowledged but lost ${lost.reduce((a, l) => a + l.lost, 0)} (keys on the killed primary: ${onVictim.size} of ${keys.length})`)
+    const lost = keys.map((k, i) => ({ key: k, lost: Math.max(0, (load.acked.get(k) ?? 0) - (final[i] ?? 0)) })).filter((l) => l.lost > 0)
+    assert.deepEqual(
+      lost.filter((l) => !onVictim.has(l.key)),
+      [],
+      'a loss on a primary that did not fail',
+    )
+    t.diagnostic(`${summary}, acknowledged but lost ${lost.reduce((a, l) => a + l.lost, 0)} (keys on the killed primary: ${onVictim.size} of ${keys.length})`)
   } finally {
     await conn.close()
   }
