@@ -121,14 +121,17 @@ function indeterminate(script: Pick<Script, 'name' | 'writes'>, cause: unknown):
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, script: Pick<Script, 'name' | 'writes'>): Promise<T> {
-  if (ms === Infinity) return promise
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms)
-    promise.then(
-      (value) => (clearTimeout(timer), resolve(value)),
-      (err: unknown) => (clearTimeout(timer), reject(err)),
-    )
-  }).catch((err: unknown) => {
+  const bounded =
+    ms === Infinity
+      ? promise
+      : new Promise<T>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms)
+          promise.then(
+            (value) => (clearTimeout(timer), resolve(value)),
+            (err: unknown) => (clearTimeout(timer), reject(err)),
+          )
+        })
+  return bounded.catch((err: unknown) => {
     throw isReplyError(err) ? err : indeterminate(script, err)
   })
 }

@@ -207,6 +207,29 @@ test('clients RedisMap refuses: anything but node-redis or ioredis, an ioredis c
   assert.throws(() => new RedisMap({ client: resending, name: '' }), withCode('ERR_INVALID_ARGUMENT'))
 })
 
+test('a connection lost with a write in flight (no timeout): ERR_REDIS_INDETERMINATE, and the map goes on after the reconnect', { timeout: 30_000 }, async () => {
+  const conn = await connect('node-redis', server)
+  try {
+    const map = new RedisMap<string, number>({ client: conn.client, name: fresh('killed'), timeout: Infinity })
+    await map.set('k', 1)
+    // Scripts wait out a write pause; CLIENT KILL, no write, is served meanwhile.
+    await server.cli(['client', 'pause', '300', 'WRITE'])
+    const pending = map.set('k', 2).then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await server.cli(['client', 'kill', 'type', 'normal'])
+    const err = await pending
+    assert.ok(withCode('ERR_REDIS_INDETERMINATE')(err), String(err))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.ok([1, 2].includes((await map.get('k')) as number))
+    assert.equal(await map.update('k', () => 3), 3)
+  } finally {
+    await conn.close()
+  }
+})
+
 test('a server that goes away: calls reject within the timeout, no hang', { timeout: 30_000 }, async () => {
   const doomed = await startRedis()
   const conn = await connect('node-redis', doomed)
