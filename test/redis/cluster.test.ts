@@ -1,5 +1,5 @@
 // RedisMap on a real Redis Cluster (3 primaries + 3 replicas, started here): the buckets
-// spread one map over every primary; a manual failover (CLUSTER FAILOVER on a replica)
+// spread one map over every primary; concurrent histories are linearizable per key; a manual failover (CLUSTER FAILOVER on a replica)
 // under load loses no acknowledged write while the map recovers by itself; a primary
 // killed under load (last: the cluster is not used after it) is replaced, the map recovers,
 // and any acknowledged write lost is on that primary, counted.
@@ -7,6 +7,8 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RedisMap } from '../../src/redis/index.js'
 import { bucketOf } from '../../src/redis/layout.js'
+import { checkHistory, formatHistory } from '../../src/check/index.js'
+import { recordHistory } from './history.js'
 import { startCluster, type RedisCluster, type RedisServer } from '../helpers/redis-servers.js'
 import { CLIENT_KINDS, connectCluster } from './clients.js'
 
@@ -52,6 +54,19 @@ test('the buckets spread one map over every primary; each bucket in one slot', {
     assert.equal(await map.size(), 600)
   } finally {
     await conn.close()
+  }
+})
+
+test('concurrent histories on the healthy cluster (both clients) are linearizable per key', { timeout: 30_000 }, async () => {
+  const conns = await Promise.all(CLIENT_KINDS.map((kind) => connectCluster(kind, cluster)))
+  try {
+    const maps = conns.map((c) => new RedisMap<string, number>({ client: c.client, name: 'history', buckets: 4 }))
+    const history = await recordHistory(maps, 3, 100, 11)
+    const result = checkHistory(history)
+    assert.equal(result.linearizable, true, result.failure === undefined ? 'budget ran out' : formatHistory(result.failure.operations))
+    assert.equal(result.keysChecked, 4)
+  } finally {
+    for (const c of conns) await c.close()
   }
 })
 
