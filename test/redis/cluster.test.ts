@@ -1,8 +1,9 @@
 // RedisMap on a real Redis Cluster (3 primaries + 3 replicas, started here): the buckets
-// spread one map over every primary; concurrent histories are linearizable per key; a manual failover (CLUSTER FAILOVER on a replica)
-// under load loses no acknowledged write while the map recovers by itself; a primary
-// killed under load (last: the cluster is not used after it) is replaced, the map recovers,
-// and any acknowledged write lost is on that primary, counted.
+// spread one map over every primary; concurrent histories are linearizable per key; a
+// manual failover (CLUSTER FAILOVER on a replica) under load loses no acknowledged write
+// while the map recovers by itself; a primary killed under load (last: the cluster is not
+// used after it) is replaced, the map recovers, and any acknowledged write lost is on that
+// primary, counted.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RedisMap } from '../../src/redis/index.js'
