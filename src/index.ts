@@ -9,6 +9,7 @@ export * from './sync/index.js'
 export { Kind, type Attachable, type Handle } from './shared/handle.js'
 export * from './map/index.js'
 export * from './async/index.js'
+export * from './guard/index.js'
 export type { BuiltInCodecName, Codec, CodecOption, Key } from './codec/index.js'
 export {
   share,

@@ -20,6 +20,8 @@ import type { Key } from '../codec/index.js'
 import { describeValue } from '../codec/preview.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
 import { Guard } from '../sync/guard.js'
+import { holdingAsync } from '../sync/holding.js'
+import { yieldPoint } from '../shared/yield-point.js'
 import { deadlineOf, type AsyncWaitOptions } from '../sync/wait.js'
 import { orderedKeys } from './key-order.js'
 
@@ -44,12 +46,12 @@ interface Entry {
  * release is fine.
  */
 export class KeyedGuard<K extends Key = Key> extends Guard {
-  /** The keys held, sorted and without repeats (the order they were taken in). */
+  /** The keys held, sorted by the key order of lock() and without repeats (a KeyedMutex takes them in this order; a SharedKeyedMutex in stripe order). */
   readonly keys: readonly K[]
 
   /** @internal */
-  constructor(keys: readonly K[], release: () => void) {
-    super(release, false)
+  constructor(keys: readonly K[], release: () => void, ownerDied = false) {
+    super(release, ownerDied)
     this.keys = keys
   }
 
@@ -120,6 +122,11 @@ export class KeyedMutex<K extends Key = Key> {
     signal?.throwIfAborted()
     const ordered = orderedKeys(keys)
     const deadline = deadlineOf(options)
+    const shaken = yieldPoint('KeyedMutex.lock')
+    if (shaken !== undefined) {
+      await shaken
+      signal?.throwIfAborted()
+    }
     return new Promise<KeyedGuard<K>>((resolve, reject) => {
       let held = 0
       let waiting: { readonly entry: Entry; readonly waiter: Waiter } | undefined
@@ -150,7 +157,10 @@ export class KeyedMutex<K extends Key = Key> {
           held++
         }
         settle()
-        resolve(new KeyedGuard(ordered, () => this.#releaseKeys(ordered, ordered.length)))
+        const guard = new KeyedGuard(ordered, () => this.#releaseKeys(ordered, ordered.length))
+        const shakenGrant = yieldPoint('KeyedMutex.grant')
+        if (shakenGrant === undefined) resolve(guard)
+        else void shakenGrant.then(() => resolve(guard))
       }
       const granted = (): void => {
         waiting = undefined
@@ -183,11 +193,7 @@ export class KeyedMutex<K extends Key = Key> {
    */
   async runExclusive<T>(keys: K | readonly K[], fn: (guard: KeyedGuard<K>) => T | PromiseLike<T>, options?: AsyncWaitOptions): Promise<T> {
     const guard = await this.lock(keys, options)
-    try {
-      return await fn(guard)
-    } finally {
-      guard[Symbol.dispose]()
-    }
+    return holdingAsync(() => guard[Symbol.dispose](), () => fn(guard))
   }
 
   /**

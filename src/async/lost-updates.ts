@@ -81,7 +81,8 @@ export type LostUpdateDetector<M> = M & {
 }
 
 const FIX =
-  'make the read and the write one step: map.update(key, fn) or a compareAndSwap() loop on a SharedMap; ' +
+  'make the read and the write one step: map.update(key, fn), a compareAndSwap() loop, or getVersioned() then ' +
+  'setIfVersion() / deleteIfVersion() (no ABA) on a SharedMap; ' +
   'or hold a KeyedMutex for the key from the read to the write; or read the key again after the await'
 
 /** Frames deeper than this are flattened, so a lookup walks a bounded chain. */
@@ -120,6 +121,8 @@ const atomicWrites: Readonly<Record<string, (result: unknown) => boolean>> = {
   compareAndDelete: (result) => result === true,
   loadOrStore: (result) => (result as { loaded?: unknown } | undefined)?.loaded === false,
   loadAndDelete: (result) => (result as { loaded?: unknown } | undefined)?.loaded === true,
+  setIfVersion: (result) => result === true,
+  deleteIfVersion: (result) => result === true,
 }
 
 let epoch = 0
@@ -160,7 +163,7 @@ function stackOf(at: Site | undefined): string {
  * writes the key meanwhile, and the first task then writes it (or deletes it),
  * overwriting that write. Tasks are told apart with AsyncLocalStorage. No report for
  * a task that reads and writes with no await in between, or reads again after its
- * await. SharedMap's atomic writes (`update`, `compareAndSwap`, `swap`, …) are the
+ * await. SharedMap's atomic writes (`update`, `compareAndSwap`, `setIfVersion`, …) are the
  * fix and are never reported; they count as writes for other tasks. Every other
  * property and method is the target's own.
  *

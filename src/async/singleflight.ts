@@ -15,6 +15,7 @@
  * do not share code.
  */
 import { conmapError, ErrorCode } from '../errors/index.js'
+import { yieldPoint } from '../shared/yield-point.js'
 
 /** What a caller of Singleflight.do gets. */
 export interface FlightResult<V> {
@@ -79,9 +80,16 @@ export class Singleflight<K, V> {
     const signal = options?.signal
     signal?.throwIfAborted()
     if (typeof fn !== 'function') throw conmapError(ErrorCode.INVALID_ARGUMENT, `Singleflight.do: fn must be a function, got ${typeof fn}`)
+    const shaken = yieldPoint('Singleflight.do')
+    if (shaken !== undefined) {
+      await shaken
+      signal?.throwIfAborted()
+    }
     const flight = this.#flights.get(key) ?? this.#start(key, fn)
     flight.waiters++
     const ending = await this.#wait(key, flight, signal)
+    const delivered = yieldPoint('Singleflight.result')
+    if (delivered !== undefined) await delivered
     if (!ending.ok) throw ending.error
     return { value: ending.value, shared: ending.receivers > 1 }
   }

@@ -15,9 +15,9 @@ export function checkHistory(ops: readonly Operation[], options: HistoryCheckOpt
   if (!Array.isArray(ops)) throw invalid('ops must be an array of operations')
   const cache = typeof options === 'object' && options !== null ? options.cache : undefined
   if (cache !== undefined && typeof cache !== 'boolean') throw invalid(`cache must be a boolean, got ${String(cache)}`)
-  const { model, prepare } = createMapModel(cache)
+  ops.forEach(validateOperation)
+  const { model, prepare } = createMapModel(cache, ops)
   const prepared = ops.map((op, index): PreparedOp => {
-    validateOperation(op, index)
     try {
       return prepare(op)
     } catch (err) {

@@ -41,6 +41,15 @@ export type UpdateDescriptor =
  * | `compareAndDelete` | `[old]`         | boolean                 |
  * | `getOrCompute`     | `[value]`       | the value now stored    |
  * | `update`           | `[UpdateDescriptor]` | the new value      |
+ * | `getVersioned`     | `[]`            | `{ value, version }` or undefined |
+ * | `setIfVersion`     | `[value, version]` | boolean              |
+ * | `deleteIfVersion`  | `[version]`     | boolean                 |
+ *
+ * Versions are numbers the map picks (SharedMap.getVersioned), so the checker
+ * only holds them to what every correct map guarantees: a version names one write
+ * of the key, the versions of a key's writes rise in linearization order (at least
+ * by one per write), and setIfVersion / deleteIfVersion succeed exactly when the
+ * expected version is the key's current one (0, ABSENT_VERSION, asks for absence).
  */
 export const MAP_OPS = [
   'get',
@@ -54,6 +63,9 @@ export const MAP_OPS = [
   'compareAndDelete',
   'getOrCompute',
   'update',
+  'getVersioned',
+  'setIfVersion',
+  'deleteIfVersion',
 ] as const
 
 export type MapOp = (typeof MAP_OPS)[number]

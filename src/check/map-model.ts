@@ -10,13 +10,19 @@
  *
  * A key that holds undefined is present (`has` is true) yet reads like an absent
  * one; the model keeps the two states apart and lets the answers decide.
+ *
+ * A history with getVersioned / setIfVersion / deleteIfVersion is checked by the
+ * versioned model (version-model.ts), which keeps the key's version knowledge next
+ * to this model's value id and hands every other operation to it.
  */
 import { canonicalEncoding } from './canonical.js'
+import { Interner } from './interner.js'
 import type { Key, Operation, UpdateDescriptor } from './history.js'
 import type { Model, StepResult } from './model.js'
 import { vanishing } from './vanish.js'
+import { isVersionOp, versionedMapModel } from './version-model.js'
 
-const ABSENT = -1
+export const ABSENT = -1
 const UNDEFINED_ID = 0
 
 type State = number
@@ -37,42 +43,52 @@ export interface PreparedOp {
   readonly by: number
   /** The value in the answer (get, getOrCompute, update; loadOrStore/loadAndDelete value; swap previous). */
   readonly answer: number
-  /** The boolean in the answer (has, delete, the compare ops; `loaded`). */
+  /** The boolean in the answer (has, delete, the compare and version ops; `loaded`; getVersioned: found). */
   readonly flag: boolean
+  /** setIfVersion's and deleteIfVersion's expected version; the version getVersioned read. */
+  readonly version: number
+  /**
+   * Whether the operation may have run after a writer of its key was killed
+   * (version-model.ts says why that loosens what versions prove).
+   */
+  readonly relaxed: boolean
 }
 
-class ValueTable {
-  private readonly ids = new Map<string, number>()
-  private readonly values: unknown[] = []
+/** Values by canonical encoding; undefined first, so that it has id 0 (UNDEFINED_ID). */
+type ValueTable = Interner<unknown>
 
-  constructor() {
-    this.intern(undefined)
-  }
-
-  intern(value: unknown): number {
-    const encoding = canonicalEncoding(value)
-    let id = this.ids.get(encoding)
-    if (id === undefined) {
-      id = this.values.length
-      this.ids.set(encoding, id)
-      this.values.push(value)
-    }
-    return id
-  }
-
-  valueOf(id: number): unknown {
-    return this.values[id]
-  }
+function valueTable(): ValueTable {
+  const table = new Interner<unknown>(canonicalEncoding)
+  table.id(undefined)
+  return table
 }
 
-/** With `cache`, entries may vanish at any instant (vanish.ts). */
-export function createMapModel(cache = false): { model: Model<State, PreparedOp>; prepare: (op: Operation) => PreparedOp } {
-  const table = new ValueTable()
-  const model = mapModel(table)
-  return { model: cache ? vanishing(model) : model, prepare: (op) => prepare(op, table) }
+/**
+ * The model for `history` (which decides whether versions are checked: only when
+ * it has version operations, so other histories keep the one-integer states).
+ * With `cache`, entries may vanish at any instant (vanish.ts).
+ */
+export function createMapModel(cache = false, history: readonly Operation[] = []): { model: Model<State, PreparedOp>; prepare: (op: Operation) => PreparedOp } {
+  const table = valueTable()
+  const base = mapModel(table)
+  const kills = history.some(isVersionOp) ? killTimes(history) : undefined
+  const prepareOp = (op: Operation) => prepare(op, table, kills)
+  if (kills === undefined) return { model: cache ? vanishing(base) : base, prepare: prepareOp }
+  const { model, vanished } = versionedMapModel(base)
+  return { model: cache ? vanishing(model, vanished) : model, prepare: prepareOp }
 }
 
-function prepare(source: Operation, table: ValueTable): PreparedOp {
+/** Per key, the earliest call of a write in flight when its worker died. */
+function killTimes(history: readonly Operation[]): Map<Key, number> {
+  const kills = new Map<Key, number>()
+  for (const op of history) {
+    if (op.ret !== undefined || op.op === 'get' || op.op === 'has' || op.op === 'getVersioned') continue
+    kills.set(op.key, Math.min(op.call, kills.get(op.key) ?? Infinity))
+  }
+  return kills
+}
+
+function prepare(source: Operation, table: ValueTable, kills: ReadonlyMap<Key, number> | undefined): PreparedOp {
   const { op, args } = source
   const pending = source.ret === undefined
   const result = source.result as Record<string, unknown> | undefined
@@ -82,27 +98,35 @@ function prepare(source: Operation, table: ValueTable): PreparedOp {
   let by = 0
   let answer = UNDEFINED_ID
   let flag = false
+  let version = 0
   switch (op) {
     case 'set':
     case 'loadOrStore':
     case 'swap':
     case 'getOrCompute':
-      value = table.intern(args[0])
+      value = table.id(args[0])
       break
     case 'compareAndSwap':
-      expected = table.intern(args[0])
-      value = table.intern(args[1])
+      expected = table.id(args[0])
+      value = table.id(args[1])
       break
     case 'compareAndDelete':
-      expected = table.intern(args[0])
+      expected = table.id(args[0])
       break
     case 'update': {
       const desc = args[0] as UpdateDescriptor
       update = desc.kind
       if (desc.kind === 'increment') by = desc.by
-      if (desc.kind === 'set') value = table.intern(desc.value)
+      if (desc.kind === 'set') value = table.id(desc.value)
       break
     }
+    case 'setIfVersion':
+      value = table.id(args[0])
+      version = args[1] as number
+      break
+    case 'deleteIfVersion':
+      version = args[0] as number
+      break
     default:
       break
   }
@@ -111,28 +135,37 @@ function prepare(source: Operation, table: ValueTable): PreparedOp {
       case 'get':
       case 'getOrCompute':
       case 'update':
-        answer = table.intern(source.result)
+        answer = table.id(source.result)
         break
       case 'has':
       case 'delete':
       case 'compareAndSwap':
       case 'compareAndDelete':
+      case 'setIfVersion':
+      case 'deleteIfVersion':
         flag = source.result as boolean
+        break
+      case 'getVersioned':
+        flag = result !== undefined
+        answer = table.id(result?.['value'])
+        version = flag ? (result?.['version'] as number) : 0
         break
       case 'loadOrStore':
       case 'loadAndDelete':
-        answer = table.intern(result?.['value'])
+        answer = table.id(result?.['value'])
         flag = result?.['loaded'] as boolean
         break
       case 'swap':
-        answer = table.intern(result?.['previous'])
+        answer = table.id(result?.['previous'])
         flag = result?.['loaded'] as boolean
         break
       default:
         break
     }
   }
-  return { source, call: source.call, ret: source.ret, op, value, expected, update, by, answer, flag }
+  const killedAt = kills?.get(source.key) ?? Infinity
+  const relaxed = source.ret === undefined || source.ret >= killedAt
+  return { source, call: source.call, ret: source.ret, op, value, expected, update, by, answer, flag, version, relaxed }
 }
 
 function mapModel(table: ValueTable): Model<State, PreparedOp> {
@@ -182,18 +215,20 @@ function step(table: ValueTable, state: State, op: PreparedOp, pending: boolean)
       return outcome(pending || op.answer === (present ? state : op.value), present ? state : op.value)
     case 'update':
       return applyUpdate(table, state, op, pending)
+    default:
+      throw new Error(`internal: ${op.op} is checked by the versioned model (version-model.ts)`)
   }
 }
 
 function applyUpdate(table: ValueTable, state: State, op: PreparedOp, pending: boolean): StepResult<State> {
   if (op.update === 'delete') return outcome(pending || op.answer === UNDEFINED_ID, ABSENT)
   if (op.update === 'set') return outcome(pending || op.answer === op.value, op.value)
-  const current = state === ABSENT ? 0 : table.valueOf(state)
+  const current = state === ABSENT ? 0 : table.of(state)
   let next: unknown
   if (current === undefined || typeof current === 'number') next = (current ?? 0) + op.by
   else if (typeof current === 'bigint' && Number.isInteger(op.by)) next = current + BigInt(op.by)
   else return outcome(false, state)
-  const id = table.intern(next)
+  const id = table.id(next)
   return outcome(pending || op.answer === id, id)
 }
 
@@ -210,6 +245,7 @@ function written(op: PreparedOp): number {
     case 'loadOrStore':
       return pending || !op.flag ? op.value : NONE
     case 'compareAndSwap':
+    case 'setIfVersion':
       return pending || op.flag ? op.value : NONE
     case 'getOrCompute':
       return pending || op.answer === op.value ? op.value : NONE
@@ -232,9 +268,14 @@ function observed(table: ValueTable, op: PreparedOp): number {
       return NONE
     case 'get':
       return op.answer === UNDEFINED_ID ? NONE : op.answer
+    case 'getVersioned':
+      return !op.flag ? NONE : op.answer === UNDEFINED_ID ? PRESENT : op.answer
     case 'has':
     case 'delete':
+    case 'deleteIfVersion':
       return op.flag ? PRESENT : NONE
+    case 'setIfVersion':
+      return op.flag && op.version !== 0 ? PRESENT : NONE
     case 'loadOrStore':
     case 'loadAndDelete':
     case 'swap':
@@ -246,10 +287,10 @@ function observed(table: ValueTable, op: PreparedOp): number {
       return op.answer === op.value ? NONE : op.answer
     case 'update': {
       if (op.update !== 'increment') return NONE
-      const after = table.valueOf(op.answer)
+      const after = table.of(op.answer)
       const before =
         typeof after === 'number' ? after - op.by : typeof after === 'bigint' && Number.isInteger(op.by) ? after - BigInt(op.by) : undefined
-      return before === undefined ? PRESENT : before === 0 || before === 0n ? NONE : table.intern(before)
+      return before === undefined ? PRESENT : before === 0 || before === 0n ? NONE : table.id(before)
     }
   }
 }
@@ -274,7 +315,7 @@ function selfContained(table: ValueTable, ops: readonly PreparedOp[]): boolean {
     const own = written(op)
     if (need === PRESENT) return writes - (own === NONE ? 0 : 1) > 0
     if ((writers.get(need) ?? 0) - (own === need ? 1 : 0) > 0) return true
-    const value = table.valueOf(need)
+    const value = table.of(need)
     return (typeof value === 'number' || typeof value === 'bigint') && wildcards - (own === ANY_NUMBER ? 1 : 0) > 0
   })
 }

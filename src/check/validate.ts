@@ -19,6 +19,9 @@ const ARITY: Readonly<Record<MapOp, number>> = {
   compareAndDelete: 1,
   getOrCompute: 1,
   update: 1,
+  getVersioned: 0,
+  setIfVersion: 2,
+  deleteIfVersion: 1,
 }
 
 const knownOps: ReadonlySet<string> = new Set(MAP_OPS)
@@ -49,6 +52,7 @@ export function validateOperation(op: Operation, index: number): void {
     throw invalid(`${where}: args must be an array of ${ARITY[op.op]} argument(s) after the key`)
   }
   if (op.op === 'update') validateDescriptor(op.args[0], where)
+  if (op.op === 'setIfVersion' || op.op === 'deleteIfVersion') validateVersion(op.args[op.args.length - 1], `${where}: the expected version`)
   if (op.ret !== undefined) validateResult(op, where)
 }
 
@@ -70,6 +74,8 @@ function validateResult(op: Operation, where: string): void {
     case 'delete':
     case 'compareAndSwap':
     case 'compareAndDelete':
+    case 'setIfVersion':
+    case 'deleteIfVersion':
       if (typeof result !== 'boolean') throw invalid(`${where}: result must be a boolean`)
       return
     case 'loadOrStore':
@@ -79,8 +85,20 @@ function validateResult(op: Operation, where: string): void {
     case 'swap':
       if (!hasLoadedFlag(result)) throw invalid(`${where}: result must be { previous, loaded: boolean }`)
       return
+    case 'getVersioned':
+      if (result === undefined) return
+      if (typeof result !== 'object' || result === null || !('value' in result)) throw invalid(`${where}: result must be undefined or { value, version }`)
+      validateVersion((result as { version?: unknown }).version, `${where}: result.version`)
+      return
     default:
       return
+  }
+}
+
+/** A version as SharedMap takes and returns them: a non-negative safe integer. */
+function validateVersion(version: unknown, where: string): void {
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
+    throw invalid(`${where} must be a non-negative safe integer, got ${String(version)}`)
   }
 }
 

@@ -20,24 +20,39 @@
  * States are numbers, as the plain model's: ABSENT for {ABSENT}, a value id v >= 0
  * for {v, ABSENT}, and ids from -2 down for larger sets, interned as they appear (a
  * pending increment, for one, may leave both n + 1 and 1 possible).
+ *
+ * `vanished` says what a member turns into when its entry vanishes: ABSENT for the
+ * plain model; the versioned model (version-model.ts) keeps the key's version
+ * knowledge through a vanish, as it does through a delete. A set is stored without
+ * the members that are another member's vanished form, since those come back when
+ * it is read: {v, ABSENT} is stored as v.
  */
 import type { Model, StepResult, Timed } from './model.js'
 
 const ABSENT = -1
 
-export function vanishing<Op extends Timed>(base: Model<number, Op>): Model<number, Op> {
+export function vanishing<Op extends Timed>(base: Model<number, Op>, vanished: (state: number) => number = () => ABSENT): Model<number, Op> {
   const sets: (readonly number[])[] = []
   const ids = new Map<string, number>()
-  const members = (state: number): readonly number[] => (state === ABSENT ? [] : state >= 0 ? [state] : sets[-2 - state]!)
-  const encode = (present: number[]): number => {
-    if (present.length === 0) return ABSENT
-    if (present.length === 1) return present[0]!
-    present.sort((a, b) => a - b)
-    const name = present.join(',')
+  const stored = (state: number): readonly number[] => (state > -2 ? [state] : sets[-2 - state]!)
+  /** The set a state stands for: its stored members and their vanished forms. */
+  const members = (state: number): number[] => {
+    const all = [...stored(state)]
+    for (const member of stored(state)) {
+      const gone = vanished(member)
+      if (!all.includes(gone)) all.push(gone)
+    }
+    return all
+  }
+  const encode = (all: readonly number[]): number => {
+    const kept = all.filter((member) => !all.some((other) => other !== member && vanished(other) === member))
+    if (kept.length === 1) return kept[0]!
+    kept.sort((a, b) => a - b)
+    const name = kept.join(',')
     let id = ids.get(name)
     if (id === undefined) {
       id = -2 - sets.length
-      sets.push(present)
+      sets.push(kept)
       ids.set(name, id)
     }
     return id
@@ -45,13 +60,13 @@ export function vanishing<Op extends Timed>(base: Model<number, Op>): Model<numb
   const step = (state: number, op: Op, pending: boolean): StepResult<number> => {
     let ok = false
     const next: number[] = []
-    for (const from of [ABSENT, ...members(state)]) {
+    for (const from of members(state)) {
       const result = base.step(from, op, pending)
       if (!result.ok) continue
       ok = true
-      if (result.next !== ABSENT && !next.includes(result.next)) next.push(result.next)
+      for (const reached of [result.next, vanished(result.next)]) if (!next.includes(reached)) next.push(reached)
     }
     return { ok, next: ok ? encode(next) : state }
   }
-  return { ...base, init: () => ABSENT, key: (state) => state, step }
+  return { ...base, init: () => encode([base.init()]), key: (state) => state, step }
 }

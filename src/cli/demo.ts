@@ -9,12 +9,15 @@
  *      map is poisoned rather than corrupted ("panics in production").
  *   3. The same storm under each protection strategy: no update lost, and the
  *      throughput of each, side by side.
+ *   4. Async code on one thread: the lost update across `await`, reported by
+ *      detectLostUpdates, then fixed with a KeyedMutex (demo-async.ts).
  */
 import { Worker } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
 import { SharedMap, type Concurrency } from '../index.js'
 import type { DemoResult } from './demo-worker.js'
+import { lostUpdateAct, type AsyncActReport } from './demo-async.js'
 import { formatRate, paint, StatusLine, table, type Io } from './terminal.js'
 
 const WORKER_FILE = new URL('./demo-worker.js', import.meta.url)
@@ -35,13 +38,15 @@ export interface DemoReport {
   readonly raw: { readonly increments: number; readonly stored: number; readonly lost: number }
   readonly none: { readonly singleWorker: string; readonly detected: string[] }
   readonly strategies: readonly StrategyRow[]
+  readonly async: AsyncActReport
 }
 
 const USAGE = `usage: conmap demo [--seconds S] [--json]
 
   Workers share one map, in three acts: a plain shared counter that loses updates
   silently; an unprotected SharedMap that fails loudly, as Go's race detector does;
-  the same storm under each protection strategy, with no update lost.
+  the same storm under each protection strategy, with no update lost. A fourth act
+  loses updates with no thread at all, across await, detected, then fixed.
 
   --seconds S   the length of each storm (default 2; act 1 and the one-worker run
                 of act 2 take half)
@@ -68,7 +73,9 @@ export async function demoCommand(argv: readonly string[], io: Io): Promise<numb
   }
   const report = await runDemo(io, json, seconds * 1000)
   if (json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
-  const ok = report.strategies.every((s) => s.lost === 0) && report.none.detected.some((code) => code.startsWith('ERR_CONCURRENT_MAP_'))
+  const { async } = report
+  const asyncOk = async.racy.reported > 0 && async.locked.reported === 0 && async.locked.counted === async.visits
+  const ok = asyncOk && report.strategies.every((s) => s.lost === 0) && report.none.detected.some((code) => code.startsWith('ERR_CONCURRENT_MAP_'))
   return ok ? 0 : 1
 }
 
@@ -126,12 +133,21 @@ async function runDemo(io: Io, quiet: boolean, durationMs: number): Promise<Demo
     ),
   )
   say()
+
+  say(paint(io, 'cyan', '4. No threads at all: async code on one thread, and the update lost across await'))
+  say("   const n = visits.get('/') ?? 0;  await save();  visits.set('/', n + 1)")
+  const async = await lostUpdateAct()
+  say(`   ${async.visits} concurrent visits counted ${paint(io, 'red', `${async.racy.counted}`)}; detectLostUpdates reported ${paint(io, 'red', `${async.racy.reported} lost updates`)}, each with the fix:`)
+  say(paint(io, 'dim', `   "${async.racy.fix}"`))
+  say(`   under a KeyedMutex (locks.runExclusive('/', …)): ${paint(io, async.locked.counted === async.visits ? 'green' : 'red', `${async.locked.counted} of ${async.visits} counted, ${async.locked.reported} reported`)}.`)
+  say()
   say(paint(io, 'dim', 'Next: `npx conmap storm --check` to test your own mix for linearizability, `npx conmap bench` for the numbers on this machine.'))
   return {
     workers,
     raw: { increments: rawIncrements, stored, lost: rawIncrements - stored },
     none: { singleWorker, detected },
     strategies,
+    async,
   }
 }
 

@@ -23,6 +23,8 @@ linearizability checking.
   --mix <spec>         operation weights (default ${DEFAULT_MIX});
                        get has set delete loadOrStore loadAndDelete swap
                        compareAndSwap compareAndDelete getOrCompute update
+                       getVersioned setIfVersion deleteIfVersion (these two
+                       expect versions getVersioned read, some stale or made up)
   --value-size <b>     bytes per written value (default ${DEFAULTS.valueSize})
   --grow               keep the map's buffer growing: a minimal map, and values
                        that grow in length through the run (the least is

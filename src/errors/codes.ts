@@ -29,6 +29,8 @@ export const ErrorCode = {
    * `await` while another task wrote the key in between; the write did not happen.
    */
   LOST_UPDATE: 'ERR_LOST_UPDATE',
+  /** A guard()ed call refused because its circuit breaker is open: the map was not touched. */
+  BREAKER_OPEN: 'ERR_BREAKER_OPEN',
   /** An optimistic update() lost its compare-and-swap on every one of its bounded retries; nothing changed. */
   CONFLICT: 'ERR_CONFLICT',
   /**

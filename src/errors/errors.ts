@@ -38,6 +38,9 @@ export class MapFullError extends ConmapError {}
 /** A getOrComputeAsync() computation that did not end in time. */
 export class ComputeError extends ConmapError {}
 
+/** A guard()ed call refused by an open circuit breaker; the map was not touched. */
+export class BreakerOpenError extends ConmapError {}
+
 /** A call to a remote store (Redis) whose outcome is unknown: no reply came. */
 export class IndeterminateError extends ConmapError {}
 
@@ -65,6 +68,7 @@ const classByCode = {
   ERR_INVALID_VALUE: InvalidArgumentError,
   ERR_INVALID_HANDLE: InvalidArgumentError,
   ERR_INVALID_ARGUMENT: InvalidArgumentError,
+  ERR_BREAKER_OPEN: BreakerOpenError,
 } as const satisfies Record<ErrorCode, typeof ConmapError>
 
 /** Builds the error of the right subclass for `code`. */

@@ -23,6 +23,7 @@
  */
 import { keyKind, type Key } from '../codec/index.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
+import { yieldPoint } from '../shared/yield-point.js'
 import { selfId, ThreadRegistry } from '../sync/threads.js'
 import { H, S } from './layout.js'
 import type { MapCore } from './core.js'
@@ -99,6 +100,8 @@ export async function computeAsync(
   const flights = flightsOf(core)
   const registry = ThreadRegistry.of(core.handle.registry)
   for (;;) {
+    const shaken = yieldPoint('SharedMap.getOrComputeAsync')
+    if (shaken !== undefined) await shaken
     signal?.throwIfAborted()
     const present = lookup(key)
     if (present !== ABSENT) return present
@@ -341,7 +344,8 @@ function leave(core: MapCore, shard: number, key: Key, token: number): void {
   })
 }
 
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+/** promise, or its rejection with signal.reason once signal aborts first (the promise itself runs on). */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise
   if (signal.aborted) return Promise.reject(signal.reason)
   return new Promise<T>((resolve, reject) => {

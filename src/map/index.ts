@@ -13,6 +13,8 @@ export type {
   ShardStats,
   LoadResult,
   SwapResult,
+  Versioned,
 } from './types.js'
 export type { Concurrency, EvictionPolicy } from './layout.js'
+export { ABSENT_VERSION } from './versions.js'
 export type { AsyncFactory, ComputeAsyncOptions, ComputeContext } from './compute-async.js'

@@ -31,9 +31,11 @@
  *   29 expirations   30 evictions   31 sweeps (statistics)
  *   32 flight tokens: the last token handed to a computation (flight.ts)
  *   33 computations   34 joins (statistics of getOrComputeAsync)
- *   35 generation clock: the shards take record generations from it GEN_BATCH at a
- *      time (nextGenLocked), so no two records of the map get the same one
- *   36-39 unused (room for more words; keeps the global lock 8-byte aligned)
+ *   35-37 unused (room for more words)
+ *   38-39 generation clock, one 64-bit word (BigInt64 index 19): positions taken so
+ *      far; the shards take record generations from it GEN_BATCH at a time, so no
+ *      two records of the map get the same position (generations.ts). 8-aligned, and
+ *      keeps the global lock 8-byte aligned
  *   40.. global lock: a lock word ('mutex'), an RWLock ('rwmutex'), else nothing
  *
  * Shard descriptor (words from the shard's base; L = lock words of the strategy:
@@ -63,7 +65,8 @@
  *       shard ends or its pending record goes; getOrComputeAsync waiters wait on it
  *   L+17 failed flight's token, L+18 its waiters yet to read it, L+19 the block of
  *       its error: the last rejected computation of the shard, kept for its waiters
- *   L+20 next generation, L+21 end of the shard's batch of generations (nextGenLocked)
+ *   L+20 next generation of the shard's batch (a multiple of GEN_BATCH: used up),
+ *   L+21 the batch's epoch (generations.ts)
  *   L+22 ..< L+22+CLASS_COUNT  free-list heads, one per size class
  *
  * Table: cap slots of two words [meta, record offset]. meta is EMPTY (0),
@@ -73,15 +76,18 @@
  * which bounds a shard's table (maxShardCap).
  *
  * Record (bytes): 0 key bytes | 4 key kind (low byte), value tag (next byte,
- * values.ts) and the size class of the record's block (third byte: a block may be
- * larger than the record needs, alloc.ts) | 8 value bytes | 12 generation | 16 key
- * body, padded to 4 | value.
+ * values.ts), the size class of the record's block (third byte: a block may be
+ * larger than the record needs, alloc.ts) and the low 8 bits of the generation's
+ * epoch (fourth byte: generations.ts; readers of the other three mask it off)
+ * | 8 value bytes | 12 generation | 16 key body, padded to 4 | value.
+ * Word 4's fourth byte and word 12 hold the record's position on the map's clock
+ * mod 2^39 (8 + 31 bits), from which versions.ts derives the key's version.
  * A record is written completely before the one store that makes it reachable (the
  * slot's meta for a new key, its record offset for a new value), so no reader and
  * no dead writer ever exposes half of one, and it is never edited afterwards: a
  * change writes a new record. Only the generation word changes: it holds a
  * generation no other record of the map had (nonzero, 31 bits: GEN_MASK), taken
- * from the map's clock (header word 35) through the shard's batch, and the change
+ * from the map's clock (header words 38-39) through the shard's batch, and the change
  * that unpublishes the record stores 0 there (Atomics.store, on every strategy)
  * before the store that unpublishes it. So "word 12 still holds g" (REF aside)
  * means "the record written with g is still its key's record": one Atomics.load
@@ -115,7 +121,7 @@
 import { LOCK_WORDS } from '../sync/lock-word.js'
 import { rwLockWords } from '../sync/rw-lock.js'
 
-export const LAYOUT_VERSION = 5
+export const LAYOUT_VERSION = 6
 
 /** How a map keeps threads apart (SharedMapOptions.concurrency). */
 export type Concurrency = 'optimistic' | 'sharded' | 'rwmutex' | 'mutex' | 'none'
@@ -164,7 +170,7 @@ export const H = {
   FLIGHT_TOKEN: 32,
   COMPUTATIONS: 33,
   JOINS: 34,
-  GEN_CLOCK: 35,
+  GEN_CLOCK: 38,
   GLOBAL_LOCK: 40,
 } as const
 
@@ -191,7 +197,7 @@ export const S = {
   FAIL_LEFT: 18,
   FAIL_ERROR: 19,
   GEN_NEXT: 20,
-  GEN_END: 21,
+  GEN_EPOCH: 21,
   FREE: 22,
 } as const
 

@@ -20,7 +20,7 @@
  *               write of its own; threads meeting it meanwhile wait for that write.
  *
  * Waits: every lock acquisition waits at most the map's lockTimeout (this thread's
- * option) and then throws ERR_LOCK_TIMEOUT naming the holder, before the call has
+ * option; a guarded call's timeout tightens it, sync/call-scope.ts) and then throws ERR_LOCK_TIMEOUT naming the holder, before the call has
  * changed anything. 'optimistic' readers wait for no lock: they spin only while a
  * writer is inside its change, which runs no user code, and give up after lockTimeout
  * too (recoverDeadWriter).
@@ -35,7 +35,7 @@ import { conmapError, ErrorCode } from '../errors/index.js'
 import { LockWord, lockTimeout } from '../sync/lock-word.js'
 import { RWLock } from '../sync/rw-lock.js'
 import { selfId, type ThreadRegistry } from '../sync/threads.js'
-import { runBlocking } from '../sync/wait.js'
+import { runBlockingTallied, waitBound, waitDeadline } from '../sync/call-scope.js'
 import { failpoint } from './failpoints.js'
 import { H, Strategy, type StrategyId } from './layout.js'
 
@@ -103,7 +103,7 @@ export class Protection {
         const word = this.#words[lock] as LockWord
         if (!word.tryAcquire()) {
           if (!wait) return false
-          runBlocking(word.acquireSteps(this.#deadline(), true))
+          runBlockingTallied(word.acquireSteps(this.#deadline(), true))
         }
         recovered = word.recovered()
         break
@@ -112,7 +112,7 @@ export class Protection {
       case Strategy.rwmutex: {
         const rw = this.#rw[lock] as RWLock
         if (rw.tryLock()) recovered = rw.suspect()
-        else if (wait) recovered = runBlocking(rw.lockSteps(this.#deadline(), true))
+        else if (wait) recovered = runBlockingTallied(rw.lockSteps(this.#deadline(), true))
         else return false
         break
       }
@@ -130,9 +130,9 @@ export class Protection {
     return true
   }
 
-  /** Only the waiting paths pay for the clock. */
+  /** Only the waiting paths pay for the clock. A guarded call's timeout (call-scope.ts) tightens the bound. */
   #deadline(): number {
-    return this.#timeout === Infinity ? Infinity : performance.now() + this.#timeout
+    return waitDeadline(this.#timeout)
   }
 
   unlockWrite(shard: number): void {
@@ -163,7 +163,7 @@ export class Protection {
       case Strategy.sharded:
       case Strategy.rwmutex: {
         const rw = this.#rw[this.global ? 0 : shard] as RWLock
-        if (!rw.tryRLock()) runBlocking(rw.rlockSteps(this.#deadline(), true))
+        if (!rw.tryRLock()) runBlockingTallied(rw.rlockSteps(this.#deadline(), true))
         if (!rw.suspect()) return 0
         // This reader reopened the lock of a writer that died: what it guards may be
         // half-changed, so repair it as a writer before reading.
@@ -223,7 +223,7 @@ export class Protection {
       }
       return
     }
-    if (holder !== 0 && now - this.#spin.since > this.#timeout) {
+    if (holder !== 0 && now - this.#spin.since > waitBound(this.#timeout)) {
       throw lockTimeout(this.#registry, [holder], this.#spin.since, 'a read found the shard changing throughout')
     }
   }

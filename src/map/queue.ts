@@ -90,7 +90,7 @@ export class ShardQueues {
   /** Relinks every live record of the shard in write order (after a dead writer). */
   rebuildLocked(fields: number, records: readonly number[]): void {
     const i32 = this.#arena.i32
-    // A shard's generations rise with each record it writes (write.ts nextGenLocked).
+    // A shard's generations rise with each record it writes (generations.ts).
     const next = i32[fields + S.GEN_NEXT] ?? 0
     const age = (record: number) => (next - ((i32[(record + R_GEN) >>> 2] ?? 0) & GEN_MASK)) & GEN_MASK
     this.resetLocked(fields)

@@ -27,7 +27,7 @@
  */
 import type { Key } from '../codec/index.js'
 import { isThenable } from '../codec/thenable.js'
-import type { AttachOptions, EntryOptions, LoadOrStoreResult, LoadResult, SharedMapHandle, SharedMapOptions, SharedMapStats, SwapResult, SweepOptions } from './types.js'
+import type { AttachOptions, EntryOptions, LoadOrStoreResult, LoadResult, SharedMapHandle, SharedMapOptions, SharedMapStats, SwapResult, SweepOptions, Versioned } from './types.js'
 import type { Attachable } from '../shared/handle.js'
 import type { Concurrency } from './layout.js'
 import { DEAD, H } from './layout.js'
@@ -46,6 +46,7 @@ import { checkInvariants, statsOf } from './inspect.js'
 import type { Encoded, Raw } from './values.js'
 import { freezeDeep } from './frozen.js'
 import type { ReadCache } from './read-cache.js'
+import { deleteIfVersion, getVersioned, setIfVersion } from './versions.js'
 import { deleteMany, getMany, setMany } from './batch.js'
 import { SharedMapAsync } from '../async-map/shared-async.js'
 
@@ -344,6 +345,49 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
       true,
     )
     return deleted
+  }
+
+  /**
+   * The value of key and its version, or undefined when absent. A key's version
+   * rises with every write of it and never repeats, even across a delete, so
+   * setIfVersion() catches the A → B → A that compareAndSwap() lets through. Takes
+   * the key's shard briefly (get() never does).
+   * @throws ConmapError ERR_INVALID_KEY for a bad key
+   * @example
+   * ```ts
+   * const seen = accounts.getVersioned('ada')
+   * if (seen && !accounts.setIfVersion('ada', pay(seen.value), seen.version)) retry()
+   * ```
+   */
+  getVersioned(key: K): Versioned<V> | undefined {
+    return getVersioned(this.#core, key) as Versioned<V> | undefined
+  }
+
+  /**
+   * Stores value if key's version is still `version` (ABSENT_VERSION, 0: only if key
+   * is absent); options as set(). True if it stored. Atomic.
+   * @throws ConmapError ERR_INVALID_ARGUMENT for a version that is no non-negative
+   *   safe integer; otherwise as set()
+   * @example
+   * ```ts
+   * jobs.setIfVersion('j1', { state: 'queued' }, ABSENT_VERSION) // insert if absent
+   * ```
+   */
+  setIfVersion(key: K, value: V, version: number, options?: EntryOptions): boolean {
+    return setIfVersion(this.#core, key, value, version, options)
+  }
+
+  /**
+   * Removes key if its version is still `version`; true if it removed it. Atomic.
+   * @throws ConmapError ERR_INVALID_ARGUMENT as setIfVersion(); ERR_INVALID_KEY for a bad key
+   * @example
+   * ```ts
+   * const seen = jobs.getVersioned('j1')
+   * if (seen?.value.state === 'done') jobs.deleteIfVersion('j1', seen.version) // not a later requeue
+   * ```
+   */
+  deleteIfVersion(key: K, version: number): boolean {
+    return deleteIfVersion(this.#core, key, version)
   }
 
   /**

@@ -242,3 +242,13 @@ export interface SweepOptions {
    */
   readonly budget?: number | undefined
 }
+
+/**
+ * What `getVersioned()` returns: the value and the version of the record that holds
+ * it. A key's version is a positive safe integer that rises with every write of the
+ * key and never comes back, not even after a delete (versions.ts).
+ */
+export interface Versioned<V> {
+  readonly value: V
+  readonly version: number
+}

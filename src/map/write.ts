@@ -16,7 +16,7 @@
  * decide is applied afterwards under an odd seq.
  */
 import { encodedKeyBytes, keyKind, writeKey, type Key, type KeyKind } from '../codec/index.js'
-import { GEN_MASK, H, R_GEN, R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, S, X_DEADLINE_HI, X_DEADLINE_LO, align4, metaOf, recordBytes } from './layout.js'
+import { H, R_GEN, R_KEY, R_KEY_BYTES, R_KIND, R_VALUE_BYTES, S, X_DEADLINE_HI, X_DEADLINE_LO, align4, metaOf, recordBytes } from './layout.js'
 import { inCallback, type MapCore } from './core.js'
 import { ABSENT } from './read.js'
 import { ValueTag, type Encoded, type Raw } from './values.js'
@@ -26,6 +26,7 @@ import { allocRecordLocked, reserveSlotLocked } from './alloc.js'
 import { releaseEntry, reserveEntryLocked, withRoom } from './evict.js'
 import { Removal, liveSlotLocked, notifyFlightsLocked, staleLocked, unpublishLocked } from './remove.js'
 import { deadlineAfter } from './expiry.js'
+import { nextGenLocked } from './generations.js'
 
 /**
  * Locks key's shard and runs body with the key's slot (-1: absent; an expired entry
@@ -228,11 +229,12 @@ export function putLocked(
     views.u32[word + (X_DEADLINE_HI >> 2)] = Math.floor(deadline / 2 ** 32)
     views.u32[word + (X_DEADLINE_LO >> 2)] = deadline >>> 0
   }
+  const gen = nextGenLocked(core, fields)
   views.u32[word + (R_KEY_BYTES >>> 2)] = keyBytes
-  views.u32[word + (R_KIND >>> 2)] = kind | (tag << 8) | (cls << 16)
+  // The fourth byte: the low bits of the generation's epoch (generations.ts).
+  views.u32[word + (R_KIND >>> 2)] = kind | (tag << 8) | (cls << 16) | ((arena.u32[fields + S.GEN_EPOCH] ?? 0) << 24)
   views.u32[word + (R_VALUE_BYTES >>> 2)] = valueBytes
   const seq = arena.i32[fields + S.SEQ] ?? 0
-  const gen = nextGenLocked(core, fields)
   views.u32[word + (R_GEN >>> 2)] = gen
   const found = core.found
   found.seqAt = fields + S.SEQ
@@ -253,32 +255,6 @@ export function putLocked(
   }
   if (pending) arena.u32[fields + S.PENDING] = (arena.u32[fields + S.PENDING] ?? 0) + 1
   else if (below !== 0) core.queues.appendLocked(fields, record)
-}
-
-/**
- * Generations a shard takes from the map's clock at once: 1024 makes the clock's
- * cache line move once per 1024 records a shard writes, and divides 2^31, so no
- * batch straddles the wrap of the 31 bits.
- */
-const GEN_BATCH = 1024
-
-/**
- * A generation for a new record: the next of the shard's batch, a new batch from
- * the clock when it is used up (layout.ts). The shard's next word moves before the
- * record is written, so a writer that dies leaves a generation unused, never one
- * given twice.
- */
-function nextGenLocked(core: MapCore, fields: number): number {
-  const u32 = core.arena.u32
-  let gen = u32[fields + S.GEN_NEXT] ?? 0
-  if (gen === (u32[fields + S.GEN_END] ?? 0)) {
-    const start = (Atomics.add(core.arena.i32, H.GEN_CLOCK, GEN_BATCH) >>> 0) & GEN_MASK
-    // 0 is DEAD: the batch that starts there begins at 1.
-    gen = start === 0 ? 1 : start
-    u32[fields + S.GEN_END] = start + GEN_BATCH
-  }
-  u32[fields + S.GEN_NEXT] = gen + 1
-  return gen
 }
 
 export function removeLocked(core: MapCore, fields: number, slot: number): void {

@@ -26,6 +26,9 @@ import { Once, type OnceHandle } from '../sync/once.js'
 import { RWMutex, type RWMutexHandle } from '../sync/rwmutex.js'
 import { Semaphore, type SemaphoreHandle } from '../sync/semaphore.js'
 import { WaitGroup, type WaitGroupHandle } from '../sync/waitgroup.js'
+import { SharedKeyedMutex, type SharedKeyedMutexHandle } from '../async/shared-keyed-mutex.js'
+import { CircuitBreaker, type CircuitBreakerHandle } from '../guard/breaker.js'
+import { AuditLog, type AuditLogHandle } from '../guard/audit.js'
 
 /**
  * A conmap object that share() takes: a SharedMap or a sync primitive.
@@ -34,7 +37,7 @@ import { WaitGroup, type WaitGroupHandle } from '../sync/waitgroup.js'
  * const objects: Record<string, Shareable> = { users: new SharedMap(), lock: new Mutex() }
  * ```
  */
-export type Shareable = SharedMap<any, any> | Mutex | RWMutex | WaitGroup | Once | Semaphore
+export type Shareable = SharedMap<any, any> | Mutex | RWMutex | WaitGroup | Once | Semaphore | SharedKeyedMutex<any> | CircuitBreaker | AuditLog
 
 /**
  * The handle of a Shareable: what share() puts in its record for it.
@@ -43,7 +46,7 @@ export type Shareable = SharedMap<any, any> | Mutex | RWMutex | WaitGroup | Once
  * const handles: ShareableHandle[] = Object.values(share({ users, lock }).handles)
  * ```
  */
-export type ShareableHandle = SharedMapHandle<any, any> | MutexHandle | RWMutexHandle | WaitGroupHandle | OnceHandle | SemaphoreHandle
+export type ShareableHandle = SharedMapHandle<any, any> | MutexHandle | RWMutexHandle | WaitGroupHandle | OnceHandle | SemaphoreHandle | SharedKeyedMutexHandle<any> | CircuitBreakerHandle | AuditLogHandle
 
 /**
  * The typed handle of a conmap object.
@@ -75,7 +78,13 @@ export type AttachedOf<H extends ShareableHandle> =
             ? Once
             : H extends SemaphoreHandle
               ? Semaphore
-              : never
+              : H extends SharedKeyedMutexHandle<infer K extends Key>
+                ? SharedKeyedMutex<K>
+                : H extends CircuitBreakerHandle
+                  ? CircuitBreaker
+                  : H extends AuditLogHandle
+                    ? AuditLog
+                    : never
 
 /**
  * What share() returns: a plain, structured-cloneable record of typed handles, to put
@@ -132,6 +141,9 @@ const kinds: { readonly [K in ShareableKind]: { readonly type: abstract new (...
   WaitGroup: { type: WaitGroup, attach: (handle: WaitGroupHandle) => WaitGroup.attach(handle) },
   Once: { type: Once, attach: (handle: OnceHandle) => Once.attach(handle) },
   Semaphore: { type: Semaphore, attach: (handle: SemaphoreHandle) => Semaphore.attach(handle) },
+  SharedKeyedMutex: { type: SharedKeyedMutex, attach: (handle: SharedKeyedMutexHandle) => SharedKeyedMutex.attach(handle) },
+  CircuitBreaker: { type: CircuitBreaker, attach: (handle: CircuitBreakerHandle) => CircuitBreaker.attach(handle) },
+  AuditLog: { type: AuditLog, attach: (handle: AuditLogHandle) => AuditLog.attach(handle) },
 }
 const kindNames = Object.keys(kinds).join(', ')
 
@@ -157,8 +169,9 @@ function keysOf(record: object, what: string): string[] {
  * the worker. The record keeps each object's types (SharedMap<K, V> and the kinds
  * of the primitives) for attachShared to give back.
  *
- * @param objects a plain object whose values are SharedMaps or sync primitives
- *   (Mutex, RWMutex, WaitGroup, Once, Semaphore)
+ * @param objects a plain object whose values are SharedMaps, sync primitives
+ *   (Mutex, RWMutex, WaitGroup, Once, Semaphore), SharedKeyedMutexes or guard() parts
+ *   (CircuitBreaker, AuditLog)
  * @throws ConmapError ERR_INVALID_ARGUMENT when objects is no plain object, has a
  *   symbol key, or a value that is no conmap object (the message names the property)
  * @example

@@ -20,6 +20,9 @@ export const Kind = {
   Semaphore: 'Semaphore',
   Registry: 'Registry',
   SharedMap: 'SharedMap',
+  SharedKeyedMutex: 'SharedKeyedMutex',
+  CircuitBreaker: 'CircuitBreaker',
+  AuditLog: 'AuditLog',
 } as const
 export type Kind = (typeof Kind)[keyof typeof Kind]
 
@@ -32,6 +35,9 @@ const kindId: Readonly<Record<Kind, number>> = {
   Semaphore: 5,
   Registry: 6,
   SharedMap: 7,
+  SharedKeyedMutex: 8,
+  CircuitBreaker: 9,
+  AuditLog: 10,
 }
 
 export function magicOf(kind: Kind): number {

@@ -78,6 +78,7 @@ export function changeOf(op: Operation): number {
   switch (op.op) {
     case 'get':
     case 'has':
+    case 'getVersioned':
       return NONE
     case 'set':
     case 'swap':
@@ -87,9 +88,11 @@ export function changeOf(op: Operation): number {
     case 'getOrCompute':
       return pending || same(result, op.args[0]) ? VALUE : NONE
     case 'compareAndSwap':
+    case 'setIfVersion':
       return pending || result === true ? VALUE : NONE
     case 'compareAndDelete':
     case 'delete':
+    case 'deleteIfVersion':
       return pending || result === true ? ABSENT : NONE
     case 'loadAndDelete':
       return pending || (result as { loaded: boolean }).loaded ? ABSENT : NONE
@@ -106,7 +109,10 @@ export function foundAbsent(op: Operation): boolean {
   const result = op.result
   switch (op.op) {
     case 'get':
+    case 'getVersioned':
       return result === undefined
+    case 'setIfVersion':
+      return result === true && op.args[1] === 0
     case 'has':
     case 'delete':
       return result === false

@@ -171,6 +171,12 @@ export class HistoryStore {
       case 'compareAndDelete':
         args = [this.#value(r, at + R.ARG_TAG, writer)]
         break
+      case 'setIfVersion':
+        args = [this.#written(r, at, writer, seq), r[at + R.VERSION] ?? 0]
+        break
+      case 'deleteIfVersion':
+        args = [r[at + R.VERSION] ?? 0]
+        break
       case 'update': {
         const kind = r[at + R.ARG_TAG]
         // A killed update whose callback never ran cannot have changed anything.
@@ -199,10 +205,15 @@ export class HistoryStore {
       case 'swap':
         result = { previous: this.#value(r, at + R.RES_TAG, writer), loaded: flag }
         break
+      case 'getVersioned':
+        result = flag ? { value: this.#value(r, at + R.RES_TAG, writer), version: r[at + R.VERSION] ?? 0 } : undefined
+        break
       case 'has':
       case 'delete':
       case 'compareAndSwap':
       case 'compareAndDelete':
+      case 'setIfVersion':
+      case 'deleteIfVersion':
         result = flag
         break
       default:

@@ -114,10 +114,15 @@ export const R = {
   RES_A: 11,
   RES_B: 12,
   RES_LENGTH: 13,
-  /** Boolean answers: the result of has/delete/compare-ops, `loaded` of load-ops. */
+  /** Boolean answers: the result of has/delete/compare-ops and version ops, `loaded` of load-ops, whether getVersioned found the key. */
   FLAG: 14,
+  /**
+   * setIfVersion / deleteIfVersion: the expected version; getVersioned: the version
+   * read. Versions are safe integers (below 2^53), exact in a Float64.
+   */
+  VERSION: 15,
 } as const
-export const RECORD_FIELDS = 15
+export const RECORD_FIELDS = 16
 
 /** What an update callback did, written by the callback itself so a killed update is still known. */
 export const UpdateKind = {

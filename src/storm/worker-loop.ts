@@ -11,7 +11,11 @@
  * of the same seed without it. Compare-ops expect the last value this worker saw for the
  * key, so they succeed often enough to matter; `update` counts (numbers go up by one,
  * anything else restarts at 1) and records from inside its callback which of the
- * two it did, because a killed update's effect depends on it.
+ * two it did, because a killed update's effect depends on it. setIfVersion and
+ * deleteIfVersion mostly expect the last version this worker read for the key
+ * (getVersioned), and sometimes one it read before that or one it made up (the
+ * next few numbers, or ABSENT_VERSION), drawn from a seeded stream of their own:
+ * stale and invented versions must fail unless they happen to be the current one.
  *
  * A failed call is counted by error code and left out of the history (a failed call
  * changes nothing). A misuse detection or a poisoned map ends the worker: every later
@@ -22,7 +26,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { ErrorCode } from '../errors/index.js'
-import { SharedMap, type SharedMapHandle } from '../map/index.js'
+import { ABSENT_VERSION, SharedMap, type SharedMapHandle } from '../map/index.js'
 import { stallAt } from '../map/failpoints.js'
 import type { GrowthPlan } from './growth.js'
 import { BUCKETS, bucketOf } from './histogram.js'
@@ -44,6 +48,9 @@ export interface StormTarget {
   compareAndDelete(key: string, old: unknown): boolean
   update(key: string, fn: (current: unknown) => unknown): unknown
   getOrCompute(key: string, factory: (key: string) => unknown): unknown
+  getVersioned(key: string): { readonly value: unknown; readonly version: number } | undefined
+  setIfVersion(key: string, value: unknown, version: number): boolean
+  deleteIfVersion(key: string, version: number): boolean
 }
 
 export interface StormWorkerData {
@@ -85,6 +92,13 @@ const KEY_CACHE = 1 << 16
 const STALL_EVERY = 16
 /** Seeds the stream of value lengths apart from the operation stream. */
 const LENGTH_STREAM = 0x6c656e67
+/** Seeds the stream of expected-version choices apart from the others. */
+const VERSION_STREAM = 0x76657273
+/** Out of 16 version-ops: this many expect the last version read, then STALE_VERSIONS an earlier one; the rest one made up. */
+const LAST_VERSIONS = 12
+const STALE_VERSIONS = 2
+/** Made-up versions are the last one read plus 1 .. INVENTED_SPREAD (or ABSENT_VERSION). */
+const INVENTED_SPREAD = 4
 
 // Operation codes: indexes into STORM_OPS, as the stream draws them.
 const GET = opCode('get')
@@ -98,6 +112,9 @@ const COMPARE_AND_SWAP = opCode('compareAndSwap')
 const COMPARE_AND_DELETE = opCode('compareAndDelete')
 const GET_OR_COMPUTE = opCode('getOrCompute')
 const UPDATE = opCode('update')
+const GET_VERSIONED = opCode('getVersioned')
+const SET_IF_VERSION = opCode('setIfVersion')
+const DELETE_IF_VERSION = opCode('deleteIfVersion')
 
 function opCode(op: StormOp): number {
   return STORM_OPS.indexOf(op)
@@ -136,6 +153,23 @@ function stormLoop(data: StormWorkerData, target: StormTarget, control: Control,
   const names = keys <= KEY_CACHE ? Array.from({ length: keys }, (_, i) => keyName(i)) : undefined
   /** The last value this worker saw under each key (undefined: absent or not seen). */
   const seen: unknown[] = new Array(keys)
+  /** The last two versions this worker read under each key (0: absent, or none read). */
+  const lastVersion = new Float64Array(keys)
+  const earlierVersion = new Float64Array(keys)
+  const versionChoices = new Random(data.seed, data.slot, data.generation, VERSION_STREAM)
+  const expectedVersion = (k: number): number => {
+    const draw = versionChoices.below(16)
+    const last = lastVersion[k] ?? 0
+    if (draw < LAST_VERSIONS) return last
+    if (draw < LAST_VERSIONS + STALE_VERSIONS) return earlierVersion[k] ?? 0
+    const step = versionChoices.below(INVENTED_SPREAD + 1)
+    return step === 0 ? ABSENT_VERSION : last + step
+  }
+  const sawVersion = (k: number, version: number) => {
+    if (version === lastVersion[k]) return
+    earlierVersion[k] = lastVersion[k] ?? 0
+    lastVersion[k] = version
+  }
   const reported = new Set<string>()
   const ref: ValueRef = { tag: Tag.absent, a: 0, b: 0, length: 0 }
   let foreignCount = 0
@@ -170,8 +204,10 @@ function stormLoop(data: StormWorkerData, target: StormTarget, control: Control,
     const op = stream.op
     const k = stream.key
     const key = names === undefined ? keyName(k) : (names[k] as string)
-    written = op === SET || op === LOAD_OR_STORE || op === SWAP || op === COMPARE_AND_SWAP || op === GET_OR_COMPUTE ? valueText(writer, stream.seq, lengthOf()) : undefined
+    written =
+      op === SET || op === LOAD_OR_STORE || op === SWAP || op === COMPARE_AND_SWAP || op === GET_OR_COMPUTE || op === SET_IF_VERSION ? valueText(writer, stream.seq, lengthOf()) : undefined
     const expected = seen[k] ?? NEVER_STORED
+    const version = op === SET_IF_VERSION || op === DELETE_IF_VERSION ? expectedVersion(k) : 0
     at = -1
     if (recording && k % Atomics.load(ctl, C.STRIDE) === 0) {
       while (begun - Atomics.load(head, W.READ) >= capacity) {
@@ -185,6 +221,7 @@ function stormLoop(data: StormWorkerData, target: StormTarget, control: Control,
       ring[at + R.LENGTH] = typeof written === 'string' ? written.length : 0
       ring[at + R.ARG_TAG] = 0
       if (op === COMPARE_AND_SWAP || op === COMPARE_AND_DELETE) put(R.ARG_TAG, expected)
+      ring[at + R.VERSION] = version
     }
     const t0 = performance.now()
     if (t0 >= deadline) return false
@@ -197,6 +234,7 @@ function stormLoop(data: StormWorkerData, target: StormTarget, control: Control,
     }
     let result: unknown
     let flag = false
+    let read = 0
     try {
       switch (op) {
         case GET:
@@ -251,6 +289,26 @@ function stormLoop(data: StormWorkerData, target: StormTarget, control: Control,
           result = target.update(key, bump)
           seen[k] = result
           break
+        case GET_VERSIONED: {
+          const answer = target.getVersioned(key)
+          flag = answer !== undefined
+          result = answer?.value
+          read = answer?.version ?? ABSENT_VERSION
+          seen[k] = result
+          sawVersion(k, read)
+          break
+        }
+        case SET_IF_VERSION:
+          flag = target.setIfVersion(key, written, version)
+          if (flag) seen[k] = written
+          break
+        case DELETE_IF_VERSION:
+          flag = target.deleteIfVersion(key, version)
+          if (flag) {
+            seen[k] = undefined
+            sawVersion(k, ABSENT_VERSION)
+          }
+          break
       }
     } catch (err) {
       if (at >= 0) Atomics.store(head, W.BEGUN, begun)
@@ -271,7 +329,8 @@ function stormLoop(data: StormWorkerData, target: StormTarget, control: Control,
     if (at >= 0) {
       ring[at + R.RET] = t1 + shift
       ring[at + R.FLAG] = flag ? 1 : 0
-      if (op !== SET && op !== HAS && op !== DELETE && op !== COMPARE_AND_SWAP && op !== COMPARE_AND_DELETE) put(R.RES_TAG, result)
+      if (op === GET_VERSIONED) ring[at + R.VERSION] = read
+      if (op !== SET && op !== HAS && op !== DELETE && op !== COMPARE_AND_SWAP && op !== COMPARE_AND_DELETE && op !== SET_IF_VERSION && op !== DELETE_IF_VERSION) put(R.RES_TAG, result)
       begun++
       Atomics.store(head, W.DONE, begun)
     }

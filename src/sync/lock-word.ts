@@ -101,8 +101,8 @@ export class LockWord {
     }
   }
 
-  /** Releases a lock this thread holds; ERR_NOT_LOCKED otherwise. */
-  release(): void {
+  /** Releases a lock this thread holds (ERR_NOT_LOCKED otherwise); true when it woke a waiting thread. */
+  release(): boolean {
     const i32 = this.#i32
     const at = this.#at
     const seen = Atomics.load(i32, at)
@@ -110,9 +110,9 @@ export class LockWord {
       throw conmapError(ErrorCode.NOT_LOCKED, seen === 0 ? 'unlock of an unlocked lock' : 'unlock of a lock held by another thread')
     }
     Atomics.store(i32, at + 1, 0)
-    if ((seen & WAITERS) === 0 && Atomics.compareExchange(i32, at, seen, 0) === seen) return
+    if ((seen & WAITERS) === 0 && Atomics.compareExchange(i32, at, seen, 0) === seen) return false
     Atomics.store(i32, at, 0)
-    Atomics.notify(i32, at, 1)
+    return Atomics.notify(i32, at, 1) > 0
   }
 
   #takeOverIfDead(seen: number): boolean {

@@ -1,4 +1,4 @@
-// The README's "Async code on one thread" examples are examples/async, run here as a
+// The README's "Async code" examples are examples/async, run here as a
 // user would run them (plain JavaScript importing 'conmap' by name, on the Node running
 // the tests), and the README shows those files as they are.
 import { test } from 'node:test'
@@ -12,6 +12,8 @@ const root = fileURLToPath(new URL('../../../', import.meta.url))
 const expected = {
   'locks.mjs': "Map(2) { 'ann' => 94, 'bob' => 106 }\nU1* U1* U2 U1* (2 fetches)\n",
   'lost-update.mjs': 'lost update of /\nlost update of /\nracy: 1 of 3 visits counted, 2 lost updates\nlocked: 3 of 3 visits counted, 0 lost updates\n',
+  'shared-locks.mjs': '200 of 200 visits counted\n',
+  'shake.mjs': 'a quiet run passes\nfailed under schedule shaking with seed 1 (run 1 of 50, 1 of 4 yield points delayed): seat 12A booked 2 times\nseed 1 fails again\n',
 } as const
 
 for (const [file, stdout] of Object.entries(expected)) {

@@ -141,9 +141,9 @@ test('no report: tasks that never overlap, and a caller writing after its callee
   for (let i = 0; i < 5; i++) await racyIncrement(map, 'n', 1)
   map.set('n', 100)
   await racyIncrement(map, 'n', 1)
+  // Two timer callbacks, the second scheduled once the first is done (a fixed 20 ms apart overlapped when a loaded machine stretched the first's 1 ms sleep).
   await new Promise<void>((resolve) => {
-    setTimeout(() => void racyIncrement(map, 'n', 1), 0)
-    setTimeout(() => void racyIncrement(map, 'n', 1).then(resolve), 20)
+    setTimeout(() => void racyIncrement(map, 'n', 1).then(() => setTimeout(() => void racyIncrement(map, 'n', 1).then(resolve), 0)), 0)
   })
   map.delete('n')
   assert.equal(map.lostUpdates, 0)

@@ -58,7 +58,7 @@ test('an unknown command or option, or help for one, is a usage error: status 2,
   }
 })
 
-test('conmap demo --json --seconds S runs the three acts and prints one JSON document', { timeout: 120_000 }, async () => {
+test('conmap demo --json --seconds S runs the four acts and prints one JSON document', { timeout: 120_000 }, async () => {
   const { code, stdout, stderr } = await runConmap(['demo', '--json', '--seconds', '0.3'])
   assert.equal(code, 0, stderr)
   const report = JSON.parse(stdout) as { workers: number; none: { detected: string[] }; strategies: { concurrency: string; lost: number; increments: number }[] }
@@ -72,4 +72,8 @@ test('conmap demo --json --seconds S runs the three acts and prints one JSON doc
     assert.equal(s.lost, 0, s.concurrency)
     assert.ok(s.increments > 0, s.concurrency)
   }
+  const { async } = report as unknown as { async: { visits: number; racy: { counted: number; reported: number; fix: string }; locked: { counted: number; reported: number } } }
+  assert.ok(async.racy.counted < async.visits && async.racy.reported > 0, JSON.stringify(async))
+  assert.match(async.racy.fix, /KeyedMutex/)
+  assert.deepEqual(async.locked, { counted: async.visits, reported: 0 })
 })

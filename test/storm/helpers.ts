@@ -8,6 +8,8 @@ import { formatStormReport, runStorm, type RunStormHooks, type StormInput, type 
 export const lossyWorker = new URL('./fixtures/lossy-worker.js', import.meta.url)
 export const stuckWorker = new URL('./fixtures/stuck-worker.js', import.meta.url)
 export const staleCacheWorker = new URL('./fixtures/stale-cache-worker.js', import.meta.url)
+export const versionlessWorker = new URL('./fixtures/versionless-worker.js', import.meta.url)
+export const refusingWorker = new URL('./fixtures/refusing-worker.js', import.meta.url)
 
 /** A storm sized for the test suite: a couple of seconds, a bounded history. */
 export async function storm(input: StormInput, hooks: RunStormHooks = {}): Promise<StormReport> {

@@ -1,0 +1,5 @@
+export { guard, type Guarded, type GuardedParts } from './guard.js'
+export type { GuardOptions, GuardAuditOptions } from './guard-options.js'
+export { CircuitBreaker, type BreakerState, type BreakerOutcome, type BreakerStats, type CircuitBreakerHandle } from './breaker.js'
+export type { BreakerOptions, BreakerConfig } from './breaker-options.js'
+export { AuditLog, type AuditEntry, type AuditLogHandle, type AuditLogOptions, type AuditOutcome } from './audit.js'
