@@ -22,3 +22,4 @@ export {
   type Shareable,
   type ShareableHandle,
 } from './pool/share.js'
+export * from './async-map/index.js'
