@@ -22,4 +22,5 @@ export {
   type Shareable,
   type ShareableHandle,
 } from './pool/share.js'
+export * from './async-map/index.js'
 export * from './metrics/index.js'

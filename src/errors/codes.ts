@@ -31,6 +31,13 @@ export const ErrorCode = {
   LOST_UPDATE: 'ERR_LOST_UPDATE',
   /** A guard()ed call refused because its circuit breaker is open: the map was not touched. */
   BREAKER_OPEN: 'ERR_BREAKER_OPEN',
+  /** An optimistic update() lost its compare-and-swap on every one of its bounded retries; nothing changed. */
+  CONFLICT: 'ERR_CONFLICT',
+  /**
+   * A call to a Redis server got no reply (connection lost, or its timeout passed): a
+   * write may or may not have happened, and it is not sent again.
+   */
+  REDIS_INDETERMINATE: 'ERR_REDIS_INDETERMINATE',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

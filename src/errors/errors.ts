@@ -41,6 +41,9 @@ export class ComputeError extends ConmapError {}
 /** A guard()ed call refused by an open circuit breaker; the map was not touched. */
 export class BreakerOpenError extends ConmapError {}
 
+/** A call to a remote store (Redis) whose outcome is unknown: no reply came. */
+export class IndeterminateError extends ConmapError {}
+
 const classByCode = {
   ERR_CONCURRENT_MAP_WRITES: ConcurrentMapError,
   ERR_CONCURRENT_MAP_READ_WRITE: ConcurrentMapError,
@@ -49,6 +52,8 @@ const classByCode = {
   ERR_RECURSIVE_UPDATE: ConcurrentMapError,
   ERR_INVARIANT_VIOLATION: ConcurrentMapError,
   ERR_LOST_UPDATE: ConcurrentMapError,
+  ERR_CONFLICT: ConcurrentMapError,
+  ERR_REDIS_INDETERMINATE: IndeterminateError,
   ERR_MAP_FULL: MapFullError,
   ERR_LOCK_TIMEOUT: LockError,
   ERR_COMPUTE_TIMEOUT: ComputeError,

@@ -47,6 +47,8 @@ import type { Encoded, Raw } from './values.js'
 import { freezeDeep } from './frozen.js'
 import type { ReadCache } from './read-cache.js'
 import { deleteIfVersion, getVersioned, setIfVersion } from './versions.js'
+import { deleteMany, getMany, setMany } from './batch.js'
+import { SharedMapAsync } from '../async-map/shared-async.js'
 import { instrument } from '../metrics/instrument.js'
 import { metricsOf } from '../metrics/sum.js'
 import { hotKeysOf } from '../metrics/hot-keys.js'
@@ -667,6 +669,41 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
    */
   checkInvariants(): void {
     checkInvariants(this.#core)
+  }
+
+  /**
+   * The values of keys, in their order (undefined where absent); each read atomic, the
+   * batch not. @throws ConmapError ERR_INVALID_KEY for any key, before any read
+   */
+  getMany(keys: Iterable<K>): (V | undefined)[] {
+    // The class's get, not an instrumented one (metrics/instrument.ts): a batch counts once.
+    return getMany((key: K) => SharedMap.prototype.get.call(this, key) as V | undefined, keys)
+  }
+
+  /**
+   * Stores every entry, each atomically (as set()), not all at once: other threads may see
+   * some before the rest. Keys and values are checked first: bad input writes nothing.
+   * @throws ConmapError as set(); ERR_MAP_FULL part-way leaves the entries before it written
+   */
+  setMany(entries: Iterable<readonly [K, V]>, options?: EntryOptions): void {
+    setMany(this.#core, entries, options)
+  }
+
+  /** Removes keys, each atomically; returns how many were present. @throws ConmapError ERR_INVALID_KEY, before any removal */
+  deleteMany(keys: Iterable<K>): number {
+    return deleteMany(this.#core, keys)
+  }
+
+  /**
+   * This map as an AsyncConcurrentMap: RedisMap's interface over this SharedMap, so the
+   * same async code runs on both.
+   * @example
+   * ```ts
+   * await countHits(sessions.async()) // countHits(map: AsyncConcurrentMap<string, number>)
+   * ```
+   */
+  async(): SharedMapAsync<K, V> {
+    return new SharedMapAsync(this)
   }
 
   get [Symbol.toStringTag](): string {

@@ -52,6 +52,9 @@ export const OPS: readonly OpSpec[] = [
   op('getVersioned', present),
   op('setIfVersion', applied),
   op('deleteIfVersion', applied),
+  op('getMany', ok, false),
+  op('setMany', ok, false),
+  op('deleteMany', ok, false),
 ]
 
 /** Error outcomes: every conmap code, then 'error' for anything else thrown (a callback's own error). */

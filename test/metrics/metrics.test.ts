@@ -118,6 +118,16 @@ describe('map.metrics()', () => {
     assert.deepEqual(versioned.ops.getVersioned, { ok: 1, hits: 1, misses: 0, errors: {} })
     assert.deepEqual(versioned.ops.setIfVersion, { ok: 1, hits: 0, misses: 0, errors: {} })
     assert.deepEqual(versioned.ops.deleteIfVersion, { ok: 1, hits: 0, misses: 1, errors: {} })
+    // A batch is one call, not one per key.
+    map.setMany([['x', 1], ['y', 2]])
+    assert.deepEqual(map.getMany(['x', 'nope']), [1, undefined])
+    assert.equal(map.deleteMany(['x', 'y']), 2)
+    const batches = map.metrics()
+    assert.equal(batches.ops.getMany?.ok, 1)
+    assert.equal(batches.ops.setMany?.ok, 1)
+    assert.equal(batches.ops.deleteMany?.ok, 1)
+    assert.deepEqual(batches.ops.get, versioned.ops.get)
+    assert.deepEqual(batches.ops.set, versioned.ops.set)
   })
 
   test('calls through guard() count once, with their outcome', async () => {

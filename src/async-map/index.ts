@@ -1,0 +1,2 @@
+export type { AsyncConcurrentMap } from './types.js'
+export type { SharedMapAsync } from './shared-async.js'

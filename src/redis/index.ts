@@ -1,0 +1,6 @@
+/**
+ * conmap/redis: the map contract, async, on Redis and Redis Cluster, through node-redis
+ * or ioredis (optional peer dependencies: install the one you use).
+ */
+export { RedisMap, type RedisMapOptions } from './redis-map.js'
+export type { AsyncConcurrentMap } from '../async-map/types.js'

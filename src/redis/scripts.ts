@@ -1,0 +1,245 @@
+/**
+ * The Lua scripts of RedisMap: one per operation, each run as one atomic script on the
+ * primary of one bucket (KEYS[1] its hash, KEYS[2] its deadline ZSET, KEYS[3] a lease
+ * key where named), so every single-key operation is atomic and, on one primary, linearizable.
+ *
+ * TTL emulation (Redis < 7.4 has no per-field expiry; Debian 12 ships 7.0.15). A field
+ * with a deadline has it in the ZSET, scored in ms of the server's clock (TIME inside
+ * the script: Redis 7 replicates a script's effects, not the script, so reading the clock is
+ * allowed and replicas apply the same outcome). A field whose deadline has come is absent
+ * to every script: the one that meets it deletes it (live()). Every write first removes up
+ * to SWEEP expired fields of its bucket (expire()), so a bucket that is written keeps
+ * shrinking; size() and snapshot() remove all of a bucket's expired fields before counting,
+ * so their counts are exact. The one clock is the server's: client clocks never matter.
+ *
+ * Replies are arrays, never RESP3 maps, so fields and values stay binary.
+ */
+import { createHash } from 'node:crypto'
+
+export interface Script {
+  readonly name: string
+  readonly source: string
+  readonly sha: string
+  /**
+   * Whether it writes entries (not just removes expired ones, or a lease): a failure
+   * without a reply then may or may not have changed the map (driver.ts), and a map with
+   * `durability` waits for replicas after it.
+   */
+  readonly writes: boolean
+}
+
+/** Expired fields a write removes from its bucket before it runs. */
+const SWEEP = 16
+
+const PRELUDE = `
+local data, ttls = KEYS[1], KEYS[2]
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local function expire(limit)
+  local gone = redis.call('ZRANGEBYSCORE', ttls, '-inf', now, 'LIMIT', 0, limit)
+  if #gone > 0 then
+    redis.call('HDEL', data, unpack(gone))
+    redis.call('ZREM', ttls, unpack(gone))
+  end
+  return #gone
+end
+local function expireAll()
+  while expire(1000) == 1000 do end
+end
+local function live(f)
+  local v = redis.call('HGET', data, f)
+  if v then
+    local d = redis.call('ZSCORE', ttls, f)
+    if d and tonumber(d) <= now then
+      redis.call('HDEL', data, f)
+      redis.call('ZREM', ttls, f)
+      return false
+    end
+  end
+  return v
+end
+local function put(f, v, life)
+  redis.call('HSET', data, f, v)
+  if life > 0 then redis.call('ZADD', ttls, now + life, f) else redis.call('ZREM', ttls, f) end
+end
+local function drop(f)
+  redis.call('HDEL', data, f)
+  redis.call('ZREM', ttls, f)
+end
+`
+
+function script(name: string, body: string, writes: boolean, prelude = true): Script {
+  const source = prelude ? PRELUDE + body : body
+  return { name, source, sha: createHash('sha1').update(source).digest('hex'), writes }
+}
+
+/** ARGV: field. Reply: the value or nil. */
+export const GET = script('get', `return live(ARGV[1])`, false)
+
+/** ARGV: field. Reply: 1 if present. */
+export const HAS = script('has', `if live(ARGV[1]) then return 1 end return 0`, false)
+
+/** ARGV: field. Reply: remaining ms, -1 for never, -2 when absent. */
+export const TTL = script(
+  'ttl',
+  `if not live(ARGV[1]) then return -2 end
+local d = redis.call('ZSCORE', ttls, ARGV[1])
+if not d then return -1 end
+return tonumber(d) - now`,
+  false,
+)
+
+/** ARGV: field, value, life (ms; 0 never). */
+export const SET = script('set', `expire(${SWEEP}) put(ARGV[1], ARGV[2], tonumber(ARGV[3])) return 1`, true)
+
+/** ARGV: field. Reply: 1 if it was present. */
+export const DELETE = script('delete', `if live(ARGV[1]) then drop(ARGV[1]) return 1 end return 0`, true)
+
+/** ARGV: field, value, life. Reply: {1, present value} or {0} after storing value. */
+export const LOAD_OR_STORE = script(
+  'loadOrStore',
+  `expire(${SWEEP})
+local v = live(ARGV[1])
+if v then return {1, v} end
+put(ARGV[1], ARGV[2], tonumber(ARGV[3]))
+return {0}`,
+  true,
+)
+
+/** ARGV: field. Reply: {1, removed value} or {0}. */
+export const LOAD_AND_DELETE = script(
+  'loadAndDelete',
+  `local v = live(ARGV[1])
+if v then drop(ARGV[1]) return {1, v} end
+return {0}`,
+  true,
+)
+
+/** ARGV: field, value, life. Reply: {1, previous value} or {0}. */
+export const SWAP = script(
+  'swap',
+  `expire(${SWEEP})
+local v = live(ARGV[1])
+put(ARGV[1], ARGV[2], tonumber(ARGV[3]))
+if v then return {1, v} end
+return {0}`,
+  true,
+)
+
+/**
+ * The conditional write under compareAndSwap, compareAndDelete and update's commit.
+ * ARGV: field, expectPresent ('1': the value must be ARGV[3] byte for byte; '0': the key
+ * must be absent), expected, store ('1': put ARGV[5]; '0': delete), next, life.
+ * Reply: {1} if the condition held (and the write happened); else {0, the value now} or
+ * {0} when absent, which update() takes as its next read.
+ */
+export const COMPARE_AND_SET = script(
+  'compareAndSet',
+  `local v = live(ARGV[1])
+if ARGV[2] == '1' then
+  if v ~= ARGV[3] then return {0, v} end
+elseif v then
+  return {0, v}
+end
+if ARGV[4] == '1' then
+  expire(${SWEEP})
+  put(ARGV[1], ARGV[5], tonumber(ARGV[6]))
+elseif v then
+  drop(ARGV[1])
+end
+return {1}`,
+  true,
+)
+
+/** Reply: the bucket's live entries, after removing its expired ones. */
+export const SIZE = script('size', `expireAll() return redis.call('HLEN', data)`, false)
+
+export const CLEAR = script('clear', `redis.call('DEL', data, ttls) return 1`, true)
+
+/** The bucket's live entries as a flat [field, value, ...] array, at one instant. */
+export const ENTRIES = script('entries', `expireAll() return redis.call('HGETALL', data)`, false)
+
+/**
+ * One HSCAN page of the bucket with the expired pairs left out. ARGV: cursor, count.
+ * Reply: {next cursor, {field, value, ...}}.
+ */
+export const SCAN = script(
+  'scan',
+  `expire(tonumber(ARGV[2]))
+local page = redis.call('HSCAN', data, ARGV[1], 'COUNT', ARGV[2])
+local out = {}
+local flat = page[2]
+for i = 1, #flat, 2 do
+  local d = redis.call('ZSCORE', ttls, flat[i])
+  if not d or tonumber(d) > now then
+    out[#out + 1] = flat[i]
+    out[#out + 1] = flat[i + 1]
+  end
+end
+return {page[1], out}`,
+  false,
+)
+
+/**
+ * getOrComputeAsync's first step. KEYS[3]: the key's lease. ARGV: field, token, lease ms.
+ * Reply: {1, value} when present; {0} when this caller now holds the lease; {2, pttl}
+ * when another holds it.
+ */
+export const COMPUTE_BEGIN = script(
+  'computeBegin',
+  `local v = live(ARGV[1])
+if v then return {1, v} end
+if redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3]) then return {0} end
+return {2, redis.call('PTTL', KEYS[3])}`,
+  false,
+)
+
+/**
+ * getOrComputeAsync's commit: stores the value only if the key is still absent (so at
+ * most one value is ever stored, lease or no lease) and releases the lease if it is still
+ * this token's. ARGV: field, token, value, life. Reply: {1, present value} or {0} (stored).
+ */
+export const COMPUTE_COMMIT = script(
+  'computeCommit',
+  `local v = live(ARGV[1])
+if redis.call('GET', KEYS[3]) == ARGV[2] then redis.call('DEL', KEYS[3]) end
+if v then return {1, v} end
+expire(${SWEEP})
+put(ARGV[1], ARGV[3], tonumber(ARGV[4]))
+return {0}`,
+  true,
+)
+
+/** KEYS[1]: a lease. ARGV: token, lease ms. Extends the lease if it is still this token's. */
+export const LEASE_RENEW = script(
+  'leaseRenew',
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`,
+  false,
+  false,
+)
+
+/** KEYS[1]: a lease. ARGV: token. Deletes the lease if it is still this token's. */
+export const LEASE_RELEASE = script(
+  'leaseRelease',
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`,
+  false,
+  false,
+)
+
+/**
+ * KEYS[1]: the map's meta hash. ARGV: codec id, buckets, layout version. Records them if
+ * the map is new; replies with what the map has (compared by the client).
+ */
+export const META = script(
+  'meta',
+  `local got = redis.call('HMGET', KEYS[1], 'codec', 'buckets', 'layout')
+if not got[1] then
+  redis.call('HSET', KEYS[1], 'codec', ARGV[1], 'buckets', ARGV[2], 'layout', ARGV[3])
+  return {ARGV[1], ARGV[2], ARGV[3]}
+end
+return got`,
+  false,
+  false,
+)
