@@ -3,7 +3,10 @@
 // the same rounds. Rounds alternate between the builds, so a machine that slows down
 // or speeds up midway moves both alike; the figure is the median over rounds.
 //
-//   node scripts/compare-builds.mjs <checkout A> <checkout B> [--keys 100000] [--rounds 7] [--order uniform|zipf]
+//   node scripts/compare-builds.mjs <checkout A> <checkout B> [--keys 100000] [--rounds 7] [--order uniform|zipf] [--options-b JSON]
+//
+// --options-b adds SharedMap options to B's maps only: `. . --options-b '{"metrics":true}'`
+// measures what an option costs against the same build without it.
 //
 // Keys look like 'user:123:2f9k1x' and are precomputed; reads go in a new random order
 // each round (uniform, or --order zipf for Zipf(0.99)) drawn by the bench's own seeded
@@ -26,6 +29,7 @@ if (dirs.length !== 2) {
 const KEYS = flag('--keys', 100_000)
 const ROUNDS = flag('--rounds', 7)
 const ORDER = option('--order', 'uniform')
+const OPTIONS_B = JSON.parse(option('--options-b', '{}'))
 const { keySequence, xorshift } = await import(new URL('../dist/src/bench/keys.js', import.meta.url).href)
 const builds = await Promise.all(dirs.map(async (dir) => ({ dir, conmap: await import(pathToFileURL(resolve(dir, 'dist/src/index.js')).href) })))
 
@@ -76,8 +80,8 @@ const rows = []
 for (const kind of ['string', 'object']) {
   const plain = new Map()
   for (let i = 0; i < KEYS; i++) plain.set(keys[i], built[kind][i])
-  const maps = builds.map(({ conmap }) => {
-    const map = new conmap.SharedMap(kind === 'string' ? { codec: 'string' } : {})
+  const maps = builds.map(({ conmap }, b) => {
+    const map = new conmap.SharedMap({ ...(kind === 'string' ? { codec: 'string' } : {}), ...(b === 1 ? OPTIONS_B : {}) })
     for (let i = 0; i < KEYS; i++) map.set(keys[i], built[kind][i])
     for (let i = 0; i < KEYS; i++) if (JSON.stringify(map.get(keys[i])) !== JSON.stringify(built[kind][i])) throw new Error(`${keys[i]} reads back wrong`)
     return map
@@ -99,7 +103,7 @@ for (const kind of ['string', 'object']) {
       }
     }
     const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
-    rows.push({ values: kind, op, 'Map ns': median(bases).toFixed(0), ...Object.fromEntries(builds.map((b, i) => [b.dir, `${median(ratios[i]).toFixed(2)}x Map`])) })
+    rows.push({ values: kind, op, 'Map ns': median(bases).toFixed(0), ...Object.fromEntries(builds.map((b, i) => [i === 1 && option('--options-b', undefined) !== undefined ? `${b.dir} ${JSON.stringify(OPTIONS_B)}` : b.dir, `${median(ratios[i]).toFixed(2)}x Map`])) })
   }
 }
 console.log(`node ${process.version}, ${KEYS} keys, ${ORDER} order (${distinct} distinct keys per round), median of ${ROUNDS} rounds; SharedMap 'optimistic' ns/op over Map ns/op in the same round`)

@@ -23,3 +23,4 @@ export {
   type ShareableHandle,
 } from './pool/share.js'
 export * from './async-map/index.js'
+export * from './metrics/index.js'

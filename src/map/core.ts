@@ -21,6 +21,7 @@ import { Protection } from './protection.js'
 import { ShardTables } from './tables.js'
 import { Values, type Encoded } from './values.js'
 import { readCacheFor, type Found, type ReadCache } from './read-cache.js'
+import { Recorder, regionOf, type Region } from '../metrics/recorder.js'
 
 /** Maps whose callbacks are running on this thread, by map id. */
 export const inCallback = new Set<string>()
@@ -64,6 +65,9 @@ export class MapCore {
   /** The map's default ttl in ms (0: none). */
   readonly ttl: number
   readonly queues: ShardQueues
+  /** The map's metrics region and this thread's recorder, when made with metrics (header word 39). */
+  readonly metricsRegion: Region | undefined
+  readonly metrics: Recorder | undefined
   /** Validation retries of this thread's optimistic reads. */
   retries = 0
   /** What the last validated optimistic read, or the last write, found (read-cache.ts). */
@@ -95,11 +99,16 @@ export class MapCore {
     this.queues = new ShardQueues(opened.arena, this.sieve)
     this.tables = new ShardTables(opened.arena, maxShardCap(this.shardBits), this.below)
     const shardLocks = Array.from({ length: this.shards }, (_, s) => this.shardsBase + s * this.shardWords)
-    this.protection = new Protection(this.strategy, i32, shardLocks, ThreadRegistry.of(this.handle.registry), (shard) => {
+    const registry = ThreadRegistry.of(this.handle.registry)
+    this.protection = new Protection(this.strategy, i32, shardLocks, registry, (shard) => {
       this.arena.sync()
       if (shard >= 0) this.repairLocked(this.fieldsOf(shard))
       else for (let s = 0; s < this.shards; s++) this.repairLocked(this.fieldsOf(s))
     }, opened.lockTimeout)
+    const region = i32[H.METRICS] ?? 0
+    this.metricsRegion = region === 0 ? undefined : regionOf(opened.arena.buffer, region, registry)
+    this.metrics = this.metricsRegion === undefined ? undefined : new Recorder(this.metricsRegion)
+    this.protection.waits = this.metrics
   }
 
   get optimistic(): boolean {

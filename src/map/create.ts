@@ -13,6 +13,7 @@ import { Arena } from './arena.js'
 import { CACHE_RECORDS, Eviction, H, LAYOUT_VERSION, MIN_CAP, S, SLOT_BYTES, Strategy, align8, lockWordsOf, maxShardCap, shardWords } from './layout.js'
 import { ttlOption } from './expiry.js'
 import type { SharedMapHandle, SharedMapOptions } from './types.js'
+import { initRegion, metricsOption, regionBytes } from '../metrics/layout.js'
 
 const DEFAULT_MAX_BYTES = 2 ** 30
 const MAX_MAX_BYTES = 2 ** 32 - 2 ** 16
@@ -96,7 +97,9 @@ export function create(options: SharedMapOptions): { handle: SharedMapHandle; co
   const id = codecId(options.codec)
   const codec = resolveCodec(options.codec)
   const shardBits = Math.log2(shards)
-  const heapStart = align8((base + shards * words) * 4)
+  const metrics = metricsOption(options.metrics)
+  const region = align8((base + shards * words) * 4)
+  const heapStart = metrics === undefined ? region : align8(region + regionBytes(metrics))
   let perShard = Math.min(maxShardCap(shardBits), Math.max(MIN_CAP, 2 ** Math.ceil(Math.log2(Math.ceil(initialCapacity / shards / 0.75) || 1))))
   if (options.initialCapacity === undefined) while (perShard > MIN_CAP && shards * perShard * SLOT_BYTES > maxBytes / 4) perShard /= 2
   // Room for the tables plus ~48 bytes of record per initial entry, before any growth
@@ -126,6 +129,10 @@ export function create(options: SharedMapOptions): { handle: SharedMapHandle; co
   u32[H.TTL_HI] = Math.floor(cache.ttl / 2 ** 32)
   u32[H.TTL_LO] = cache.ttl >>> 0
   if (strategy === Strategy.rwmutex) initRWLock(i32, H.GLOBAL_LOCK, readerSlots)
+  if (metrics !== undefined) {
+    initRegion(i32, region, metrics)
+    i32[H.METRICS] = region
+  }
   let top = heapStart
   for (let shard = 0; shard < shards; shard++) {
     const shardBase = base + shard * words

@@ -31,7 +31,12 @@
  *   29 expirations   30 evictions   31 sweeps (statistics)
  *   32 flight tokens: the last token handed to a computation (flight.ts)
  *   33 computations   34 joins (statistics of getOrComputeAsync)
- *   35-37 unused (room for more words)
+ *   35-36 unused (room for more words)
+ *   37 metrics: byte offset of the metrics region (metrics: true), 0 when off. The
+ *      region lies between the shard descriptors and the first tables: a header,
+ *      an owner table of R two-word slots, and R + 1 rows of 176 + 4W Float64 cells,
+ *      on whole cache lines, one row per thread that writes only its own
+ *      (src/metrics/layout.ts derives them: 225 247 bytes with the defaults R = 64, W = 64)
  *   38-39 generation clock, one 64-bit word (BigInt64 index 19): positions taken so
  *      far; the shards take record generations from it GEN_BATCH at a time, so no
  *      two records of the map get the same position (generations.ts). 8-aligned, and
@@ -170,6 +175,7 @@ export const H = {
   FLIGHT_TOKEN: 32,
   COMPUTATIONS: 33,
   JOINS: 34,
+  METRICS: 37,
   GEN_CLOCK: 38,
   GLOBAL_LOCK: 40,
 } as const

@@ -25,6 +25,10 @@
  * writer is inside its change, which runs no user code, and give up after lockTimeout
  * too (recoverDeadWriter).
  *
+ * Metrics (a map made with metrics: true): `waits` counts every acquisition in this
+ * thread's row, and times the ones that had to wait; off, it costs one
+ * well-predicted test per acquisition.
+ *
  * Dead holders: whichever path takes a lock over from a thread that died holding
  * it, a writer's or a reader's, calls `repair` with the lock held exclusively (the
  * shard, or -1 for all shards under a map-wide lock) before anything else reads or
@@ -38,6 +42,8 @@ import { selfId, type ThreadRegistry } from '../sync/threads.js'
 import { runBlockingTallied, waitBound, waitDeadline } from '../sync/call-scope.js'
 import { failpoint } from './failpoints.js'
 import { H, Strategy, type StrategyId } from './layout.js'
+import { LockMode } from '../metrics/layout.js'
+import type { Recorder } from '../metrics/recorder.js'
 
 /** Longest pause between two recoverDeadWriter calls of one spinning read (16 backOffs of at most 1 ms each, plus the reads). */
 const SPIN_GAP_MS = 100
@@ -68,6 +74,8 @@ export class Protection {
   readonly #timeout: number
   /** This thread's optimistic read spinning on a changing shard: since when, and its last call. */
   readonly #spin = { since: 0, attempt: 0, at: 0 }
+  /** This thread's lock-wait recorder when the map has metrics (metrics/recorder.ts). */
+  waits: Recorder | undefined = undefined
 
   constructor(strategy: StrategyId, i32: Int32Array, shardLockIndexes: readonly number[], registry: ThreadRegistry, repair: (shard: number) => void, timeout: number) {
     this.#strategy = strategy
@@ -101,9 +109,13 @@ export class Protection {
       case Strategy.optimistic:
       case Strategy.mutex: {
         const word = this.#words[lock] as LockWord
-        if (!word.tryAcquire()) {
+        const waits = this.waits
+        if (word.tryAcquire()) waits?.acquired(LockMode.write)
+        else {
           if (!wait) return false
+          const from = waits === undefined ? 0 : performance.now()
           runBlockingTallied(word.acquireSteps(this.#deadline(), true))
+          if (waits) waits.waited(LockMode.write, from)
         }
         recovered = word.recovered()
         break
@@ -111,9 +123,15 @@ export class Protection {
       case Strategy.sharded:
       case Strategy.rwmutex: {
         const rw = this.#rw[lock] as RWLock
-        if (rw.tryLock()) recovered = rw.suspect()
-        else if (wait) recovered = runBlockingTallied(rw.lockSteps(this.#deadline(), true))
-        else return false
+        const waits = this.waits
+        if (rw.tryLock()) {
+          waits?.acquired(LockMode.write)
+          recovered = rw.suspect()
+        } else if (wait) {
+          const from = waits === undefined ? 0 : performance.now()
+          recovered = runBlockingTallied(rw.lockSteps(this.#deadline(), true))
+          if (waits) waits.waited(LockMode.write, from)
+        } else return false
         break
       }
       case Strategy.none:
@@ -163,7 +181,13 @@ export class Protection {
       case Strategy.sharded:
       case Strategy.rwmutex: {
         const rw = this.#rw[this.global ? 0 : shard] as RWLock
-        if (!rw.tryRLock()) runBlockingTallied(rw.rlockSteps(this.#deadline(), true))
+        const waits = this.waits
+        if (rw.tryRLock()) waits?.acquired(LockMode.read)
+        else {
+          const from = waits === undefined ? 0 : performance.now()
+          runBlockingTallied(rw.rlockSteps(this.#deadline(), true))
+          if (waits) waits.waited(LockMode.read, from)
+        }
         if (!rw.suspect()) return 0
         // This reader reopened the lock of a writer that died: what it guards may be
         // half-changed, so repair it as a writer before reading.

@@ -49,6 +49,10 @@ import type { ReadCache } from './read-cache.js'
 import { deleteIfVersion, getVersioned, setIfVersion } from './versions.js'
 import { deleteMany, getMany, setMany } from './batch.js'
 import { SharedMapAsync } from '../async-map/shared-async.js'
+import { instrument } from '../metrics/instrument.js'
+import { metricsOf } from '../metrics/sum.js'
+import { hotKeysOf } from '../metrics/hot-keys.js'
+import type { HotKey, MapMetrics } from '../metrics/types.js'
 
 /**
  * One hash map in shared memory that every thread of the process can read and write
@@ -89,6 +93,7 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
     this.handle = this.#core.handle
     // Under 'none' threads promise not to overlap: a sweeper in another thread would.
     if (this.#core.cacheRecords && made.sweeper !== false && this.#core.concurrency !== 'none') startSweeper(this.#core)
+    if (this.#core.metrics !== undefined) instrument(this, this.#core, this.#core.metrics)
   }
 
   /**
@@ -168,7 +173,8 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
 
   /** get() telling an absent key from a stored undefined (which it reads again to tell). */
   #read(key: K): V | typeof ABSENT {
-    const value = this.get(key)
+    // The class's get, not an instrumented one (metrics/instrument.ts): an inner read is no call.
+    const value = SharedMap.prototype.get.call(this, key) as V | undefined
     return value === undefined ? this.#readMiss(key) : value
   }
 
@@ -619,6 +625,43 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
   }
 
   /**
+   * Counters summed over every thread that ever used the map, exited threads
+   * included: calls per method by outcome, lock acquisitions and waits (histograms
+   * in seconds), lock timeouts, optimistic retries, recoveries, resizes, entries and
+   * bytes. Read without locks from shared memory: each thread records into its own
+   * row, so recording never contends. Needs a map made with `metrics: true`.
+   * @throws ConmapError ERR_INVALID_ARGUMENT on a map made without metrics
+   * @example
+   * ```ts
+   * const map = new SharedMap({ metrics: true })
+   * const { ops, lockWaits } = map.metrics()
+   * console.log(ops.get.hits, ops.get.misses, lockWaits.write.count)
+   * ```
+   */
+  metrics(): MapMetrics {
+    return metricsOf(this.#core)
+  }
+
+  /**
+   * The n keys most used, estimated over every thread, most used first: each
+   * thread samples one keyed call in `metrics.sample` into a HeavyKeeper summary
+   * in shared memory; the summaries are merged and their hashes resolved to keys
+   * through the map (keys no longer present are left out). `count` estimates the
+   * calls on the key since the map was made (sampled count times the sample period).
+   * It takes each candidate's shard lock for one probe; under 'none' it is a read of
+   * the map like get(). Needs a map made with `metrics: true`.
+   * @throws ConmapError ERR_INVALID_ARGUMENT on a map made without metrics, or for an n
+   *   that is no non-negative integer
+   * @example
+   * ```ts
+   * for (const { key, count } of map.hotKeys(10)) console.log(key, count)
+   * ```
+   */
+  hotKeys(n: number): HotKey<K>[] {
+    return hotKeysOf(this.#core, n) as HotKey<K>[]
+  }
+
+  /**
    * Debug check of every internal invariant (tables, counts, records, hashes, free
    * lists), holding every shard's lock; throws ERR_INVARIANT_VIOLATION naming the first
    * broken one.
@@ -633,7 +676,8 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
    * batch not. @throws ConmapError ERR_INVALID_KEY for any key, before any read
    */
   getMany(keys: Iterable<K>): (V | undefined)[] {
-    return getMany((key: K) => this.get(key), keys)
+    // The class's get, not an instrumented one (metrics/instrument.ts): a batch counts once.
+    return getMany((key: K) => SharedMap.prototype.get.call(this, key) as V | undefined, keys)
   }
 
   /**

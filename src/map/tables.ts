@@ -439,6 +439,30 @@ export class ShardTables {
     return false
   }
 
+  /**
+   * The records whose slot holds `meta` (keys whose hashes agree but for the low two
+   * bits), on key's probe path in both tables, for a caller holding a lock on the
+   * shard: hot keys find their keys from hashes this way (metrics/hot-keys.ts).
+   */
+  recordsWithMetaLocked(fields: number, meta: number): number[] {
+    const { i32, u32 } = this.#arena
+    const records: number[] = []
+    for (const [table, cap] of [
+      [u32[fields + S.TABLE] ?? 0, u32[fields + S.CAP] ?? 0],
+      [u32[fields + S.OLD] ?? 0, u32[fields + S.OLD_CAP] ?? 0],
+    ] as const) {
+      if (table === 0 || !this.#plausible(table, cap)) continue
+      const mask = cap - 1
+      for (let i = (meta >>> 2) & mask, n = 0; n < cap; i = (i + 1) & mask, n++) {
+        const slot = (table >>> 2) + 2 * i
+        const seen = i32[slot] ?? 0
+        if (seen === EMPTY) break
+        if (seen === meta) records.push(u32[slot + 1] ?? 0)
+      }
+    }
+    return records
+  }
+
   #slotOf(table: number, cap: number, key: Key, kind: KeyKind, meta: number): number {
     const { i32, u32 } = this.#arena
     const mask = cap - 1

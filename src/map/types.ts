@@ -2,6 +2,7 @@
 import type { Handle, Kind } from '../shared/handle.js'
 import type { Codec, CodecOption, Key } from '../codec/index.js'
 import type { Concurrency, EvictionPolicy } from './layout.js'
+import type { MetricsOptions } from '../metrics/types.js'
 
 /** The built-in codecs that store one type of value, and that type. */
 export interface TypedCodecs {
@@ -103,6 +104,13 @@ export interface SharedMapOptions<V = unknown> {
    * @default 'fifo'
    */
   readonly eviction?: EvictionPolicy | undefined
+  /**
+   * Counters of every thread's calls, lock waits and hot keys in the map's shared
+   * memory (`map.metrics()`, `map.hotKeys(n)`); true for the defaults of MetricsOptions.
+   * Off, the map records nothing and pays nothing for it.
+   * @default false
+   */
+  readonly metrics?: boolean | MetricsOptions | undefined
 }
 
 /** Options of one write to a cache map. */

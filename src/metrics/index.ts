@@ -1,0 +1,2 @@
+export type { MetricsOptions, MapMetrics, OpMetrics, LockWaitHistogram, HotKey } from './types.js'
+export { WAIT_BOUNDS as LOCK_WAIT_BOUNDS } from './layout.js'
