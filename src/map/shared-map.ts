@@ -10,6 +10,7 @@
  *   write.ts     changes, the atomic operations, callbacks
  *   iterate.ts   iteration and snapshots; inspect.ts stats and invariant checks
  *   read-cache.ts the per-thread cache of validated values; protection.ts the strategies
+ *   cache-ops.ts  touch, sweep and getOrComputeAsync of cache maps (expiry.ts, evict.ts, compute-async.ts)
  *
  *  - A key's 32-bit hash (HalfSipHash, seeded per map) picks its shard (top bits)
  *    and its slot (bits 2 and up); each shard is an independent open-addressing
@@ -37,9 +38,10 @@ import { openAttached } from './attach.js'
 import { ABSENT, load, reference } from './read.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
 import { deadlineAfter, entryTtl, remaining } from './expiry.js'
-import { startSweeper, sweep } from './sweep.js'
+import { startSweeper } from './sweep.js'
 import { entriesOf } from './inspect.js'
-import { computeAsync, type AsyncFactory, type ComputeAsyncOptions } from './compute-async.js'
+import type { AsyncFactory, ComputeAsyncOptions } from './compute-async.js'
+import { computeAsyncChecked, sweepNow, touch } from './cache-ops.js'
 import { change, clear, compute, holdsLocked, put, putLocked, removeLocked, take, valueInLocked } from './write.js'
 import { shardEntries, snapshotEntries } from './iterate.js'
 import { checkInvariants, statsOf } from './inspect.js'
@@ -454,18 +456,9 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
    * ```
    */
   async getOrComputeAsync(key: K, factory: AsyncFactory<K, V>, options: ComputeAsyncOptions = {}): Promise<V> {
-    const core = this.#core
-    requireCache(core, 'getOrComputeAsync')
-    if (typeof factory !== 'function') throw conmapError(ErrorCode.INVALID_ARGUMENT, 'getOrComputeAsync needs a factory function')
-    if (typeof options !== 'object' || options === null) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'options must be an object')
-    const ttl = entryTtl({ ttl: options.ttl }, core.ttl, true)
-    const { signal, timeout } = options
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'signal must be an AbortSignal')
-    if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > 2 ** 31 - 1)) {
-      throw conmapError(ErrorCode.INVALID_ARGUMENT, `timeout must be a positive number of ms below 2^31, got ${String(timeout)}`)
-    }
-    return (await computeAsync(core, key, (k) => this.#read(k as K), factory as AsyncFactory<Key, unknown>, ttl, timeout, signal)) as V
+    return (await computeAsyncChecked(this.#core, key, (k) => this.#read(k as K), factory as AsyncFactory<Key, unknown>, options)) as V
   }
+
 
   /**
    * Remaining ms before key expires (Infinity if it never does), or undefined when
@@ -489,21 +482,9 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
    * ```
    */
   touch(key: K, ttl?: number): boolean {
-    const core = this.#core
-    requireCache(core, 'touch')
-    const lifetime = entryTtl(ttl === undefined ? undefined : { ttl }, core.ttl, true)
-    let touched = false
-    change(
-      core,
-      key,
-      (fields, slot, kind, hash) => {
-        touched = slot >= 0
-        if (touched) putLocked(core, fields, slot, key, kind, hash, valueInLocked(core, slot), deadlineAfter(lifetime))
-      },
-      true,
-    )
-    return touched
+    return touch(this.#core, key, ttl)
   }
+
 
   /**
    * Removes expired entries now, at most options.budget of them (default: all);
@@ -511,14 +492,9 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
    * @throws ConmapError ERR_INVALID_ARGUMENT on a map that is no cache or for a bad budget
    */
   sweep(options: SweepOptions = {}): number {
-    const core = this.#core
-    requireCache(core, 'sweep')
-    const budget = options.budget ?? Infinity
-    if (typeof budget !== 'number' || !(budget >= 0) || (budget !== Infinity && !Number.isInteger(budget))) {
-      throw conmapError(ErrorCode.INVALID_ARGUMENT, `budget must be a non-negative integer or Infinity, got ${String(options.budget)}`)
-    }
-    return sweep(core, budget)
+    return sweepNow(this.#core, options)
   }
+
 
   /**
    * Removes every entry, shard by shard (each shard atomically, not the map as a
@@ -709,10 +685,6 @@ export class SharedMap<K extends Key = Key, V = unknown> implements ReadonlyMap<
   get [Symbol.toStringTag](): string {
     return 'SharedMap'
   }
-}
-
-function requireCache(core: MapCore, what: string): void {
-  if (!core.cacheRecords) throw conmapError(ErrorCode.INVALID_ARGUMENT, `${what}() needs a cache map: create the map with ttl (Infinity for no default) or maxEntries`)
 }
 
 let attaching: Opened | undefined
