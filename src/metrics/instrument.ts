@@ -71,7 +71,11 @@ const makers: Maker[] = []
 function makerOf(op: number, keyed: boolean): Maker {
   let maker = makers[op]
   if (maker === undefined) {
-    maker = new Function('ctx', SYNC.replace('KEYED', String(keyed))) as Maker
+    try {
+      maker = new Function('ctx', SYNC.replace('KEYED', String(keyed))) as Maker
+    } catch (err) {
+      throw conmapError(ErrorCode.INVALID_ARGUMENT, 'metrics: true compiles its counting wrappers with new Function, which this process forbids (--disallow-code-generation-from-strings)', err)
+    }
     makers[op] = maker
   }
   return maker
