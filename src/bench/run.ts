@@ -2,20 +2,21 @@
  * One `conmap bench` run, section by section: the machine and peers, single-thread
  * operations and memory, multi-worker mixes side by side with Map, postMessage and
  * the peers, each operation by strategy and worker count, seed 000's experiment and
- * the cache section; then the notes that say what was not measured and why.
- * `--only cache` runs the cache section alone (runCacheBench).
+ * the cache section and the guard section; then the notes that say what was not
+ * measured and why. `--only cache` and `--only guard` run one section alone.
  */
 import { packageVersion } from '../cli/version.js'
 import { cacheOk, runCacheSection } from './cache.js'
 import { STRATEGIES } from './contenders.js'
 import { shortCount } from './format.js'
+import { guardOk, runGuardSection } from './guard-section.js'
 import { describeOrder, type KeyOrder } from './keys.js'
 import { describeMachine } from './machine.js'
 import { runMemory } from './memory.js'
 import type { MemoryJob } from './memory-child.js'
 import { describePeers } from './peers.js'
 import { PLANS, type Mode, type Plan } from './plan.js'
-import type { BenchResult, CacheBenchResult, ContenderId, Op, ValueKind, Workload } from './result.js'
+import type { BenchResult, CacheBenchResult, GuardBenchResult, ContenderId, Op, ValueKind, Workload } from './result.js'
 import { runSection, type Case, type Progress } from './section.js'
 import { compareWithSeed, SEED_000 } from './seed000.js'
 import { OBJECTBUFFER_DELETE, runSingleThread, type SingleThreadSet } from './single-thread.js'
@@ -56,6 +57,7 @@ export async function runBench(options: RunOptions): Promise<BenchResult> {
   }
   const seedSection = await runSection('Go article', [seedCase], plan.seed, progress)
   const cache = await runCacheSection(plan.cache, progress)
+  const guard = await runGuardSection(plan.guard, progress)
 
   const partial = { singleThread, throughput, operations }
   const rows = [...throughput.rows, ...operations.rows, ...seedSection.rows]
@@ -71,8 +73,9 @@ export async function runBench(options: RunOptions): Promise<BenchResult> {
     ...partial,
     seed000: { ...seedSection, seed: SEED_000, comparison: compareWithSeed(seedSection.rows, plan.seed.workers) },
     cache,
+    guard,
     notes: notes(plan, machine.timerFloorNs, peers.filter((p) => !p.available).map((p) => p.name)),
-    ok: [...singleThread.rows, ...singleThread.memory, ...rows].every((r) => r.error === undefined) && cacheOk(cache),
+    ok: [...singleThread.rows, ...singleThread.memory, ...rows].every((r) => r.error === undefined) && cacheOk(cache) && guardOk(guard),
   }
 }
 
@@ -91,6 +94,24 @@ export async function runCacheBench(options: RunOptions): Promise<CacheBenchResu
     machine,
     cache,
     ok: cacheOk(cache),
+  }
+}
+
+export async function runGuardBench(options: RunOptions): Promise<GuardBenchResult> {
+  const began = performance.now()
+  const startedAt = new Date().toISOString()
+  const machine = describeMachine()
+  const guard = await runGuardSection(PLANS[options.mode].guard, options.progress)
+  return {
+    tool: 'conmap bench guard',
+    version: packageVersion(),
+    command: options.command,
+    mode: options.mode,
+    startedAt,
+    seconds: Math.round((performance.now() - began) / 100) / 10,
+    machine,
+    guard,
+    ok: guardOk(guard),
   }
 }
 
