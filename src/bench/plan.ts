@@ -105,7 +105,7 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     operations: { rounds: 3, workers: [1, 2, 8], windowMs: 200, warmupMs: 80, maxWarmupMs: 2000 },
     seed: { rounds: 3, workers: [2, 4, 8], windowMs: 300, warmupMs: 80, maxWarmupMs: 2000 },
     cache: { keys: 100_000, requests: 1_000_000, workers: [1, 2, 4], requestsPerWorker: 500_000, costKeys: 100_000, costRounds: 5, costPasses: 5, compute: COMPUTE },
-    guard: { keys: 1_000, rounds: 5, opsPerPass: 200_000, passes: 5 },
+    guard: { keys: 1_000, rounds: 5, opsPerPass: 200_000, passes: 9 },
   },
   quick: {
     mode: 'quick',
@@ -118,7 +118,7 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     operations: { rounds: 1, workers: [2], windowMs: 80, warmupMs: 30, maxWarmupMs: 1000 },
     seed: { rounds: 1, workers: [4], windowMs: 150, warmupMs: 50, maxWarmupMs: 1000 },
     cache: { keys: 100_000, requests: 200_000, workers: [1, 2, 4], requestsPerWorker: 100_000, costKeys: 100_000, costRounds: 3, costPasses: 3, compute: COMPUTE },
-    guard: { keys: 1_000, rounds: 3, opsPerPass: 100_000, passes: 3 },
+    guard: { keys: 1_000, rounds: 3, opsPerPass: 100_000, passes: 7 },
   },
   smoke: {
     mode: 'smoke',
