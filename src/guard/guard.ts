@@ -85,6 +85,17 @@ export function guard<M extends object, O extends GuardOptions = {}>(map: M, opt
 
 type Method = (...args: unknown[]) => unknown
 
+/** Parameters of the fixed wrapper: the most any operation of ops.ts takes (compareAndSwap, setIfVersion: key, two values, options). */
+const MAX_FIXED = 4
+
+/** fn called on map with the first `count` of a..d: the callee sees as many arguments as the caller passed. */
+function callFixed(fn: Method, map: object, count: number, a: unknown, b: unknown, c: unknown, d: unknown): unknown {
+  if (count === 1) return fn.call(map, a)
+  if (count === 2) return fn.call(map, a, b)
+  if (count === 0) return fn.call(map)
+  return count === 3 ? fn.call(map, a, b, c) : fn.call(map, a, b, c, d)
+}
+
 /** One guard's state and the steps of a guarded call. */
 class Guardian {
   readonly map: object
@@ -114,13 +125,77 @@ class Guardian {
   }
 
   /**
-   * The wrapper of one operation of the map: the whole call inline, since it runs on
-   * every operation (`arguments`, unlike rest parameters, reaches apply() uncopied).
-   * Whether the operation is async, so that a refusal rejects rather than throws, is
-   * known for async functions and getOrComputeAsync, and learnt from the first
-   * result that is a promise.
+   * The wrapper of one operation of the map. Operations that take a signal or return
+   * an iterator get the general wrapper (general()); every other one, the wrapper
+   * that runs on each get and set, gets one of its own with fixed parameters, the
+   * whole call inline, and nothing allocated or clock read: the breaker admits with
+   * one load and settles a success for nothing unless it counts calls, and the call
+   * scope is opened only when something reads it (a timeout to bound waits, a
+   * slowCall or a log to be told them). Whether the operation is async, so that a
+   * refusal rejects rather than throws, is known for async functions and learnt from
+   * the first result that is a promise.
    */
   method(op: string, spec: OpSpec, fn: Method): Method {
+    if (spec.iterator || spec.signalAt !== undefined || fn.length > MAX_FIXED) return this.general(op, spec, fn)
+    const g = this
+    const map = this.map
+    const timeout = this.timeout
+    const signal = this.signal
+    const breaker = this.breaker
+    const keyed = spec.key
+    const scoped = timeout !== Infinity || this.slowCall !== Infinity || this.log !== undefined
+    const general = this.general(op, spec, fn)
+    let async = fn.constructor.name === 'AsyncFunction'
+    return function guardedOperation(a?: unknown, b?: unknown, c?: unknown, d?: unknown): unknown {
+      const count = arguments.length
+      if (count > MAX_FIXED) return general.apply(undefined, arguments as unknown as unknown[])
+      const key = keyed ? a : undefined
+      if (signal !== undefined && signal.aborted) return g.refuse(op, key, 'aborted', async, signal.reason)
+      let permit = 0
+      if (breaker !== undefined) {
+        permit = breaker.tryAdmit()
+        if (permit < 0) return g.refuse(op, key, ErrorCode.BREAKER_OPEN, async, breaker.refusal(`${g.name}.${op}()`))
+      }
+      let waited = 0
+      let result: unknown
+      if (scoped) {
+        const outerBound = callScope.bound
+        const outerWaited = callScope.waited
+        callScope.bound = outerBound < timeout ? outerBound : timeout
+        callScope.waited = 0
+        try {
+          result = callFixed(fn, map, count, a, b, c, d)
+        } catch (err) {
+          waited = callScope.waited
+          callScope.bound = outerBound
+          callScope.waited = outerWaited + waited
+          g.end(op, key, permit, true, err, waited, undefined)
+          throw err
+        }
+        waited = callScope.waited
+        callScope.bound = outerBound
+        callScope.waited = outerWaited + waited
+      } else {
+        // Nothing reads the scope: the waits go to an enclosing guard's tally, bounded by its bound, as if this guard were not there.
+        try {
+          result = callFixed(fn, map, count, a, b, c, d)
+        } catch (err) {
+          g.end(op, key, permit, true, err, 0, undefined)
+          throw err
+        }
+      }
+      if (isThenable(result)) {
+        async = true
+        return g.later(op, key, permit, result as PromiseLike<unknown>, waited, undefined, true)
+      }
+      if (breaker !== undefined) breaker.settle(permit, waited >= g.slowCall ? 'failure' : 'success')
+      if (g.log !== undefined) g.audit(op, key, 'ok', waited)
+      return result === map ? g.guarded : result
+    }
+  }
+
+  /** The wrapper of any operation: its arguments passed on as they came (`arguments`, unlike rest parameters, reaches apply() uncopied). */
+  general(op: string, spec: OpSpec, fn: Method): Method {
     const g = this
     const map = this.map
     const timeout = this.timeout
