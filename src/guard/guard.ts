@@ -163,16 +163,19 @@ class Guardian {
     const breaker = this.breaker
     const keyed = spec.key
     const scoped = timeout !== Infinity || this.slowCall !== Infinity || this.log !== undefined
-    const log = this.log
+    // A success is settled only where it counts: a half-open probe (an odd permit), or a breaker that counts calls
+    // or slow calls, or a log to write; a closed count-rule breaker records failures only.
+    const settles = this.log !== undefined || (breaker !== undefined && (this.slowCall !== Infinity || breaker.options.failureRate !== 0))
     const state = { async: fn.constructor.name === 'AsyncFunction' }
     const general = this.general(op, spec, fn, state)
     // Kept under V8's inlining limit (460 bytes of bytecode) so that it is inlined into the caller's loop: whatever is
     // not the admitted call's own path (an abort, a refusal, more arguments) goes to the general wrapper, which checks again.
     return function guardedOperation(a?: unknown, b?: unknown, c?: unknown, d?: unknown): unknown {
       const count = arguments.length
-      if (count > MAX_FIXED || (signal !== undefined && signal.aborted)) return general.apply(undefined, arguments as unknown as unknown[])
       let permit = 0
-      if (breaker !== undefined && (permit = breaker.tryAdmit()) < 0) return general.apply(undefined, arguments as unknown as unknown[])
+      if (count > MAX_FIXED || (signal !== undefined && signal.aborted) || (breaker !== undefined && (permit = breaker.tryAdmit()) < 0)) {
+        return general.apply(undefined, arguments as unknown as unknown[])
+      }
       let result: unknown
       try {
         result = scoped ? callScoped(fn, map, timeout, count, a, b, c, d) : callFixed(fn, map, count, a, b, c, d)
@@ -180,13 +183,16 @@ class Guardian {
         g.end(op, keyed ? a : undefined, permit, true, err, scoped ? lastWaited : 0, undefined)
         throw err
       }
-      if (isThenable(result)) {
-        state.async = true
-        return g.later(op, keyed ? a : undefined, permit, result as PromiseLike<unknown>, scoped ? lastWaited : 0, undefined, true)
-      }
-      if (breaker !== undefined || log !== undefined) g.succeeded(op, keyed ? a : undefined, permit, scoped ? lastWaited : 0)
+      if (isThenable(result)) return g.promised(op, keyed ? a : undefined, permit, result as PromiseLike<unknown>, scoped ? lastWaited : 0, state)
+      if (settles || (permit & 1) === 1) g.succeeded(op, keyed ? a : undefined, permit, scoped ? lastWaited : 0)
       return result === map ? g.guarded : result
     }
+  }
+
+  /** The fixed wrapper's call that returned a promise: the operation is async from now on, the call ends when the promise settles. */
+  promised(op: string, key: unknown, permit: number, result: PromiseLike<unknown>, waited: number, state: { async: boolean }): Promise<unknown> {
+    state.async = true
+    return this.later(op, key, permit, result, waited, undefined, true)
   }
 
   /** The wrapper of any operation: its arguments passed on as they came (`arguments`, unlike rest parameters, reaches apply() uncopied). */
