@@ -80,39 +80,22 @@ export async function runBench(options: RunOptions): Promise<BenchResult> {
 }
 
 export async function runCacheBench(options: RunOptions): Promise<CacheBenchResult> {
-  const began = performance.now()
-  const startedAt = new Date().toISOString()
-  const machine = describeMachine()
-  const cache = await runCacheSection(PLANS[options.mode].cache, options.progress)
-  return {
-    tool: 'conmap bench cache',
-    version: packageVersion(),
-    command: options.command,
-    mode: options.mode,
-    startedAt,
-    seconds: Math.round((performance.now() - began) / 100) / 10,
-    machine,
-    cache,
-    ok: cacheOk(cache),
-  }
+  const { section: cache, ...head } = await runAlone(options, (plan) => runCacheSection(plan.cache, options.progress))
+  return { tool: 'conmap bench cache', ...head, cache, ok: cacheOk(cache) }
 }
 
 export async function runGuardBench(options: RunOptions): Promise<GuardBenchResult> {
+  const { section: guard, ...head } = await runAlone(options, (plan) => runGuardSection(plan.guard, options.progress))
+  return { tool: 'conmap bench guard', ...head, guard, ok: guardOk(guard) }
+}
+
+/** One section run alone (`--only`), with what every result records of its run. */
+async function runAlone<T>(options: RunOptions, run: (plan: Plan) => Promise<T>) {
   const began = performance.now()
   const startedAt = new Date().toISOString()
   const machine = describeMachine()
-  const guard = await runGuardSection(PLANS[options.mode].guard, options.progress)
-  return {
-    tool: 'conmap bench guard',
-    version: packageVersion(),
-    command: options.command,
-    mode: options.mode,
-    startedAt,
-    seconds: Math.round((performance.now() - began) / 100) / 10,
-    machine,
-    guard,
-    ok: guardOk(guard),
-  }
+  const section = await run(PLANS[options.mode])
+  return { version: packageVersion(), command: options.command, mode: options.mode, startedAt, seconds: Math.round((performance.now() - began) / 100) / 10, machine, section }
 }
 
 function caseId(workload: Workload, values: ValueKind, keys: number, keyOrder: KeyOrder): string {

@@ -20,7 +20,7 @@ const USAGE = `usage: conmap bench [--quick | --smoke] [--only cache | --only gu
                 work of getOrComputeAsync against an lru-cache per worker, cost of
                 ttl and bounds): about a minute and a half in full
   --only guard  the guard section alone (get and set through guard() against the
-                bare map, as ratios): about 15 s in full
+                bare map, as ratios): under two minutes in full (--quick: 25 s)
   --json        one JSON document on stdout instead of the tables
 `
 
