@@ -34,6 +34,16 @@ export interface Plan {
   readonly operations: Timing
   readonly seed: Timing
   readonly cache: CachePlan
+  readonly guard: GuardPlan
+}
+
+/** The guard section (guard-section.ts): one thread, costs as ratios within rounds. */
+export interface GuardPlan {
+  readonly keys: number
+  readonly rounds: number
+  readonly opsPerPass: number
+  /** Timed passes of each operation, per variant and round. */
+  readonly passes: number
 }
 
 /** The cache section (cache.ts): hit ratios need requests, not time; costs need rounds. */
@@ -95,6 +105,7 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     operations: { rounds: 3, workers: [1, 2, 8], windowMs: 200, warmupMs: 80, maxWarmupMs: 2000 },
     seed: { rounds: 3, workers: [2, 4, 8], windowMs: 300, warmupMs: 80, maxWarmupMs: 2000 },
     cache: { keys: 100_000, requests: 1_000_000, workers: [1, 2, 4], requestsPerWorker: 500_000, costKeys: 100_000, costRounds: 5, costPasses: 5, compute: COMPUTE },
+    guard: { keys: 1_000, rounds: 5, opsPerPass: 200_000, passes: 9 },
   },
   quick: {
     mode: 'quick',
@@ -107,6 +118,7 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     operations: { rounds: 1, workers: [2], windowMs: 80, warmupMs: 30, maxWarmupMs: 1000 },
     seed: { rounds: 1, workers: [4], windowMs: 150, warmupMs: 50, maxWarmupMs: 1000 },
     cache: { keys: 100_000, requests: 200_000, workers: [1, 2, 4], requestsPerWorker: 100_000, costKeys: 100_000, costRounds: 3, costPasses: 3, compute: COMPUTE },
+    guard: { keys: 1_000, rounds: 3, opsPerPass: 100_000, passes: 7 },
   },
   smoke: {
     mode: 'smoke',
@@ -119,5 +131,6 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     operations: { rounds: 1, workers: [2], windowMs: 20, warmupMs: 10, maxWarmupMs: 40 },
     seed: { rounds: 1, workers: [2], windowMs: 30, warmupMs: 10, maxWarmupMs: 40 },
     cache: { keys: 10_000, requests: 30_000, workers: [1, 2], requestsPerWorker: 20_000, costKeys: 10_000, costRounds: 1, costPasses: 2, compute: { ...COMPUTE, keys: 2_000, requestsPerWorker: 3_000, tasks: 32 } },
+    guard: { keys: 200, rounds: 1, opsPerPass: 5_000, passes: 1 },
   },
 }

@@ -5,6 +5,7 @@
  */
 import type { Concurrency } from '../map/index.js'
 import type { CostContender, CostOp, Trace } from './cache-loops.js'
+import type { GuardOp, GuardVariant } from './guard-loops.js'
 import type { KeyOrder } from './keys.js'
 import type { Mode } from './plan.js'
 
@@ -210,6 +211,23 @@ export interface CacheSection {
   readonly notes: readonly string[]
 }
 
+export interface GuardRow {
+  readonly variant: GuardVariant
+  readonly label: string
+  readonly keys: number
+  /** Medians over rounds of the median pass, ns per operation. */
+  readonly ns: Readonly<Record<GuardOp, number | null>>
+  /** Medians over rounds of this round's ns over the bare map's in the same round. */
+  readonly ratio: Readonly<Record<GuardOp, number | null>>
+  readonly samples: readonly Readonly<Record<GuardOp, number>>[]
+  readonly error?: string
+}
+
+export interface GuardSection {
+  readonly rows: readonly GuardRow[]
+  readonly notes: readonly string[]
+}
+
 export interface BenchResult {
   readonly tool: 'conmap bench'
   readonly version: string
@@ -227,6 +245,7 @@ export interface BenchResult {
     readonly comparison: readonly SeedComparison[]
   }
   readonly cache: CacheSection
+  readonly guard: GuardSection
   readonly notes: readonly string[]
   /** False when any measurement failed its correctness checks (the command exits 1). */
   readonly ok: boolean
@@ -234,3 +253,6 @@ export interface BenchResult {
 
 /** `conmap bench --only cache --json`: the cache section alone. */
 export type CacheBenchResult = Pick<BenchResult, 'version' | 'command' | 'mode' | 'startedAt' | 'seconds' | 'machine' | 'cache' | 'ok'> & { readonly tool: 'conmap bench cache' }
+
+/** `conmap bench --only guard --json`: the guard section alone. */
+export type GuardBenchResult = Pick<BenchResult, 'version' | 'command' | 'mode' | 'startedAt' | 'seconds' | 'machine' | 'guard' | 'ok'> & { readonly tool: 'conmap bench guard' }

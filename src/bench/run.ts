@@ -2,20 +2,21 @@
  * One `conmap bench` run, section by section: the machine and peers, single-thread
  * operations and memory, multi-worker mixes side by side with Map, postMessage and
  * the peers, each operation by strategy and worker count, seed 000's experiment and
- * the cache section; then the notes that say what was not measured and why.
- * `--only cache` runs the cache section alone (runCacheBench).
+ * the cache section and the guard section; then the notes that say what was not
+ * measured and why. `--only cache` and `--only guard` run one section alone.
  */
 import { packageVersion } from '../cli/version.js'
 import { cacheOk, runCacheSection } from './cache.js'
 import { STRATEGIES } from './contenders.js'
 import { shortCount } from './format.js'
+import { guardOk, runGuardSection } from './guard-section.js'
 import { describeOrder, type KeyOrder } from './keys.js'
 import { describeMachine } from './machine.js'
 import { runMemory } from './memory.js'
 import type { MemoryJob } from './memory-child.js'
 import { describePeers } from './peers.js'
 import { PLANS, type Mode, type Plan } from './plan.js'
-import type { BenchResult, CacheBenchResult, ContenderId, Op, ValueKind, Workload } from './result.js'
+import type { BenchResult, CacheBenchResult, GuardBenchResult, ContenderId, Op, ValueKind, Workload } from './result.js'
 import { runSection, type Case, type Progress } from './section.js'
 import { compareWithSeed, SEED_000 } from './seed000.js'
 import { OBJECTBUFFER_DELETE, runSingleThread, type SingleThreadSet } from './single-thread.js'
@@ -56,6 +57,7 @@ export async function runBench(options: RunOptions): Promise<BenchResult> {
   }
   const seedSection = await runSection('Go article', [seedCase], plan.seed, progress)
   const cache = await runCacheSection(plan.cache, progress)
+  const guard = await runGuardSection(plan.guard, progress)
 
   const partial = { singleThread, throughput, operations }
   const rows = [...throughput.rows, ...operations.rows, ...seedSection.rows]
@@ -71,27 +73,29 @@ export async function runBench(options: RunOptions): Promise<BenchResult> {
     ...partial,
     seed000: { ...seedSection, seed: SEED_000, comparison: compareWithSeed(seedSection.rows, plan.seed.workers) },
     cache,
+    guard,
     notes: notes(plan, machine.timerFloorNs, peers.filter((p) => !p.available).map((p) => p.name)),
-    ok: [...singleThread.rows, ...singleThread.memory, ...rows].every((r) => r.error === undefined) && cacheOk(cache),
+    ok: [...singleThread.rows, ...singleThread.memory, ...rows].every((r) => r.error === undefined) && cacheOk(cache) && guardOk(guard),
   }
 }
 
 export async function runCacheBench(options: RunOptions): Promise<CacheBenchResult> {
+  const { section: cache, ...head } = await runAlone(options, (plan) => runCacheSection(plan.cache, options.progress))
+  return { tool: 'conmap bench cache', ...head, cache, ok: cacheOk(cache) }
+}
+
+export async function runGuardBench(options: RunOptions): Promise<GuardBenchResult> {
+  const { section: guard, ...head } = await runAlone(options, (plan) => runGuardSection(plan.guard, options.progress))
+  return { tool: 'conmap bench guard', ...head, guard, ok: guardOk(guard) }
+}
+
+/** One section run alone (`--only`), with what every result records of its run. */
+async function runAlone<T>(options: RunOptions, run: (plan: Plan) => Promise<T>) {
   const began = performance.now()
   const startedAt = new Date().toISOString()
   const machine = describeMachine()
-  const cache = await runCacheSection(PLANS[options.mode].cache, options.progress)
-  return {
-    tool: 'conmap bench cache',
-    version: packageVersion(),
-    command: options.command,
-    mode: options.mode,
-    startedAt,
-    seconds: Math.round((performance.now() - began) / 100) / 10,
-    machine,
-    cache,
-    ok: cacheOk(cache),
-  }
+  const section = await run(PLANS[options.mode])
+  return { version: packageVersion(), command: options.command, mode: options.mode, startedAt, seconds: Math.round((performance.now() - began) / 100) / 10, machine, section }
 }
 
 function caseId(workload: Workload, values: ValueKind, keys: number, keyOrder: KeyOrder): string {

@@ -8,6 +8,7 @@
  *  - 'calibrate': the same window of pure arithmetic.
  *  - 'passes': the single-thread passes (passes.ts), no gate.
  *  - 'cache-hits', 'cache-cost': the cache section's loops (cache-loops.ts).
+ *  - 'guard-cost': get and set through guard() or on the bare map (guard-loops.ts).
  *  - 'cache-compute': concurrent async tasks through getOrComputeAsync or lru-cache's
  *    fetch() (cache-compute.ts).
  */
@@ -15,6 +16,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { openAdapter, type Adapter, type TargetSpec } from './adapters.js'
 import { runComputeJob, type CacheComputeJob } from './cache-compute.js'
 import { runCacheJob, type CacheCostJob, type CacheHitsJob } from './cache-loops.js'
+import { runGuardCostJob, type GuardCostJob } from './guard-loops.js'
 import { valuePool, workerKeys } from './contenders.js'
 import { keySequence, type KeyOrder } from './keys.js'
 import { arithmeticUntil, newLoopState, runUntil, runUntilAsync, warmUp, type AsyncStore, type LoopInput, type LoopState } from './loops.js'
@@ -54,7 +56,7 @@ export interface CalibrateJob extends Omit<Timing, 'maxWarmupMs'> {
   readonly type: 'calibrate'
 }
 
-export type Job = WindowJob | PostMessageJob | CalibrateJob | PassesJob | CacheHitsJob | CacheCostJob | CacheComputeJob
+export type Job = WindowJob | PostMessageJob | CalibrateJob | PassesJob | CacheHitsJob | CacheCostJob | CacheComputeJob | GuardCostJob
 
 export interface WindowResult {
   readonly ops: number
@@ -101,6 +103,8 @@ async function run(job: Job): Promise<unknown> {
       return runCacheJob(job, waitAtGate)
     case 'cache-compute':
       return runComputeJob(job, waitAtGate)
+    case 'guard-cost':
+      return runGuardCostJob(job, waitAtGate)
   }
 }
 

@@ -6,11 +6,12 @@
  */
 import { renderCacheReport } from '../bench/cache-report.js'
 import { renderReport } from '../bench/report.js'
-import { runBench, runCacheBench } from '../bench/run.js'
+import { renderGuardReport } from '../bench/guard-report.js'
+import { runBench, runCacheBench, runGuardBench } from '../bench/run.js'
 import type { Mode } from '../bench/plan.js'
 import { StatusLine, type Io } from './terminal.js'
 
-const USAGE = `usage: conmap bench [--quick | --smoke] [--only cache] [--json]
+const USAGE = `usage: conmap bench [--quick | --smoke] [--only cache | --only guard] [--json]
 
   (default)     the full run, about 10 minutes on 2 cores
   --quick       under a minute: one round, 1-2 workers, fewer keys
@@ -18,11 +19,13 @@ const USAGE = `usage: conmap bench [--quick | --smoke] [--only cache] [--json]
   --only cache  the cache section alone (hit ratios against lru-cache, duplicate
                 work of getOrComputeAsync against an lru-cache per worker, cost of
                 ttl and bounds): about a minute and a half in full
+  --only guard  the guard section alone (get and set through guard() against the
+                bare map, as ratios): under two minutes in full (--quick: 25 s)
   --json        one JSON document on stdout instead of the tables
 `
 
 /** Sections that run on their own with --only. */
-const ONLY = ['cache'] as const
+const ONLY = ['cache', 'guard'] as const
 
 export async function benchCommand(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; isTTY: boolean }): Promise<number> {
   const known = new Set(['--quick', '--smoke', '--json'])
@@ -46,6 +49,12 @@ export async function benchCommand(argv: string[], io: { stdout: NodeJS.Writable
     const result = await runCacheBench(options)
     status.clear()
     io.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : renderCacheReport(result))
+    return result.ok ? 0 : 1
+  }
+  if (only === 'guard') {
+    const result = await runGuardBench(options)
+    status.clear()
+    io.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : renderGuardReport(result))
     return result.ok ? 0 : 1
   }
   const result = await runBench(options)

@@ -123,6 +123,8 @@ export class CircuitBreaker {
   readonly #config: BreakerConfig
   readonly #origin: number
   readonly #bucketMs: number
+  /** failureRate is on: every outcome is counted in the window, not failures only. */
+  readonly #countsCalls: boolean
   /** Index of this thread's row of the window. */
   readonly #row: number
   readonly #registry: ThreadRegistry
@@ -154,6 +156,7 @@ export class CircuitBreaker {
     this.#config = Object.freeze({ failures, failureRate, minCalls, window, resetAfter, halfOpenCalls, slowCall })
     this.#origin = origin
     this.#bucketMs = window / BUCKETS
+    this.#countsCalls = failureRate !== 0
     this.#row = WINDOW_WORD + (threadId & (STRIPES - 1)) * ROW_WORDS
   }
 
@@ -220,6 +223,12 @@ export class CircuitBreaker {
    * ```
    */
   tryAdmit(): number {
+    // The closed breaker's answer, small enough to be inlined into the caller: one load.
+    const seen = Atomics.load(this.#i32, STATE)
+    return (seen & 3) === CLOSED ? (seen >>> 2) * 2 : this.#admitNotClosed()
+  }
+
+  #admitNotClosed(): number {
     const i32 = this.#i32
     for (;;) {
       const seen = Atomics.load(i32, STATE)
@@ -257,9 +266,13 @@ export class CircuitBreaker {
    * ```
    */
   settle(permit: number, outcome: BreakerOutcome): void {
+    // Outside half-open, only failures count, and calls with failureRate on: the common success costs no load (and this test is small enough to be inlined).
+    if ((permit & 1) === 0 && (outcome === 'ignored' || (outcome === 'success' && !this.#countsCalls))) return
+    this.#settleCounted(permit, outcome)
+  }
+
+  #settleCounted(permit: number, outcome: BreakerOutcome): void {
     const probe = (permit & 1) === 1
-    // Outside half-open, only failures count, and calls with failureRate on: the common success costs no load.
-    if (!probe && (outcome === 'ignored' || (outcome === 'success' && this.#config.failureRate === 0))) return
     const gen = permit >>> 1
     const seen = Atomics.load(this.#i32, STATE)
     if (seen >>> 2 !== gen) return
@@ -267,7 +280,6 @@ export class CircuitBreaker {
     if (!probe) {
       if (state !== CLOSED) return
       const failed = outcome === 'failure'
-      if (!failed && this.#config.failureRate === 0) return
       const now = sharedNow()
       const epoch = Math.floor((now - this.#origin) / this.#bucketMs) | 0
       this.#count(gen, epoch, failed)

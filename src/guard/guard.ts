@@ -85,6 +85,36 @@ export function guard<M extends object, O extends GuardOptions = {}>(map: M, opt
 
 type Method = (...args: unknown[]) => unknown
 
+/** Parameters of the fixed wrapper: the most any operation of ops.ts takes (compareAndSwap, setIfVersion: key, two values, options). */
+const MAX_FIXED = 4
+
+/** ms the last callScoped() call waited for locks: read right after it returns or throws. */
+let lastWaited = 0
+
+/** callFixed in a call scope bounding its lock waits by timeout (and an enclosing scope's bound), adding its waits to the enclosing tally. */
+function callScoped(fn: Method, map: object, timeout: number, count: number, a: unknown, b: unknown, c: unknown, d: unknown): unknown {
+  const outerBound = callScope.bound
+  const outerWaited = callScope.waited
+  callScope.bound = outerBound < timeout ? outerBound : timeout
+  callScope.waited = 0
+  try {
+    return callFixed(fn, map, count, a, b, c, d)
+  } finally {
+    const waited = callScope.waited
+    callScope.bound = outerBound
+    callScope.waited = outerWaited + waited
+    lastWaited = waited
+  }
+}
+
+/** fn called on map with the first `count` of a..d: the callee sees as many arguments as the caller passed. */
+function callFixed(fn: Method, map: object, count: number, a: unknown, b: unknown, c: unknown, d: unknown): unknown {
+  if (count === 1) return fn.call(map, a)
+  if (count === 2) return fn.call(map, a, b)
+  if (count === 0) return fn.call(map)
+  return count === 3 ? fn.call(map, a, b, c) : fn.call(map, a, b, c, d)
+}
+
 /** One guard's state and the steps of a guarded call. */
 class Guardian {
   readonly map: object
@@ -114,27 +144,73 @@ class Guardian {
   }
 
   /**
-   * The wrapper of one operation of the map: the whole call inline, since it runs on
-   * every operation (`arguments`, unlike rest parameters, reaches apply() uncopied).
-   * Whether the operation is async, so that a refusal rejects rather than throws, is
-   * known for async functions and getOrComputeAsync, and learnt from the first
-   * result that is a promise.
+   * The wrapper of one operation of the map. Operations that take a signal or return
+   * an iterator get the general wrapper (general()); every other one, the wrapper
+   * that runs on each get and set, gets one of its own with fixed parameters, the
+   * whole call inline, and nothing allocated or clock read: the breaker admits with
+   * one load and settles a success for nothing unless it counts calls, and the call
+   * scope is opened only when something reads it (a timeout to bound waits, a
+   * slowCall or a log to be told them). Whether the operation is async, so that a
+   * refusal rejects rather than throws, is known for async functions and learnt from
+   * the first result that is a promise.
    */
   method(op: string, spec: OpSpec, fn: Method): Method {
+    if (spec.iterator || spec.signalAt !== undefined || fn.length > MAX_FIXED) return this.general(op, spec, fn, { async: fn.constructor.name === 'AsyncFunction' })
+    const g = this
+    const map = this.map
+    const timeout = this.timeout
+    const signal = this.signal
+    const breaker = this.breaker
+    const keyed = spec.key
+    const scoped = timeout !== Infinity || this.slowCall !== Infinity || this.log !== undefined
+    // A success is settled only where it counts: a half-open probe (an odd permit), or a breaker that counts calls
+    // or slow calls, or a log to write; a closed count-rule breaker records failures only.
+    const settles = this.log !== undefined || (breaker !== undefined && (this.slowCall !== Infinity || breaker.options.failureRate !== 0))
+    const state = { async: fn.constructor.name === 'AsyncFunction' }
+    const general = this.general(op, spec, fn, state)
+    // Kept under V8's inlining limit (460 bytes of bytecode) so that it is inlined into the caller's loop: whatever is
+    // not the admitted call's own path (an abort, a refusal, more arguments) goes to the general wrapper, which checks again.
+    return function guardedOperation(a?: unknown, b?: unknown, c?: unknown, d?: unknown): unknown {
+      const count = arguments.length
+      let permit = 0
+      if (count > MAX_FIXED || (signal !== undefined && signal.aborted) || (breaker !== undefined && (permit = breaker.tryAdmit()) < 0)) {
+        return general.apply(undefined, arguments as unknown as unknown[])
+      }
+      let result: unknown
+      try {
+        result = scoped ? callScoped(fn, map, timeout, count, a, b, c, d) : callFixed(fn, map, count, a, b, c, d)
+      } catch (err) {
+        g.end(op, keyed ? a : undefined, permit, true, err, scoped ? lastWaited : 0, undefined)
+        throw err
+      }
+      if (isThenable(result)) return g.promised(op, keyed ? a : undefined, permit, result as PromiseLike<unknown>, scoped ? lastWaited : 0, state)
+      if (settles || (permit & 1) === 1) g.succeeded(op, keyed ? a : undefined, permit, scoped ? lastWaited : 0)
+      return result === map ? g.guarded : result
+    }
+  }
+
+  /** The fixed wrapper's call that returned a promise: the operation is async from now on, the call ends when the promise settles. */
+  promised(op: string, key: unknown, permit: number, result: PromiseLike<unknown>, waited: number, state: { async: boolean }): Promise<unknown> {
+    state.async = true
+    return this.later(op, key, permit, result, waited, undefined, true)
+  }
+
+  /** The wrapper of any operation: its arguments passed on as they came (`arguments`, unlike rest parameters, reaches apply() uncopied). */
+  general(op: string, spec: OpSpec, fn: Method, state: { async: boolean }): Method {
     const g = this
     const map = this.map
     const timeout = this.timeout
     const signalAt = spec.signalAt
-    let async = signalAt !== undefined || fn.constructor.name === 'AsyncFunction'
+    if (signalAt !== undefined) state.async = true
     return function guardedOperation() {
       const key = spec.key ? arguments[0] : undefined
       const signal = g.signal
-      if (signal !== undefined && signal.aborted) return g.refuse(op, key, 'aborted', async, signal.reason)
+      if (signal !== undefined && signal.aborted) return g.refuse(op, key, 'aborted', state.async, signal.reason)
       let permit = 0
       const breaker = g.breaker
       if (breaker !== undefined) {
         permit = breaker.tryAdmit()
-        if (permit < 0) return g.refuse(op, key, ErrorCode.BREAKER_OPEN, async, breaker.refusal(`${g.name}.${op}()`))
+        if (permit < 0) return g.refuse(op, key, ErrorCode.BREAKER_OPEN, state.async, breaker.refusal(`${g.name}.${op}()`))
       }
       const withSignal = signalAt === undefined ? undefined : argsWithSignal(arguments, signalAt, signal)
       const callSignal = withSignal?.signal
@@ -157,13 +233,18 @@ class Guardian {
       callScope.waited = outerWaited + waited
       if (spec.iterator) return iterate(g, op, permit, result as Iterator<unknown>, waited)
       if (isThenable(result)) {
-        async = true
+        state.async = true
         return g.later(op, key, permit, result as PromiseLike<unknown>, waited, callSignal, signalAt === undefined)
       }
-      if (breaker !== undefined) breaker.settle(permit, waited >= g.slowCall ? 'failure' : 'success')
-      if (g.log !== undefined) g.audit(op, key, 'ok', waited)
+      g.succeeded(op, key, permit, waited)
       return result === map ? g.guarded : result
     }
+  }
+
+  /** A sync call that returned: settles the breaker's permit and audits it. */
+  succeeded(op: string, key: unknown, permit: number, waited: number): void {
+    if (this.breaker !== undefined) this.breaker.settle(permit, waited >= this.slowCall ? 'failure' : 'success')
+    if (this.log !== undefined) this.audit(op, key, 'ok', waited)
   }
 
   /** A refused call: audited, and thrown (rejected, for an async operation). */

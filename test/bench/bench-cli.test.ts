@@ -43,6 +43,7 @@ test('conmap bench --smoke --json prints one valid JSON document with every sect
   assert.deepEqual(new Set(result.operations.rows.map((r) => r.workload.kind === 'op' && r.workload.op)), new Set(['get', 'set', 'update', 'delete']))
   assert.ok(result.seed000.comparison.length > 0)
   assert.ok(result.cache.hitRatio.length > 0 && result.cache.crossThread.length > 0 && result.cache.cost.length > 0)
+  assert.ok(result.guard.rows.length > 0 && result.guard.rows.every((r) => r.error === undefined && r.ratio.get !== null && r.ratio.set !== null))
   assert.equal(result.seed000.seed.qps.rwmutex, 28_400)
   for (const op of ['get-first', 'get', 'get-zipf', 'has']) assert.ok(result.singleThread.rows.some((r) => r.contender === 'optimistic' && r.op === op && r.nsPerOp !== null), `single thread lacks ${op}`)
   assert.ok(result.singleThread.rows.some((r) => r.contender === 'optimistic' && r.values === 'object' && r.op === 'get' && r.nsPerOp !== null))
