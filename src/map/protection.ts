@@ -39,7 +39,7 @@ import { conmapError, ErrorCode } from '../errors/index.js'
 import { LockWord, lockTimeout } from '../sync/lock-word.js'
 import { RWLock } from '../sync/rw-lock.js'
 import { selfId, type ThreadRegistry } from '../sync/threads.js'
-import { runBlockingTallied, waitBound, waitDeadline } from '../sync/call-scope.js'
+import { runBlockingTallied, waitBound } from '../sync/call-scope.js'
 import { failpoint } from './failpoints.js'
 import { H, Strategy, type StrategyId } from './layout.js'
 import { LockMode } from '../metrics/layout.js'
@@ -114,7 +114,7 @@ export class Protection {
         else {
           if (!wait) return false
           const from = waits === undefined ? 0 : performance.now()
-          runBlockingTallied(word.acquireSteps(this.#deadline(), true))
+          runBlockingTallied(this.#timeout, (deadline) => word.acquireSteps(deadline, true))
           if (waits) waits.waited(LockMode.write, from)
         }
         recovered = word.recovered()
@@ -129,7 +129,7 @@ export class Protection {
           recovered = rw.suspect()
         } else if (wait) {
           const from = waits === undefined ? 0 : performance.now()
-          recovered = runBlockingTallied(rw.lockSteps(this.#deadline(), true))
+          recovered = runBlockingTallied(this.#timeout, (deadline) => rw.lockSteps(deadline, true))
           if (waits) waits.waited(LockMode.write, from)
         } else return false
         break
@@ -146,11 +146,6 @@ export class Protection {
       throw err
     }
     return true
-  }
-
-  /** Only the waiting paths pay for the clock. A guarded call's timeout (call-scope.ts) tightens the bound. */
-  #deadline(): number {
-    return waitDeadline(this.#timeout)
   }
 
   unlockWrite(shard: number): void {
@@ -185,7 +180,7 @@ export class Protection {
         if (rw.tryRLock()) waits?.acquired(LockMode.read)
         else {
           const from = waits === undefined ? 0 : performance.now()
-          runBlockingTallied(rw.rlockSteps(this.#deadline(), true))
+          runBlockingTallied(this.#timeout, (deadline) => rw.rlockSteps(deadline, true))
           if (waits) waits.waited(LockMode.read, from)
         }
         if (!rw.suspect()) return 0

@@ -17,22 +17,22 @@ export const callScope = {
   waited: 0,
 }
 
-/** The deadline of a lock wait starting now: the tighter of `timeout` (the map's lockTimeout) and the scope's bound. */
-export function waitDeadline(timeout: number): number {
-  const bound = Math.min(timeout, callScope.bound)
-  return bound === Infinity ? Infinity : performance.now() + bound
-}
-
 /** The wait bound an already running wait must respect (the tighter of `timeout` and the scope's). */
 export function waitBound(timeout: number): number {
   return Math.min(timeout, callScope.bound)
 }
 
-/** runBlocking, adding the time it blocked to the scope's tally. */
-export function runBlockingTallied<T>(steps: Steps<T>): T {
+/**
+ * A blocking lock wait of at most the tighter of `timeout` (the map's lockTimeout) and
+ * the scope's bound, its time added to the scope's tally. The deadline and the tally
+ * start from one clock read, so a thread descheduled before the wait begins cannot
+ * make the tally shorter than the wait it bounded.
+ */
+export function runBlockingTallied<T>(timeout: number, steps: (deadline: number) => Steps<T>): T {
   const began = performance.now()
+  const bound = waitBound(timeout)
   try {
-    return runBlocking(steps)
+    return runBlocking(steps(bound === Infinity ? Infinity : began + bound))
   } finally {
     callScope.waited += performance.now() - began
   }
