@@ -175,6 +175,15 @@ for (const kind of CLIENT_KINDS) {
       assert.equal(await strings.size(), 0)
     })
 
+    test('a map of the layout before versions (layout 1) is refused, and nothing is written', async () => {
+      const name = fresh('layout')
+      await new RedisMap<string, number>({ client: conn.client, name }).set('a', 1)
+      await server.cli(['hset', `conmap:{${name}}:meta`, 'layout', '1'])
+      const later = new RedisMap<string, number>({ client: conn.client, name })
+      await assert.rejects(later.set('b', 2), (err: unknown) => withCode('ERR_INVALID_ARGUMENT')(err) && /layout 1.*layout 2/.test(String(err)))
+      assert.equal((await server.cli(['hlen', `conmap:{${name}:0}`])).trim(), '1')
+    })
+
     test('durability on a server without replicas: the write stands on the primary, the call says 0 replicas have it', async () => {
       const map = new RedisMap<string, number>({ client: conn.client, name: fresh('durable'), durability: { replicas: 1, timeout: 50 } })
       const err = await map.set('k', 1).catch((e: unknown) => e)
