@@ -6,7 +6,7 @@
 import type { Key } from '../codec/index.js'
 import type { AsyncFactory, ComputeAsyncOptions } from '../map/compute-async.js'
 import type { SharedMap } from '../map/shared-map.js'
-import type { EntryOptions, LoadOrStoreResult, LoadResult, SwapResult } from '../map/types.js'
+import type { EntryOptions, LoadOrStoreResult, LoadResult, SwapResult, Versioned } from '../map/types.js'
 import type { AsyncConcurrentMap } from './types.js'
 
 /**
@@ -71,6 +71,18 @@ export class SharedMapAsync<K extends Key, V> implements AsyncConcurrentMap<K, V
 
   async compareAndDelete(key: K, old: V): Promise<boolean> {
     return this.#map.compareAndDelete(key, old)
+  }
+
+  async getVersioned(key: K): Promise<Versioned<V> | undefined> {
+    return this.#map.getVersioned(key)
+  }
+
+  async setIfVersion(key: K, value: V, version: number, options?: EntryOptions): Promise<boolean> {
+    return this.#map.setIfVersion(key, value, version, options)
+  }
+
+  async deleteIfVersion(key: K, version: number): Promise<boolean> {
+    return this.#map.deleteIfVersion(key, version)
   }
 
   async update(key: K, fn: (current: V | undefined) => V | undefined, options?: EntryOptions): Promise<V | undefined> {

@@ -4,7 +4,7 @@
  * process (`map.async()`) and over a RedisMap shared by many machines.
  */
 import type { Key } from '../codec/index.js'
-import type { EntryOptions, LoadOrStoreResult, LoadResult, SwapResult } from '../map/types.js'
+import type { EntryOptions, LoadOrStoreResult, LoadResult, SwapResult, Versioned } from '../map/types.js'
 import type { AsyncFactory, ComputeAsyncOptions } from '../map/compute-async.js'
 
 /**
@@ -46,6 +46,12 @@ export interface AsyncConcurrentMap<K extends Key, V> extends AsyncIterable<[K, 
   compareAndSwap(key: K, old: V, next: V): Promise<boolean>
   /** Removes key if its value's encoding equals old's. */
   compareAndDelete(key: K, old: V): Promise<boolean>
+  /** The value of key and its version (rising with every write of key, never repeating), or undefined when absent. */
+  getVersioned(key: K): Promise<Versioned<V> | undefined>
+  /** Stores value if key's version is still version (ABSENT_VERSION, 0: only if absent); resolves with whether it stored. */
+  setIfVersion(key: K, value: V, version: number, options?: EntryOptions): Promise<boolean>
+  /** Removes key if its version is still version; resolves with whether it removed. */
+  deleteIfVersion(key: K, version: number): Promise<boolean>
   /** Atomic read-modify-write; fn returns the new value or undefined to delete. Resolves with what fn returned. */
   update(key: K, fn: (current: V | undefined) => V | undefined, options?: EntryOptions): Promise<V | undefined>
   /** The value of key, computing and storing factory's if absent. */

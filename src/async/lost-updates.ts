@@ -27,17 +27,40 @@
  * key than the current one: another write came in between. Versions are a counter
  * per detector, kept per key with the site of the last write (a delete keeps its
  * version, so a key never returns to an old one).
+ *
+ * Async maps (a RedisMap, `sharedMap.async()`, any AsyncConcurrentMap: calls that
+ * return promises). A call happens somewhere between its issue and its resolution, so
+ * the detector only counts what has surely happened: a read takes the version of the
+ * writes resolved when its promise resolves (its value is at least that fresh), and a
+ * write counts once its promise resolves (a rejected one, which may not have happened,
+ * never counts). The task's write is checked twice. At issue, against the writes
+ * resolved so far: a lost update is reported then, and in mode 'throw' rejected before
+ * anything is sent, so the map is unchanged. At resolution, against the writes that
+ * resolved meanwhile: a map answers one key's calls in the order it applies them (one
+ * connection per key for a RedisMap, the call itself for a SharedMap), so a write that
+ * resolved before this one was applied before it, and after the read: this write
+ * overwrote it. That late report comes after the fact (mode 'throw' rejects the write's
+ * promise, the write having happened). Reads go by resolution, never by issue: a write
+ * still in flight when a read was issued may or may not be in the value read, and
+ * counting it as seen, or as unseen, would report a write that overwrote nothing or
+ * miss one that did. What is left out can only hide a report, never make a false one:
+ * a map that answers out of order (two connections to one key), or a write that
+ * rejected and happened anyway.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { describeValue } from '../codec/preview.js'
+import { isThenable } from '../codec/index.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
 
-/** The map operations detectLostUpdates needs; Map and SharedMap have them. */
+/**
+ * The map operations detectLostUpdates needs: Map and SharedMap have them, and so do a
+ * RedisMap and every AsyncConcurrentMap, whose calls return promises.
+ */
 export interface LostUpdateTarget<K, V> {
-  get(key: K): V | undefined
+  get(key: K): V | undefined | PromiseLike<V | undefined>
   set(key: K, value: V): unknown
-  has(key: K): boolean
-  delete(key: K): boolean
+  has(key: K): boolean | PromiseLike<boolean>
+  delete(key: K): boolean | PromiseLike<boolean>
 }
 
 /** What detectLostUpdates reports for one lost update. */
@@ -82,7 +105,7 @@ export type LostUpdateDetector<M> = M & {
 
 const FIX =
   'make the read and the write one step: map.update(key, fn), a compareAndSwap() loop, or getVersioned() then ' +
-  'setIfVersion() / deleteIfVersion() (no ABA) on a SharedMap; ' +
+  'setIfVersion() / deleteIfVersion() (no ABA) on a SharedMap or a RedisMap; ' +
   'or hold a KeyedMutex for the key from the read to the write; or read the key again after the await'
 
 /** Frames deeper than this are flattened, so a lookup walks a bounded chain. */
@@ -158,12 +181,16 @@ function stackOf(at: Site | undefined): string {
 }
 
 /**
- * Wraps a Map, a SharedMap (anything with get, set, has and delete) so that a
- * lost update across `await` is reported: a task reads a key, awaits, another task
- * writes the key meanwhile, and the first task then writes it (or deletes it),
- * overwriting that write. Tasks are told apart with AsyncLocalStorage. No report for
+ * Wraps a Map, a SharedMap, a RedisMap or any AsyncConcurrentMap (anything with get,
+ * set, has and delete, sync or returning promises) so that a lost update across
+ * `await` is reported: a task reads a key, awaits, another task writes the key
+ * meanwhile, and the first task then writes it (or deletes it), overwriting that
+ * write. On an async map a read counts when it resolves and a write when it resolves;
+ * a write is checked when it is issued and again when it resolves (the second check
+ * reports a write that overwrote one still in flight at the first; mode 'throw' then
+ * rejects the write's promise, the write having happened). Tasks are told apart with AsyncLocalStorage. No report for
  * a task that reads and writes with no await in between, or reads again after its
- * await. SharedMap's atomic writes (`update`, `compareAndSwap`, `setIfVersion`, …) are the
+ * await. The maps' atomic writes (`update`, `compareAndSwap`, `setIfVersion`, …) are the
  * fix and are never reported; they count as writes for other tasks. Every other
  * property and method is the target's own.
  *
@@ -181,6 +208,11 @@ function stackOf(at: Site | undefined): string {
  *   counts.set(key, n + 1)        // ERR_LOST_UPDATE if another hit() wrote key meanwhile
  * }
  * await Promise.all([hit('a'), hit('a')])
+ *
+ * const sessions = detectLostUpdates(new RedisMap({ client, name: 'sessions' }), { mode: 'count' })
+ * const s = await sessions.get('s1')
+ * await refresh(s)
+ * await sessions.set('s1', s)      // counted if another task's write of 's1' resolved meanwhile
  * ```
  */
 export function detectLostUpdates<M extends LostUpdateTarget<never, unknown>>(map: M, options?: LostUpdateOptions<Parameters<M['get']>[0]>): LostUpdateDetector<M> {
@@ -195,6 +227,8 @@ export function detectLostUpdates<M extends LostUpdateTarget<never, unknown>>(ma
     throw conmapError(ErrorCode.INVALID_ARGUMENT, `detectLostUpdates: mode must be 'warn', 'throw' or 'count', got ${describeValue(mode)}`)
   }
   const onLostUpdate = options?.onLostUpdate as ((report: LostUpdateReport<unknown>) => void) | undefined
+  // An async map (AsyncConcurrentMap is AsyncIterable; Map and SharedMap are not) rejects where a sync one throws.
+  const asyncMap = typeof target[Symbol.asyncIterator] === 'function'
   const frames = new AsyncLocalStorage<Frame>()
   const writes = new Map<unknown, Write>()
   let cleared: Write = { version: 0, site: undefined }
@@ -216,8 +250,8 @@ export function detectLostUpdates<M extends LostUpdateTarget<never, unknown>>(ma
     return frame
   }
 
-  const read = (key: unknown, at: Site): void => {
-    const frame = ownFrame()
+  /** Records a read of key by the stretch that owns frame (when the read resolved, for an async map). */
+  const read = (frame: Frame, key: unknown, at: Site): void => {
     const near = nearest(frame, key)
     if (near !== undefined && near.frame !== frame) near.reads.pop()
     let reads = frame.reads.get(key)
@@ -226,11 +260,25 @@ export function detectLostUpdates<M extends LostUpdateTarget<never, unknown>>(ma
     reads.push({ version: lastWrite(key).version, site: at })
   }
 
-  /** Checks a write of key by this stretch at `at`: reports it if it is lost (and throws in mode 'throw'). */
-  const check = (key: unknown, at: Site): void => {
+  /** Counts and tells of a lost update; in mode 'throw' returns the error to throw. */
+  const lose = (key: unknown, readAt: Site, otherWrite: Site | undefined, at: Site, after: boolean): Error | undefined => {
+    lost++
+    const report = reportOf(key, readAt, otherWrite, at, after)
+    onLostUpdate?.(report)
+    if (mode === 'throw') return conmapError(ErrorCode.LOST_UPDATE, report.message)
+    if (mode === 'warn') process.emitWarning(report.message, { type: 'LostUpdateWarning', code: ErrorCode.LOST_UPDATE })
+    return undefined
+  }
+
+  /**
+   * Checks a write of key by this stretch at `at`: reports it if it is lost (and throws
+   * in mode 'throw'). Returns the read it claimed as fresh, with the version it saw, for
+   * the second check of an async write; undefined when there is none.
+   */
+  const check = (key: unknown, at: Site): Read | undefined => {
     const frame = frames.getStore()
     const near = frame === undefined ? undefined : nearest(frame, key)
-    if (near === undefined) return
+    if (near === undefined) return undefined
     const current = lastWrite(key)
     const sameFunction = (r: Read): boolean => r.site.fn === at.fn
     // A write from another function than every unclaimed read's is taken for a blind
@@ -240,62 +288,104 @@ export function detectLostUpdates<M extends LostUpdateTarget<never, unknown>>(ma
     const candidate = mine ? sameFunction : () => true
     const fresh = latest(reads, (r) => candidate(r) && r.version === current.version)
     if (fresh >= 0) {
-      if (mine) reads.splice(fresh, 1)
-      return
+      return mine ? reads.splice(fresh, 1)[0] : undefined
     }
     const stale = latest(reads, candidate)
-    if (stale < 0) return
+    if (stale < 0) return undefined
     const [seen] = reads.splice(stale, 1) as [Read]
-    lost++
-    const report = reportOf(key, seen.site, current.site, at)
-    onLostUpdate?.(report)
-    if (mode === 'throw') throw conmapError(ErrorCode.LOST_UPDATE, report.message)
-    if (mode === 'warn') process.emitWarning(report.message, { type: 'LostUpdateWarning', code: ErrorCode.LOST_UPDATE })
+    const err = lose(key, seen.site, current.site, at, false)
+    if (err !== undefined) throw err
+    return undefined
   }
 
   const wrote = (key: unknown, at: Site): void => {
     writes.set(key, { version: ++version, site: at })
   }
 
+  /**
+   * A checked write of key: sent, then counted when it has happened (at once for a sync
+   * map, on resolution for an async one, after the second check, see above).
+   */
+  const write = (key: unknown, at: Site, send: () => unknown): unknown => {
+    let claimed: Read | undefined
+    try {
+      claimed = check(key, at)
+    } catch (err) {
+      if (asyncMap) return Promise.reject(err)
+      throw err
+    }
+    const result = send()
+    if (!isThenable(result)) {
+      wrote(key, at)
+      return result
+    }
+    return (result as PromiseLike<unknown>).then((value) => {
+      const current = lastWrite(key)
+      const err = claimed !== undefined && current.version !== claimed.version ? lose(key, claimed.site, current.site, at, true) : undefined
+      wrote(key, at)
+      if (err !== undefined) throw err
+      return value
+    })
+  }
+
+  /** A read of key: recorded in this stretch's frame once its value is known. */
+  const reading = (key: unknown, at: Site, send: () => unknown): unknown => {
+    const frame = ownFrame()
+    const result = send()
+    if (!isThenable(result)) {
+      read(frame, key, at)
+      return result
+    }
+    return (result as PromiseLike<unknown>).then((value) => {
+      read(frame, key, at)
+      return value
+    })
+  }
+
+  /** Runs after, now or when result resolves (for an async map); returns result's outcome. */
+  const settled = (result: unknown, after: (value: unknown) => void): unknown => {
+    if (!isThenable(result)) {
+      after(result)
+      return result
+    }
+    return (result as PromiseLike<unknown>).then((value) => {
+      after(value)
+      return value
+    })
+  }
+
   const methods: Record<PropertyKey, unknown> = {
     get: function get(key: unknown) {
-      read(key, site(get))
-      return target.get(key)
+      return reading(key, site(get), () => target.get(key))
     },
     has: function has(key: unknown) {
-      read(key, site(has))
-      return target.has(key)
+      return reading(key, site(has), () => target.has(key))
     },
-    set: function set(key: unknown, value: unknown) {
-      const at = site(set)
-      check(key, at)
-      const result = target.set(key, value)
-      wrote(key, at)
+    set: function set(key: unknown, value: unknown, ...rest: unknown[]) {
+      const result = write(key, site(set), () => (target.set as (...args: unknown[]) => unknown).call(target, key, value, ...rest))
       return result === target ? proxy : result
     },
     delete: function remove(key: unknown) {
-      const at = site(remove)
-      check(key, at)
-      const result = target.delete(key)
-      wrote(key, at)
-      return result
+      return write(key, site(remove), () => target.delete(key))
     },
   }
   if (typeof target['clear'] === 'function') {
     methods['clear'] = function clear() {
-      const result = (target['clear'] as () => unknown).call(target)
-      writes.clear()
-      cleared = { version: ++version, site: site(clear) }
-      return result
+      const at = site(clear)
+      return settled((target['clear'] as () => unknown).call(target), () => {
+        writes.clear()
+        cleared = { version: ++version, site: at }
+      })
     }
   }
   for (const [name, changed] of Object.entries(atomicWrites)) {
     const method = target[name]
     if (typeof method !== 'function') continue
     methods[name] = function atomicWrite(key: unknown, ...rest: unknown[]) {
-      const result: unknown = method.call(target, key, ...rest)
-      if (changed(result)) wrote(key, site(atomicWrite))
-      return result
+      const at = site(atomicWrite)
+      return settled(method.call(target, key, ...rest), (result) => {
+        if (changed(result)) wrote(key, at)
+      })
     }
   }
   const bound = new Map<PropertyKey, unknown>()
@@ -340,12 +430,13 @@ function latest(reads: readonly Read[], test: (read: Read) => boolean): number {
   return -1
 }
 
-function reportOf(key: unknown, read: Site, otherWrite: Site | undefined, write: Site): LostUpdateReport<unknown> {
+function reportOf(key: unknown, read: Site, otherWrite: Site | undefined, write: Site, after: boolean): LostUpdateReport<unknown> {
   const readStack = stackOf(read)
   const otherWriteStack = stackOf(otherWrite)
   const writeStack = stackOf(write)
+  const overwrites = after ? 'this write, already sent, overwrote that one (the other write was still in flight when this one was sent)' : 'this write overwrites that one'
   const message =
-    `lost update of key ${describeValue(key)}: this task read it, awaited, and meanwhile another task wrote it; this write overwrites that one\n` +
+    `lost update of key ${describeValue(key)}: this task read it, awaited, and meanwhile another task wrote it; ${overwrites}\n` +
     `  the read:\n${readStack}\n  the other task's write:\n${otherWriteStack}\n  this write:\n${writeStack}\n  fix: ${FIX}`
   return { key, readStack, otherWriteStack, writeStack, fix: FIX, message }
 }

@@ -72,7 +72,8 @@ function versionOfLocked(core: MapCore, fields: number, record: number): number 
   return last - ((last - stored) % STORED)
 }
 
-function versionArgument(version: unknown): number {
+/** version, checked: a non-negative safe integer. @throws ConmapError ERR_INVALID_ARGUMENT */
+export function versionArgument(version: unknown): number {
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
     throw conmapError(ErrorCode.INVALID_ARGUMENT, `version must be a non-negative safe integer (a version getVersioned() returned, or ABSENT_VERSION), got ${String(version)}`)
   }

@@ -8,6 +8,7 @@ import { conmapError, ErrorCode } from '../errors/index.js'
 import { awaitReplicas, runScript, type Durability, type RedisArg, type RedisDriver } from './driver.js'
 import { bucketKeys, bucketOf, encodeField, escapeName, LAYOUT_VERSION, metaKey, type BucketKeys } from './layout.js'
 import { META, type Script } from './scripts.js'
+import { yieldPoint } from '../shared/yield-point.js'
 
 export class RedisContext {
   readonly driver: RedisDriver
@@ -60,11 +61,15 @@ export class RedisContext {
   }
 
   /**
-   * Runs script over a bucket's hash and deadline set (and extra keys); the meta must be
-   * ready. A write of a map with durability resolves once the replicas acknowledged it.
+   * Runs script over a bucket's hash, deadline set and version hash (and extra keys); the
+   * meta must be ready. A write of a map with durability resolves once the replicas
+   * acknowledged it. Under a schedule shaker ('conmap/test') the round trip may first wait
+   * a few turns (the 'RedisMap.roundTrip' yield point), as a slow network would.
    */
   async run(script: Script, bucket: BucketKeys, args: readonly RedisArg[], extraKeys: readonly RedisArg[] = []): Promise<unknown> {
-    const reply = await runScript(this.driver, script, [bucket.data, bucket.ttl, ...extraKeys], args, this.timeout)
+    const shaken = yieldPoint('RedisMap.roundTrip')
+    if (shaken !== undefined) await shaken
+    const reply = await runScript(this.driver, script, [bucket.data, bucket.ttl, bucket.versions, ...extraKeys], args, this.timeout)
     if (script.writes && this.durability !== undefined) await awaitReplicas(this.driver, script, bucket.data, this.durability, this.timeout)
     return reply
   }

@@ -8,6 +8,8 @@
  *                                     or N is refused before anything is written)
  *   conmap:{<esc>:<b>}                bucket b's entries: field = encoded key, value = codec bytes
  *   conmap:{<esc>:<b>}:ttl            bucket b's deadlines (ZSET, score = server ms), see scripts.ts
+ *   conmap:{<esc>:<b>}:ver            bucket b's versions: field = encoded key, value = its version;
+ *                                     field '' = the bucket's write counter (scripts.ts)
  *   conmap:{<esc>:<b>}:lease:<field>  getOrComputeAsync's lease on one key (compute.ts)
  *
  * <esc> is the name with every UTF-16 unit outside [A-Za-z0-9_.-] written as %XXXX (4 hex
@@ -24,10 +26,13 @@
  * A key's bucket is HalfSipHash-1-3 of its stored encoding (hash.ts) under the fixed seed
  * BUCKET_SEED, mod N: every client of every process must agree on it, so unlike SharedMap's
  * per-map random seed it is a constant of the layout (LAYOUT_VERSION).
+ *
+ * LAYOUT_VERSION history: '1' had no version hash; '2' adds it (a layout-1 map, whose
+ * entries have no versions, is refused by a layout-2 client, and the converse).
  */
 import { hashKey, keyKind, keyViews, readKey, writeKey, encodedKeyBytes, type Key } from '../codec/index.js'
 
-export const LAYOUT_VERSION = '1'
+export const LAYOUT_VERSION = '2'
 
 /** 'conm', 'ap:1': any fixed pair would do; changing it is a new LAYOUT_VERSION. */
 const BUCKET_SEED = [0x636f6e6d, 0x61703a31] as const
@@ -46,6 +51,8 @@ export function escapeName(name: string): string {
 export interface BucketKeys {
   readonly data: string
   readonly ttl: string
+  /** The hash of the bucket's versions and its write counter. */
+  readonly versions: string
   /** Prefix of the lease keys; a key's lease is this followed by its field. */
   readonly lease: string
 }
@@ -56,7 +63,7 @@ export function metaKey(esc: string): string {
 
 export function bucketKeys(esc: string, bucket: number): BucketKeys {
   const data = `conmap:{${esc}:${bucket}}`
-  return { data, ttl: `${data}:ttl`, lease: `${data}:lease:` }
+  return { data, ttl: `${data}:ttl`, versions: `${data}:ver`, lease: `${data}:lease:` }
 }
 
 /** The hash field of key: its kind byte, then its stored body (see above). */

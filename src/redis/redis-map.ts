@@ -17,19 +17,23 @@
  *    read; a lost race retries (fn runs again), at most `retries` times, then ERR_CONFLICT.
  *  - A call whose reply is lost (connection gone, `timeout` passed) rejects with
  *    ERR_REDIS_INDETERMINATE and is not sent again.
+ *  - Versions (getVersioned, setIfVersion, deleteIfVersion) are SharedMap's: every write
+ *    script gives the key the next value of its bucket's counter (scripts.ts), so a
+ *    key's version rises with every write and never repeats.
  */
 import { codecId, isThenable, resolveCodec, thenableRefused, type Key } from '../codec/index.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
 import type { AsyncFactory, ComputeAsyncOptions } from '../map/compute-async.js'
 import { entryTtl, ttlOption } from '../map/expiry.js'
-import type { CodecFor, EntryOptions, LoadOrStoreResult, LoadResult, SwapResult } from '../map/types.js'
+import type { CodecFor, EntryOptions, LoadOrStoreResult, LoadResult, SwapResult, Versioned } from '../map/types.js'
 import type { AsyncConcurrentMap } from '../async-map/types.js'
 import { describeValue } from '../codec/preview.js'
 import { computeOnce, type ComputeRequest, type Flight } from './compute.js'
 import { lifeArg, RedisContext } from './context.js'
 import { driverFor, type Durability, type RedisDriver } from './driver.js'
 import { scanEntries, snapshotEntries } from './iterate.js'
-import { CLEAR, COMPARE_AND_SET, DELETE, GET, HAS, LOAD_AND_DELETE, LOAD_OR_STORE, SET, SIZE, SWAP, TTL } from './scripts.js'
+import { CLEAR, COMPARE_AND_SET, DELETE, DELETE_IF_VERSION, GET, GET_VERSIONED, HAS, LOAD_AND_DELETE, LOAD_OR_STORE, SET, SET_IF_VERSION, SIZE, SWAP, TTL } from './scripts.js'
+import { versionArgument } from '../map/versions.js'
 
 /** Options of `new RedisMap(options)`. */
 export interface RedisMapOptions<V = unknown> {
@@ -247,6 +251,57 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
   async compareAndDelete(key: K, old: V): Promise<boolean> {
     const reply = (await this.#run(COMPARE_AND_SET, key, ['1', this.#ctx.encode(old), '0', '', '0'])) as [number]
     return reply[0] === 1
+  }
+
+  /**
+   * The value of key and its version, or undefined when absent, read together. A key's
+   * version is a positive integer that rises with every write of the key and never comes
+   * back, not after a delete and a re-insert, nor after clear(): pass it to setIfVersion()
+   * or deleteIfVersion() to write only if no write came between, which compareAndSwap()
+   * cannot promise (a key that went A → B → A passes it).
+   * @throws ConmapError as get()
+   * @example
+   * ```ts
+   * const seen = await accounts.getVersioned('ada')
+   * if (seen && !(await accounts.setIfVersion('ada', pay(seen.value), seen.version))) retry()
+   * ```
+   */
+  async getVersioned(key: K): Promise<Versioned<V> | undefined> {
+    const reply = (await this.#run(GET_VERSIONED, key, [])) as [number, Buffer?, Buffer?]
+    if (reply[0] !== 1) return undefined
+    return { value: this.#value(reply[1] as Buffer), version: Number((reply[2] as Buffer).toString()) }
+  }
+
+  /**
+   * Stores value (to live options.ttl ms, default the map's ttl) if key's version is
+   * still `version`; ABSENT_VERSION (0) stores only if key is absent. Resolves with
+   * whether it stored.
+   * @throws ConmapError ERR_INVALID_ARGUMENT for a version that is no non-negative safe
+   *   integer or a bad ttl; as set()
+   * @example
+   * ```ts
+   * await jobs.setIfVersion('j1', { state: 'queued' }, ABSENT_VERSION) // insert if absent
+   * ```
+   */
+  async setIfVersion(key: K, value: V, version: number, options?: EntryOptions): Promise<boolean> {
+    const expected = versionArgument(version)
+    const life = this.#life(options)
+    return (await this.#run(SET_IF_VERSION, key, [this.#ctx.encode(value), life, String(expected)])) === 1
+  }
+
+  /**
+   * Removes key if its version is still `version` (never for ABSENT_VERSION: nothing to
+   * remove). Resolves with whether it removed.
+   * @throws ConmapError ERR_INVALID_ARGUMENT as setIfVersion(); as get()
+   * @example
+   * ```ts
+   * const seen = await jobs.getVersioned('j1')
+   * if (seen?.value.state === 'done') await jobs.deleteIfVersion('j1', seen.version) // not a later requeue
+   * ```
+   */
+  async deleteIfVersion(key: K, version: number): Promise<boolean> {
+    const expected = versionArgument(version)
+    return (await this.#run(DELETE_IF_VERSION, key, [String(expected)])) === 1
   }
 
   /**

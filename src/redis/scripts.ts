@@ -1,7 +1,21 @@
 /**
  * The Lua scripts of RedisMap: one per operation, each run as one atomic script on the
- * primary of one bucket (KEYS[1] its hash, KEYS[2] its deadline ZSET, KEYS[3] a lease
- * key where named), so every single-key operation is atomic and, on one primary, linearizable.
+ * primary of one bucket (KEYS[1] its hash, KEYS[2] its deadline ZSET, KEYS[3] its version
+ * hash, KEYS[4] a lease key where named), so every single-key operation is atomic and, on
+ * one primary, linearizable.
+ *
+ * Versions (getVersioned / setIfVersion / deleteIfVersion, SharedMap's semantics). The
+ * version hash holds, per present field, the field's version, and under the field ''
+ * (no encoded key is empty: a field starts with its kind byte) the bucket's counter.
+ * put() is the only way an entry is written, and it gives the field HINCRBY counter 1,
+ * in the same script as the write; drop() and the TTL emulation's deletes remove the
+ * field's version with the entry. So a present key's version rises with every write and
+ * never repeats, not across a delete and a re-insert (the counter only rises) nor across
+ * clear(), which keeps the counter. An absent key has no version (ABSENT_VERSION, 0, the
+ * counter's first value being 1). Versions are compared as the decimal strings stored,
+ * never as Lua floats; Lua writes a number in plain decimal below 10^14, so that is the
+ * bound on a bucket's writes (past it a version could be written with an exponent: a
+ * setIfVersion would then fail, a conflict where there was none, never a false match).
  *
  * TTL emulation (Redis < 7.4 has no per-field expiry; Debian 12 ships 7.0.15). A field
  * with a deadline has it in the ZSET, scored in ms of the server's clock (TIME inside
@@ -32,7 +46,7 @@ export interface Script {
 const SWEEP = 16
 
 const PRELUDE = `
-local data, ttls = KEYS[1], KEYS[2]
+local data, ttls, versions = KEYS[1], KEYS[2], KEYS[3]
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local function expire(limit)
@@ -40,6 +54,7 @@ local function expire(limit)
   if #gone > 0 then
     redis.call('HDEL', data, unpack(gone))
     redis.call('ZREM', ttls, unpack(gone))
+    redis.call('HDEL', versions, unpack(gone))
   end
   return #gone
 end
@@ -53,6 +68,7 @@ local function live(f)
     if d and tonumber(d) <= now then
       redis.call('HDEL', data, f)
       redis.call('ZREM', ttls, f)
+      redis.call('HDEL', versions, f)
       return false
     end
   end
@@ -61,10 +77,16 @@ end
 local function put(f, v, life)
   redis.call('HSET', data, f, v)
   if life > 0 then redis.call('ZADD', ttls, now + life, f) else redis.call('ZREM', ttls, f) end
+  redis.call('HSET', versions, f, redis.call('HINCRBY', versions, '', 1))
 end
 local function drop(f)
   redis.call('HDEL', data, f)
   redis.call('ZREM', ttls, f)
+  redis.call('HDEL', versions, f)
+end
+local function version(f)
+  if live(f) then return redis.call('HGET', versions, f) end
+  return '0'
 end
 `
 
@@ -151,10 +173,49 @@ return {1}`,
   true,
 )
 
+/** ARGV: field. Reply: {1, value, version} or {0} when absent. */
+export const GET_VERSIONED = script(
+  'getVersioned',
+  `local v = live(ARGV[1])
+if not v then return {0} end
+return {1, v, redis.call('HGET', versions, ARGV[1])}`,
+  false,
+)
+
+/**
+ * ARGV: field, value, life, version (decimal; '0': only if absent). Stores value if the
+ * key's version is still that one. Reply: 1 if stored.
+ */
+export const SET_IF_VERSION = script(
+  'setIfVersion',
+  `expire(${SWEEP})
+if version(ARGV[1]) ~= ARGV[4] then return 0 end
+put(ARGV[1], ARGV[2], tonumber(ARGV[3]))
+return 1`,
+  true,
+)
+
+/** ARGV: field, version (decimal). Removes the key if its version is still that one. Reply: 1 if removed. */
+export const DELETE_IF_VERSION = script(
+  'deleteIfVersion',
+  `if ARGV[2] == '0' or version(ARGV[1]) ~= ARGV[2] then return 0 end
+drop(ARGV[1])
+return 1`,
+  true,
+)
+
 /** Reply: the bucket's live entries, after removing its expired ones. */
 export const SIZE = script('size', `expireAll() return redis.call('HLEN', data)`, false)
 
-export const CLEAR = script('clear', `redis.call('DEL', data, ttls) return 1`, true)
+/** Removes the bucket's entries and their versions; the counter stays, so no version comes back. */
+export const CLEAR = script(
+  'clear',
+  `local counter = redis.call('HGET', versions, '')
+redis.call('DEL', data, ttls, versions)
+if counter then redis.call('HSET', versions, '', counter) end
+return 1`,
+  true,
+)
 
 /** The bucket's live entries as a flat [field, value, ...] array, at one instant. */
 export const ENTRIES = script('entries', `expireAll() return redis.call('HGETALL', data)`, false)
@@ -181,7 +242,7 @@ return {page[1], out}`,
 )
 
 /**
- * getOrComputeAsync's first step. KEYS[3]: the key's lease. ARGV: field, token, lease ms.
+ * getOrComputeAsync's first step. KEYS[4]: the key's lease. ARGV: field, token, lease ms.
  * Reply: {1, value} when present; {0} when this caller now holds the lease; {2, pttl}
  * when another holds it.
  */
@@ -189,8 +250,8 @@ export const COMPUTE_BEGIN = script(
   'computeBegin',
   `local v = live(ARGV[1])
 if v then return {1, v} end
-if redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3]) then return {0} end
-return {2, redis.call('PTTL', KEYS[3])}`,
+if redis.call('SET', KEYS[4], ARGV[2], 'NX', 'PX', ARGV[3]) then return {0} end
+return {2, redis.call('PTTL', KEYS[4])}`,
   false,
 )
 
@@ -202,7 +263,7 @@ return {2, redis.call('PTTL', KEYS[3])}`,
 export const COMPUTE_COMMIT = script(
   'computeCommit',
   `local v = live(ARGV[1])
-if redis.call('GET', KEYS[3]) == ARGV[2] then redis.call('DEL', KEYS[3]) end
+if redis.call('GET', KEYS[4]) == ARGV[2] then redis.call('DEL', KEYS[4]) end
 if v then return {1, v} end
 expire(${SWEEP})
 put(ARGV[1], ARGV[3], tonumber(ARGV[4]))

@@ -15,7 +15,8 @@
  * - `KeyedMutex.lock` / `SharedKeyedMutex.lock`: before the request joins the queue (who comes first);
  * - `KeyedMutex.grant` / `SharedKeyedMutex.grant`: after the keys are granted, before the caller resumes;
  * - `Singleflight.do`: before a caller joins or starts a flight; `Singleflight.result`: before it gets the outcome;
- * - `SharedMap.getOrComputeAsync`: before each look at the key (compute, join, or read the value).
+ * - `SharedMap.getOrComputeAsync`: before each look at the key (compute, join, or read the value);
+ * - `RedisMap.roundTrip`: before each script a RedisMap sends (its request leaves late, as on a slow network).
  */
 export const YIELD_SITES = [
   'KeyedMutex.lock',
@@ -25,6 +26,7 @@ export const YIELD_SITES = [
   'Singleflight.do',
   'Singleflight.result',
   'SharedMap.getOrComputeAsync',
+  'RedisMap.roundTrip',
 ] as const
 
 /** A yield point's site, one of YIELD_SITES. */

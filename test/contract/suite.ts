@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { AsyncConcurrentMap } from '../../src/async-map/index.js'
 import type { Key } from '../../src/codec/index.js'
+import { ABSENT_VERSION } from '../../src/map/index.js'
 
 export interface Backend {
   /** A fresh, empty map (cache operations enabled: a ttl option is accepted). */
@@ -109,6 +110,113 @@ export function contract(name: string, setup: () => Promise<Backend>): void {
       )
       assert.equal(await map.get('u'), tasks * rounds)
       assert.equal(await map.get('c'), tasks * rounds)
+    })
+
+    test('versions: setIfVersion and deleteIfVersion take the version getVersioned read; ABSENT_VERSION inserts only if absent', async () => {
+      const map = open()
+      assert.equal(await map.getVersioned('k'), undefined)
+      assert.equal(await map.deleteIfVersion('k', ABSENT_VERSION), false)
+      assert.equal(await map.setIfVersion('k', 1, ABSENT_VERSION), true)
+      assert.equal(await map.setIfVersion('k', 2, ABSENT_VERSION), false)
+      const first = await map.getVersioned('k')
+      assert.ok(first !== undefined && Number.isSafeInteger(first.version) && first.version > ABSENT_VERSION)
+      assert.equal(first.value, 1)
+      assert.equal(await map.setIfVersion('k', 3, first.version + 1), false)
+      assert.equal(await map.setIfVersion('k', 3, first.version), true)
+      assert.equal(await map.setIfVersion('k', 4, first.version), false, 'a version is good for one write')
+      const second = await map.getVersioned('k')
+      assert.deepEqual(second?.value, 3)
+      assert.ok(second !== undefined && second.version > first.version)
+      assert.equal(await map.deleteIfVersion('k', first.version), false)
+      assert.equal(await map.get('k'), 3)
+      assert.equal(await map.deleteIfVersion('k', second.version), true)
+      assert.equal(await map.has('k'), false)
+      await assert.rejects(map.setIfVersion('k', 5, -1), withCode('ERR_INVALID_ARGUMENT'))
+      await assert.rejects(map.deleteIfVersion('k', 1.5), withCode('ERR_INVALID_ARGUMENT'))
+      await assert.rejects(map.setIfVersion('k', 5, Number.NaN), withCode('ERR_INVALID_ARGUMENT'))
+      assert.equal(await map.has('k'), false)
+    })
+
+    test('versions rise with every kind of write and never repeat, across delete, re-insert and clear()', async () => {
+      const map = open()
+      const seen: number[] = []
+      const step = async (write: () => Promise<unknown>) => {
+        await write()
+        const got = await map.getVersioned('k')
+        assert.ok(got !== undefined, 'the key is present after the write')
+        seen.push(got.version)
+      }
+      await step(() => map.set('k', 1))
+      await step(() => map.set('k', 1))
+      await step(() => map.swap('k', 2))
+      await step(() => map.compareAndSwap('k', 2, 3))
+      await step(() => map.update('k', (n) => (n ?? 0) + 1))
+      await step(() => map.setMany([['k', 5], ['other', 0]]))
+      await map.delete('k')
+      await step(() => map.loadOrStore('k', 6))
+      await map.loadAndDelete('k')
+      await step(() => map.getOrCompute('k', () => 7))
+      await map.compareAndDelete('k', 7)
+      await step(() => map.getOrComputeAsync('k', async () => 8))
+      await map.clear()
+      await step(() => map.set('k', 9))
+      await map.update('k', () => undefined)
+      await step(() => map.set('k', 10, { ttl: 60_000 }))
+      for (let i = 1; i < seen.length; i++) assert.ok((seen[i] as number) > (seen[i - 1] as number), `versions in order: ${seen.join(', ')}`)
+      // A write that did not happen (a failed compareAndSwap, a present loadOrStore) keeps the version.
+      await map.compareAndSwap('k', 0, 11)
+      await map.loadOrStore('k', 12)
+      assert.equal((await map.getVersioned('k'))?.version, seen.at(-1))
+    })
+
+    test('A -> B -> A: compareAndSwap passes, setIfVersion with the version read at the first A fails', async () => {
+      const map = open()
+      await map.set('acct', 'A')
+      const read = await map.getVersioned('acct')
+      assert.ok(read !== undefined)
+      await map.set('acct', 'B')
+      await map.set('acct', 'A')
+      assert.equal(await map.setIfVersion('acct', 'C', read.version), false)
+      assert.equal(await map.deleteIfVersion('acct', read.version), false)
+      assert.equal(await map.get('acct'), 'A')
+      assert.equal(await map.compareAndSwap('acct', read.value, 'C'), true)
+      assert.equal(await map.get('acct'), 'C')
+    })
+
+    test('versions: racing getVersioned / setIfVersion increments end at the exact total', async () => {
+      const map = open()
+      const tasks = 8
+      const each = 15
+      let conflicts = 0
+      await Promise.all(
+        Array.from({ length: tasks }, async () => {
+          for (let i = 0; i < each; i++) {
+            for (;;) {
+              const seen = await map.getVersioned('n')
+              await new Promise(setImmediate)
+              if (await map.setIfVersion('n', ((seen?.value as number | undefined) ?? 0) + 1, seen?.version ?? ABSENT_VERSION)) break
+              conflicts++
+            }
+          }
+        }),
+      )
+      assert.equal(await map.get('n'), tasks * each)
+      assert.ok(conflicts > 0, 'the tasks raced')
+    })
+
+    test('versions and ttl: an expired key has no version, and inserting it again takes a later one', async () => {
+      const map = open()
+      await map.set('t', 1, { ttl: 300 })
+      const before = await map.getVersioned('t')
+      assert.ok(before !== undefined)
+      await sleep(450)
+      assert.equal(await map.getVersioned('t'), undefined)
+      assert.equal(await map.deleteIfVersion('t', before.version), false)
+      assert.equal(await map.setIfVersion('t', 2, before.version), false)
+      assert.equal(await map.setIfVersion('t', 2, ABSENT_VERSION, { ttl: 60_000 }), true)
+      const after = await map.getVersioned('t')
+      assert.ok(after !== undefined && after.version > before.version)
+      assert.ok(((await map.ttlOf('t')) ?? 0) > 30_000)
     })
 
     test('getOrCompute and getOrComputeAsync: one computation per absent key, failures not kept, undefined not stored', async () => {

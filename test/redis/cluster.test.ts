@@ -44,14 +44,15 @@ test('the buckets spread one map over every primary; each bucket in one slot', {
       held.every((n) => n > 0),
       `bucket hashes per primary: ${held.join(', ')}`,
     )
-    // The 64 bucket hashes (the meta hash is conmap:{spread}:meta; no ttl, so no deadline sets).
+    // The 64 bucket hashes and their 64 version hashes (the meta hash is conmap:{spread}:meta; no ttl, so no deadline sets).
     assert.equal(
       held.reduce((a, b) => a + b, 0),
-      64,
+      128,
     )
     const first = cluster.nodes[0] as RedisServer
-    const [data, ttl] = await Promise.all(['conmap:{spread:7}', 'conmap:{spread:7}:ttl'].map(async (k) => (await first.cli(['cluster', 'keyslot', k])).trim()))
+    const [data, ttl, versions] = await Promise.all(['conmap:{spread:7}', 'conmap:{spread:7}:ttl', 'conmap:{spread:7}:ver'].map(async (k) => (await first.cli(['cluster', 'keyslot', k])).trim()))
     assert.equal(data, ttl)
+    assert.equal(data, versions)
     assert.equal(await map.size(), 600)
   } finally {
     await conn.close()

@@ -1,6 +1,6 @@
 // Several Node processes, half on node-redis and half on ioredis, race on one RedisMap of a
-// real server: increments with update() and with compareAndSwap loops end at the exact
-// total, and of simultaneous compareAndSwap(race, 0, pid) calls exactly one wins.
+// real server: increments with update(), compareAndSwap loops and getVersioned /
+// setIfVersion loops end at the exact total, and of simultaneous compareAndSwap(race, 0, pid) calls exactly one wins.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { fork, type ChildProcess } from 'node:child_process'
@@ -34,6 +34,7 @@ test(`${PROCESSES} processes increment one RedisMap: exact totals, one CAS winne
     assert.ok(done.every((m) => m['done'] === true))
     assert.equal(await map.get('u'), PROCESSES * ROUNDS)
     assert.equal(await map.get('c'), PROCESSES * ROUNDS)
+    assert.equal(await map.get('v'), PROCESSES * ROUNDS)
     const raced = Promise.all(children.map(next))
     for (const child of children) child.send('race')
     const wins = (await raced).filter((m) => m['won'] === true)

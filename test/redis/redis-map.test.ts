@@ -166,12 +166,22 @@ for (const kind of CLIENT_KINDS) {
       const wider = new RedisMap<string, number>({ client: conn.client, name, codec: 'json', buckets: 4 })
       await assert.rejects(wider.set('b', 2), withCode('ERR_INVALID_ARGUMENT'))
       assert.deepEqual(await json.snapshot(), new Map([['a', 1]]))
-      assert.equal((await server.cli(['--scan', '--pattern', `conmap:{${name}:*`])).trim().split('\n').length, 1)
+      // Bucket 0's hash and its version hash, nothing of the refused clients.
+      assert.deepEqual((await server.cli(['--scan', '--pattern', `conmap:{${name}:*`])).trim().split('\n').sort(), [`conmap:{${name}:0}`, `conmap:{${name}:0}:ver`])
       // A value the codec refuses: nothing written.
       const strings = new RedisMap<string, string>({ client: conn.client, name: fresh('codec'), codec: 'string' })
       await assert.rejects(strings.set('k', 5 as never), withCode('ERR_INVALID_VALUE'))
       await assert.rejects(strings.setMany([['a', 'ok'], ['b', 5 as never]]), withCode('ERR_INVALID_VALUE'))
       assert.equal(await strings.size(), 0)
+    })
+
+    test('a map of the layout before versions (layout 1) is refused, and nothing is written', async () => {
+      const name = fresh('layout')
+      await new RedisMap<string, number>({ client: conn.client, name }).set('a', 1)
+      await server.cli(['hset', `conmap:{${name}}:meta`, 'layout', '1'])
+      const later = new RedisMap<string, number>({ client: conn.client, name })
+      await assert.rejects(later.set('b', 2), (err: unknown) => withCode('ERR_INVALID_ARGUMENT')(err) && /layout 1.*layout 2/.test(String(err)))
+      assert.equal((await server.cli(['hlen', `conmap:{${name}:0}`])).trim(), '1')
     })
 
     test('durability on a server without replicas: the write stands on the primary, the call says 0 replicas have it', async () => {
