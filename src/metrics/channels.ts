@@ -23,9 +23,28 @@ import { keyKind, type Key } from '../codec/index.js'
 import type { MapCore } from '../map/core.js'
 import { ERROR_OUTCOMES, Outcome, errorOutcome } from './ops.js'
 
-/** The name of the TracingChannel of map calls: its channels are `tracing:conmap:map:op:start` and kin. */
+/**
+ * The name of the TracingChannel of map calls (maps made with metrics: true): its
+ * channels are `tracing:conmap:map:op:start`, `end`, `error`, and `asyncStart` /
+ * `asyncEnd` for getOrComputeAsync; each carries a MapOpMessage. Per thread: a
+ * subscriber hears its own thread's calls.
+ * @example
+ * ```ts
+ * import { tracingChannel } from 'node:diagnostics_channel'
+ * tracingChannel<object, MapOpMessage>(OP_CHANNEL).end.subscribe((m) => console.log(m.op, m.key, m.outcome))
+ * ```
+ */
 export const OP_CHANNEL = 'conmap:map:op'
-/** The name of the channel of lock waits. */
+/**
+ * The name of the channel of lock waits (maps made with metrics: true): one
+ * LockWaitMessage per acquisition that had to wait, published once the lock is
+ * held. Acquisitions that did not wait publish nothing. Per thread.
+ * @example
+ * ```ts
+ * import { subscribe } from 'node:diagnostics_channel'
+ * subscribe(LOCK_WAIT_CHANNEL, (m) => { const { mode, seconds } = m as LockWaitMessage })
+ * ```
+ */
 export const LOCK_WAIT_CHANNEL = 'conmap:lock:wait'
 
 /**
