@@ -85,7 +85,11 @@ function makerOf(op: number, keyed: boolean, traced: boolean): Maker {
   const at = op * 2 + (traced ? 1 : 0)
   let maker = makers[at]
   if (maker === undefined) {
-    maker = new Function('ctx', SYNC.replace('KEYED', String(keyed)).replace('TRACED', String(traced))) as Maker
+    try {
+      maker = new Function('ctx', SYNC.replace('KEYED', String(keyed)).replace('TRACED', String(traced))) as Maker
+    } catch (err) {
+      throw conmapError(ErrorCode.INVALID_ARGUMENT, 'metrics: true compiles its counting wrappers with new Function, which this process forbids (--disallow-code-generation-from-strings)', err)
+    }
     makers[at] = maker
   }
   return maker

@@ -3,6 +3,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
+import { execFileSync } from 'node:child_process'
 import { SharedMap, guard, type Concurrency, type MapMetrics } from '../../src/index.js'
 import { exited, start, withCode } from '../helpers/workers.js'
 
@@ -172,4 +173,17 @@ describe('map.metrics()', () => {
     await run('ops', { handle: map.handle, prefix: 'w:', n: 10 }).result
     assert.equal(map.metrics().ops.set?.ok, 11)
   })
+})
+
+test('metrics: true where code generation is forbidden: ERR_INVALID_ARGUMENT at creation; maps without metrics work', () => {
+  const index = fileURLToPath(new URL('../../src/index.js', import.meta.url))
+  const program = `
+    const { SharedMap } = await import(${JSON.stringify(index)})
+    const plain = new SharedMap()
+    plain.set('a', 1)
+    let code = 'none'
+    try { new SharedMap({ metrics: true }) } catch (err) { code = err.code }
+    console.log(JSON.stringify({ plain: plain.get('a'), code }))`
+  const out = execFileSync(process.execPath, ['--disallow-code-generation-from-strings', '--input-type=module', '-e', program], { encoding: 'utf8' })
+  assert.deepEqual(JSON.parse(out), { plain: 1, code: 'ERR_INVALID_ARGUMENT' })
 })
