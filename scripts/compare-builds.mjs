@@ -6,7 +6,8 @@
 //   node scripts/compare-builds.mjs <checkout A> <checkout B> [--keys 100000] [--rounds 7] [--order uniform|zipf] [--options-b JSON]
 //
 // --options-b adds SharedMap options to B's maps only: `. . --options-b '{"metrics":true}'`
-// measures what an option costs against the same build without it.
+// measures what an option costs against the same build without it. --options (JSON)
+// adds options to both builds' maps: `<main> . --options '{"metrics":true}'`.
 //
 // Keys look like 'user:123:2f9k1x' and are precomputed; reads go in a new random order
 // each round (uniform, or --order zipf for Zipf(0.99)) drawn by the bench's own seeded
@@ -30,6 +31,7 @@ const KEYS = flag('--keys', 100_000)
 const ROUNDS = flag('--rounds', 7)
 const ORDER = option('--order', 'uniform')
 const OPTIONS_B = JSON.parse(option('--options-b', '{}'))
+const OPTIONS = JSON.parse(option('--options', '{}'))
 const { keySequence, xorshift } = await import(new URL('../dist/src/bench/keys.js', import.meta.url).href)
 const builds = await Promise.all(dirs.map(async (dir) => ({ dir, conmap: await import(pathToFileURL(resolve(dir, 'dist/src/index.js')).href) })))
 
@@ -81,7 +83,7 @@ for (const kind of ['string', 'object']) {
   const plain = new Map()
   for (let i = 0; i < KEYS; i++) plain.set(keys[i], built[kind][i])
   const maps = builds.map(({ conmap }, b) => {
-    const map = new conmap.SharedMap({ ...(kind === 'string' ? { codec: 'string' } : {}), ...(b === 1 ? OPTIONS_B : {}) })
+    const map = new conmap.SharedMap({ ...(kind === 'string' ? { codec: 'string' } : {}), ...OPTIONS, ...(b === 1 ? OPTIONS_B : {}) })
     for (let i = 0; i < KEYS; i++) map.set(keys[i], built[kind][i])
     for (let i = 0; i < KEYS; i++) if (JSON.stringify(map.get(keys[i])) !== JSON.stringify(built[kind][i])) throw new Error(`${keys[i]} reads back wrong`)
     return map

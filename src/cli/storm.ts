@@ -46,6 +46,8 @@ linearizability checking.
   --max-bytes <n>      maxBytes of the map, with --max-entries (from 262144):
                        a full arena evicts, and writes take the blocks other
                        shards freed
+  --metrics            make the map with metrics: report lock-wait p50/p99/p99.9
+                       and the hot keys at the end
   --json               print the report as one JSON document on stdout
   -h, --help           this text
 
@@ -65,6 +67,7 @@ const FLAGS: Readonly<Record<keyof StormOptions, string>> = {
   stallReads: '--stall-reads',
   seed: '--seed',
   check: '--check',
+  metrics: '--metrics',
   checkLimit: '--check-limit',
   checkTimeout: '--check-timeout',
   kill: '--kill',
@@ -88,6 +91,7 @@ export async function stormCommand(argv: string[], io: Io): Promise<number> {
       options: {
         ...Object.fromEntries(VALUE_OPTIONS.map((name) => [FLAGS[name].slice(2), { type: 'string' } as const])),
         check: { type: 'boolean' },
+        metrics: { type: 'boolean' },
         grow: { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -106,6 +110,7 @@ export async function stormCommand(argv: string[], io: Io): Promise<number> {
     }
     if (values['check'] === true) input['check'] = true
     if (values['grow'] === true) input['grow'] = true
+    if (values['metrics'] === true) input['metrics'] = true
     options = validateStormOptions(input, (name) => FLAGS[name])
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)

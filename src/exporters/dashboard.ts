@@ -1,12 +1,14 @@
 /**
  * The Grafana dashboard of the series conmap/prometheus exports (series.ts):
  * throughput and errors by method, hit ratio, lock waits p50 / p99 and
- * acquisitions, timeouts and retries, hot keys, entries and memory. Generated from
+ * acquisitions, timeouts and retries, hot keys, entries and memory, and the
+ * circuit breakers registered with registerBreaker (breaker-series.ts). Generated from
  * code so its queries can only name series that exist; dashboards/conmap.json in the
  * package is its output (scripts/dashboard.mjs writes it, a test keeps them equal).
  * The Prometheus data source and the maps shown are dashboard variables.
  */
 import { SERIES } from './series.js'
+import { BREAKER_SERIES } from './breaker-series.js'
 
 interface Panel {
   readonly title: string
@@ -47,6 +49,15 @@ const PANELS: readonly Panel[] = [
   },
   { title: 'Hot keys', description: 'Estimated calls on the most used keys (sampled, since the map was made)', unit: 'short', queries: [{ expr: `topk(10, max by (key) (${SERIES.hotKeys.name}{${MAP}}))`, legend: '{{key}}' }], type: 'bargauge' },
   { title: 'Entries', description: 'Entries in each map', unit: 'short', queries: [{ expr: `sum by (map) (${SERIES.entries.name}{${MAP}})`, legend: '{{map}}' }] },
+  {
+    title: 'Circuit breakers',
+    description: 'Breaker state (0 closed, 1 open, 2 half-open), and state changes per second',
+    unit: 'short',
+    queries: [
+      { expr: `max by (breaker) (${BREAKER_SERIES.state.name})`, legend: '{{breaker}} state' },
+      { expr: `sum by (breaker) (rate(${BREAKER_SERIES.transitions.name}[$__rate_interval]))`, legend: '{{breaker}} transitions/s' },
+    ],
+  },
   { title: 'Shared memory', description: 'Bytes allocated, in the buffer, and the ceiling', unit: 'bytes', queries: [{ expr: `sum by (map, kind) (${SERIES.bytes.name}{${MAP}})`, legend: '{{map}} {{kind}}' }] },
 ]
 

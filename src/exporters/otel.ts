@@ -85,3 +85,6 @@ export function registerMetrics(map: MeasuredMap, options: OtelOptions): () => v
   meter.addBatchObservableCallback(callback, observables)
   return () => meter.removeBatchObservableCallback(callback, observables)
 }
+
+export { registerBreaker, type OtelBreakerOptions } from './otel-breaker.js'
+export { BREAKER_STATE_VALUE, type MeasuredBreaker } from './breaker-series.js'

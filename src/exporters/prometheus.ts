@@ -114,3 +114,5 @@ function install(registry: Registry): Collectors {
 
 export { SERIES, type SeriesSpec, type SeriesType } from './series.js'
 export { grafanaDashboard } from './dashboard.js'
+export { registerBreaker, type PrometheusBreakerOptions } from './prometheus-breaker.js'
+export { BREAKER_SERIES, BREAKER_STATE_VALUE, type MeasuredBreaker } from './breaker-series.js'

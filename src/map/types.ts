@@ -107,7 +107,9 @@ export interface SharedMapOptions<V = unknown> {
   /**
    * Counters of every thread's calls, lock waits and hot keys in the map's shared
    * memory (`map.metrics()`, `map.hotKeys(n)`); true for the defaults of MetricsOptions.
-   * Off, the map records nothing and pays nothing for it.
+   * Off, the map records nothing and pays nothing for it. On, its calls and lock waits
+   * are also published on node:diagnostics_channel while subscribed (OP_CHANNEL,
+   * LOCK_WAIT_CHANNEL).
    * @default false
    */
   readonly metrics?: boolean | MetricsOptions | undefined

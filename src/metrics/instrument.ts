@@ -4,12 +4,17 @@
  * outcome in this thread's row. A map without metrics keeps the class's methods
  * untouched, so it pays nothing, not even a branch. Methods call each other only
  * through the class (never through `this.get` and kin), so no call counts twice.
+ *
+ * Each wrapper first asks whether anyone listens on the TracingChannel
+ * 'conmap:map:op' (channels.ts); if so the call goes through the traced path,
+ * which publishes around the counting wrapper of the same op.
  */
 import { keyKind, type Key } from '../codec/index.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
 import type { MapCore } from '../map/core.js'
 import { OPS, Outcome, errorOutcome, type OpSpec } from './ops.js'
 import type { Recorder } from './recorder.js'
+import { keyHash, opAsyncEnd, opEnd, opError, opStart, tracePromise, traceSync, type MapOpMessage } from './channels.js'
 
 type Method = (this: unknown, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => unknown
 
@@ -20,6 +25,7 @@ export function instrument(map: object, core: MapCore, recorder: Recorder): void
   const proto = Object.getPrototypeOf(map) as Record<string, unknown>
   // Optimistic read retries are counted by the core; the row gets them after each call.
   const seen = { retries: core.retries }
+  recorder.subject = map
   const settle = (): void => {
     recorder.retried(core.retries - seen.retries)
     seen.retries = core.retries
@@ -43,6 +49,11 @@ interface Context {
   readonly settle: () => void
   readonly failed: (err: unknown) => void
   readonly sample: (key: unknown) => void
+  /** The traced path of this op (channels.ts), for the wrapper that tests for subscribers. */
+  readonly traced: (self: unknown, a: unknown, b: unknown, c: unknown, d: unknown) => unknown
+  readonly start: typeof opStart
+  readonly end: typeof opEnd
+  readonly error: typeof opError
 }
 
 /**
@@ -52,6 +63,7 @@ interface Context {
  * function at its calls, which then are not inlined (measured: ~30 ns a call).
  */
 const SYNC = `return function (a, b, c, d) {
+  if (TRACED && (ctx.start.hasSubscribers || ctx.end.hasSubscribers || ctx.error.hasSubscribers)) return ctx.traced(this, a, b, c, d)
   let result
   try {
     result = ctx.method.call(this, a, b, c, d)
@@ -68,15 +80,17 @@ const SYNC = `return function (a, b, c, d) {
 type Maker = (ctx: Context) => Method
 const makers: Maker[] = []
 
-function makerOf(op: number, keyed: boolean): Maker {
-  let maker = makers[op]
+/** The maker of op's wrapper: `traced`, the one the map gets; else the counting wrapper its traced path calls. */
+function makerOf(op: number, keyed: boolean, traced: boolean): Maker {
+  const at = op * 2 + (traced ? 1 : 0)
+  let maker = makers[at]
   if (maker === undefined) {
     try {
-      maker = new Function('ctx', SYNC.replace('KEYED', String(keyed))) as Maker
+      maker = new Function('ctx', SYNC.replace('KEYED', String(keyed)).replace('TRACED', String(traced))) as Maker
     } catch (err) {
       throw conmapError(ErrorCode.INVALID_ARGUMENT, 'metrics: true compiles its counting wrappers with new Function, which this process forbids (--disallow-code-generation-from-strings)', err)
     }
-    makers[op] = maker
+    makers[at] = maker
   }
   return maker
 }
@@ -88,8 +102,14 @@ function wrapper(spec: OpSpec, op: number, method: Method, core: MapCore, record
   }
   const sample = (key: unknown): void => recorder.sampled(core.hash(key as Key, keyKind(key as Key)))
   const cells = op * 3
-  if (!spec.async) return makerOf(op, spec.keyed)({ method, outcome: spec.outcome, recorder, cells, core, seen, settle, failed, sample })
-  return function (this: unknown, a?: unknown, b?: unknown, c?: unknown, d?: unknown): unknown {
+  const message = (self: unknown, a: unknown): MapOpMessage => ({ map: self as object, op: spec.name, key: spec.keyed ? keyHash(core, a) : undefined, outcome: undefined })
+  if (!spec.async) {
+    const base = { method, outcome: spec.outcome, recorder, cells, core, seen, settle, failed, sample, start: opStart, end: opEnd, error: opError }
+    const counted = makerOf(op, spec.keyed, false)({ ...base, traced: () => undefined })
+    const traced = (self: unknown, a: unknown, b: unknown, c: unknown, d: unknown): unknown => traceSync(message(self, a), counted, self, spec.outcome, a, b, c, d)
+    return makerOf(op, spec.keyed, true)({ ...base, traced })
+  }
+  const counted = function (this: unknown, a?: unknown, b?: unknown, c?: unknown, d?: unknown): unknown {
     return (method.call(this, a, b, c, d) as Promise<unknown>).then(
       (value) => {
         recorder.count(cells + Outcome.ok)
@@ -102,5 +122,9 @@ function wrapper(spec: OpSpec, op: number, method: Method, core: MapCore, record
         throw err
       },
     )
+  }
+  return function (this: unknown, a?: unknown, b?: unknown, c?: unknown, d?: unknown): unknown {
+    if (opStart.hasSubscribers || opEnd.hasSubscribers || opError.hasSubscribers || opAsyncEnd.hasSubscribers) return tracePromise(message(this, a), counted, this, a, b, c, d)
+    return counted.call(this, a, b, c, d)
   }
 }

@@ -19,7 +19,8 @@
 import { selfId, ThreadRegistry } from '../sync/threads.js'
 import { HolderSlots } from '../sync/holder-slots.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
-import { BUCKETS, ERROR_SLOTS, HOT, OP_CELLS, REGION_MAGIC, RETRIES, RH, SAMPLES, WAIT, WAIT_STRIDE, ownerTableWord, rowsByte } from './layout.js'
+import { lockWaits } from './channels.js'
+import { BUCKETS, ERROR_SLOTS, HOT, OP_CELLS, REGION_MAGIC, RETRIES, LockMode, RH, SAMPLES, WAIT, WAIT_STRIDE, ownerTableWord, rowsByte } from './layout.js'
 
 /** The shape of the region, as read from its header. */
 export interface Region {
@@ -66,6 +67,8 @@ export class Recorder {
   readonly #sample: number
   /** Keyed calls until the next sample. */
   gap = 1
+  /** The SharedMap object lock-wait messages name (channels.ts), set once the map is instrumented. */
+  subject: object | undefined = undefined
   #random = (selfId * 0x9e3779b1) | 1
 
   constructor(region: Region) {
@@ -113,6 +116,7 @@ export class Recorder {
     const at = WAIT + mode * WAIT_STRIDE
     ;(this.row[at + bucket] as number)++
     ;(this.row[at + BUCKETS] as number) += seconds
+    if (lockWaits.hasSubscribers && this.subject !== undefined) lockWaits.publish({ map: this.subject, mode: mode === LockMode.read ? 'read' : 'write', seconds })
   }
 
   /**

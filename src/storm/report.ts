@@ -14,6 +14,7 @@ import { formatMix, STORM_OPS, type StormOp } from './mix.js'
 import { isCacheStorm, type StormOptions } from './options.js'
 import type { ProbeResult } from './storm-probe.js'
 import type { LatencySummary, Totals } from './totals.js'
+import { formatContention, type StormContention } from './contention.js'
 
 export interface StormReport {
   /** False when any violation was found. */
@@ -78,6 +79,8 @@ export interface StormReport {
   readonly recoveries: number | null
   /** Whether the run was stopped early (AbortSignal, Ctrl-C). */
   readonly interrupted: boolean
+  /** Lock-wait percentiles and hot keys (--metrics); null without. */
+  readonly contention: StormContention | null
   /** How the storm's cache map was made and what its entries went through; null for a plain map. */
   readonly cache: CacheReport | null
 }
@@ -112,6 +115,7 @@ export interface StormFindings {
   readonly recorded: { readonly operations: number; readonly pending: number; readonly cutAt: number | null } | undefined
   readonly lost: readonly LostWrite[] | null
   readonly vanishedReads: number | null
+  readonly contention: StormContention | undefined
 }
 
 const MISUSE: ReadonlySet<string> = new Set([ErrorCode.CONCURRENT_MAP_WRITES, ErrorCode.CONCURRENT_MAP_READ_WRITE, ErrorCode.CONCURRENT_MAP_ITERATION_WRITE])
@@ -174,6 +178,7 @@ export function buildReport(f: StormFindings): StormReport {
     errorSamples,
     latencyUnit: 'us',
     latency: totals.latency(),
+    contention: f.contention ?? null,
     check: options.check,
     linearizable: check?.linearizable ?? null,
     operationsChecked: check?.operationsChecked ?? 0,
@@ -243,6 +248,7 @@ export function formatStormReport(r: StormReport): string {
     lines.push(`    ${op.padEnd(16)} ${int(l.count).padStart(11)} ${fixed(l.p50)} ${fixed(l.p99)} ${fixed(l.p999)} ${fixed(l.max)}`)
   }
   const errors = Object.entries(r.errors)
+  if (r.contention !== null) lines.push(...formatContention(r.contention, int))
   lines.push(`  errors       ${errors.length === 0 ? 'none' : errors.map(([code, n]) => `${code} ×${int(n)}`).join(', ')}`)
   for (const [code] of errors) lines.push(`                 ${code}: ${r.errorSamples[code] ?? ''}`)
   if (r.cache !== null) lines.push(`  cache        ${formatCache(r.cache, int)}`)

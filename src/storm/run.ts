@@ -40,6 +40,7 @@ import { Random } from './op-stream.js'
 import { isCacheStorm, validateStormOptions, type StormInput, type StormOptions } from './options.js'
 import { Control, WorkerRegion, WorkerState } from './region.js'
 import { buildReport, type StormReport } from './report.js'
+import { contentionOf } from './contention.js'
 import type { ProbeResult } from './storm-probe.js'
 import { Totals } from './totals.js'
 import { startThread } from './thread.js'
@@ -144,6 +145,7 @@ class Storm {
       ...(options.shards === undefined ? {} : { shards: options.shards }),
       ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
       ...(options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries }),
+      ...(options.metrics ? { metrics: true } : {}),
       // The parent must never block: its event loop marks killed workers dead (watch)
       // and detects deadlocks. A sweeper tick waits for shard locks, and one held by a
       // killed worker is released only once the parent has seen it exit. Under 'none'
@@ -359,6 +361,8 @@ class Storm {
     const o = this.#options
     const store = this.#store
     this.#progress('verifying')
+    // Read before the probe, whose own reads are no part of the storm.
+    const contention = o.metrics ? contentionOf(this.#map) : undefined
     const kept = store?.keptKeys(o.keys) ?? []
     const cache = isCacheStorm(o)
     const outcome = await runProbe(this.#map.handle, { keys: kept, cache, maxEntries: o.maxEntries }, o.stallTimeout * 1000)
@@ -404,6 +408,7 @@ class Storm {
           : { operations: store.count, pending, cutAt: store.cutoff === Infinity ? null : (store.cutoff - this.#start) / 1000 },
       lost,
       vanishedReads,
+      contention,
     })
   }
 }

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { parser } from '@prometheus-io/lezer-promql'
-import { SERIES, grafanaDashboard } from '../../src/exporters/prometheus.js'
+import { BREAKER_SERIES, SERIES, grafanaDashboard } from '../../src/exporters/prometheus.js'
 
 interface Target {
   expr: string
@@ -21,7 +21,7 @@ interface Panel {
 }
 
 const exported = new Set(
-  Object.values(SERIES).flatMap((spec) => (spec.type === 'histogram' ? ['_bucket', '_sum', '_count'].map((suffix) => spec.name + suffix) : [spec.name])),
+  Object.values({ ...SERIES, ...BREAKER_SERIES }).flatMap((spec) => (spec.type === 'histogram' ? ['_bucket', '_sum', '_count'].map((suffix) => spec.name + suffix) : [spec.name])),
 )
 
 /** The metric names an expression selects, after Grafana's variables are given values. */

@@ -14,8 +14,8 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { Registry } from 'prom-client'
-import { SharedMap } from '../../src/index.js'
-import { grafanaDashboard, registerMetrics } from '../../src/exporters/prometheus.js'
+import { SharedMap, guard } from '../../src/index.js'
+import { grafanaDashboard, registerBreaker, registerMetrics } from '../../src/exporters/prometheus.js'
 import { sleep, start, withCode } from '../helpers/workers.js'
 
 const metricsWorker = fileURLToPath(new URL('../fixtures/metrics-worker.js', import.meta.url))
@@ -106,6 +106,7 @@ describe('conmap/prometheus', () => {
     keys.forEach((key, i) => map.set(key, i))
     const registry = new Registry()
     registerMetrics(map, { registry, name: 'example' })
+    registerBreaker(guard(map, { name: 'example', breaker: { failures: 5 } }).breaker, { registry, name: 'example' })
     const stop = new SharedArrayBuffer(4)
     const workers = Array.from({ length: 2 }, (_, w) => start('zipfUntilStopped', { handle: map.handle, keys, stop, seed: 5 + w }, metricsWorker))
     const target = await serve(registry)
