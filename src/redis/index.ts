@@ -4,3 +4,4 @@
  */
 export { RedisMap, type RedisMapOptions } from './redis-map.js'
 export type { AsyncConcurrentMap } from '../async-map/types.js'
+export { ABSENT_VERSION } from '../map/versions.js'

@@ -1,11 +1,11 @@
-// A pool's life: 10,000 short-lived workers, a few alive at once, none watched, each
-// attaching a Mutex and taking it (so its id lands in lock words and the registry)
-// before dying one of four ways: a normal end, process.exit(), an uncaught error, or
-// terminate() (which runs no exit hook). Every thousandth dies holding the Mutex. The
-// workers are started by a spawner thread that never loads conmap, so no thread
-// watches them either way: only exit hooks and beacons free their registry slots.
-// Before slots of dead threads were reused, the 4097th such worker failed with
-// ERR_TOO_MANY_THREADS.
+// A pool's life: 6,000 short-lived workers (more than the registry's 4096 slots), a few
+// alive at once, none watched, each attaching a Mutex and taking it (so its id lands in
+// lock words and the registry) before dying one of four ways: a normal end,
+// process.exit(), an uncaught error, or terminate() (which runs no exit hook). Every
+// thousandth dies holding the Mutex. The workers are started by a spawner thread that
+// never loads conmap, so no thread watches them either way: only exit hooks and beacons
+// free their registry slots. Before slots of dead threads were reused, the 4097th such
+// worker failed with ERR_TOO_MANY_THREADS.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads'
 import { Mutex } from '../../src/index.js'
 import { ThreadRegistry } from '../../src/sync/threads.js'
 
-const WORKERS = 10_000
+const WORKERS = 6_000
 const AT_ONCE = 4
 
 const child = `
