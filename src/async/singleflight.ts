@@ -10,12 +10,14 @@
  * (tailscale#18919). A flight whose waiters all left can still settle later; only
  * the flight still in the table is removed then, never a newer one for the key.
  *
- * SharedMap's getOrComputeAsync (src/map/compute-async.ts) counts its callers per
- * thread the same way, but interleaved with waiters in shared memory, so the two
- * do not share code.
+ * SharedMap's getOrComputeAsync (src/map/compute-async.ts) is the same across
+ * threads: its callers leave a wait the same way (untilAborted, src/shared/abort.ts),
+ * but it counts them interleaved with waiters in shared memory, so the counting
+ * is its own.
  */
 import { conmapError, ErrorCode } from '../errors/index.js'
 import { yieldPoint } from '../shared/yield-point.js'
+import { untilAborted } from '../shared/abort.js'
 
 /** What a caller of Singleflight.do gets. */
 export interface FlightResult<V> {
@@ -145,21 +147,12 @@ export class Singleflight<K, V> {
   }
 
   #wait(key: K, flight: Flight<V>, signal: AbortSignal | undefined): Promise<Ending<V>> {
-    if (signal === undefined) return flight.ending
-    return new Promise<Ending<V>>((resolve, reject) => {
-      const onAbort = (): void => {
-        flight.waiters--
-        if (flight.waiters === 0) {
-          this.#drop(key, flight)
-          flight.controller.abort(signal.reason)
-        }
-        reject(signal.reason)
+    return untilAborted(flight.ending, signal, (reason) => {
+      flight.waiters--
+      if (flight.waiters === 0) {
+        this.#drop(key, flight)
+        flight.controller.abort(reason)
       }
-      signal.addEventListener('abort', onAbort, { once: true })
-      void flight.ending.then((ending) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(ending)
-      })
     })
   }
 

@@ -19,7 +19,7 @@
 import { isThenable, type Key } from '../codec/index.js'
 import { describeValue } from '../codec/preview.js'
 import { conmapError, ErrorCode, isConmapError } from '../errors/index.js'
-import { untilAborted } from '../map/compute-async.js'
+import { untilAborted } from '../shared/abort.js'
 import { callScope } from '../sync/call-scope.js'
 import type { AuditEntry, AuditLog, AuditOutcome } from './audit.js'
 import type { BreakerOutcome, CircuitBreaker } from './breaker.js'

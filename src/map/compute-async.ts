@@ -24,6 +24,7 @@
 import { keyKind, type Key } from '../codec/index.js'
 import { conmapError, ErrorCode } from '../errors/index.js'
 import { yieldPoint } from '../shared/yield-point.js'
+import { untilAborted } from '../shared/abort.js'
 import { selfId, ThreadRegistry } from '../sync/threads.js'
 import { H, S } from './layout.js'
 import type { MapCore } from './core.js'
@@ -341,25 +342,5 @@ function leave(core: MapCore, shard: number, key: Key, token: number): void {
   core.withShard(shard, () => {
     const state = recordStateLocked(core, findKeyLocked(core, core.fieldsOf(shard), key))
     if (state.state === 'pending' && state.token === token) Atomics.sub(core.arena.u32, state.waitersAt, 1)
-  })
-}
-
-/** promise, or its rejection with signal.reason once signal aborts first (the promise itself runs on). */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
   })
 }
