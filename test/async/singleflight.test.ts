@@ -126,3 +126,24 @@ test('fn that calls do() for its own key joins its own flight instead of startin
   assert.deepEqual(await nested, { value: 9, shared: true })
   assert.equal(calls, 1)
 })
+
+test("fn that aborts its first caller's signal: that caller leaves at once, and fn's signal aborts (it was the only one)", LIMIT, async () => {
+  const flights = new Singleflight<string, number>()
+  const caller = new AbortController()
+  let inner: AbortSignal | undefined
+  const held = deferred<number>()
+  const call = flights.do(
+    'k',
+    (signal) => {
+      inner = signal
+      caller.abort(new Error('left from inside fn'))
+      return held.promise
+    },
+    { signal: caller.signal },
+  )
+  await assert.rejects(call, /left from inside fn/)
+  assert.equal(inner?.aborted, true)
+  const next = flights.do('k', () => 2)
+  assert.deepEqual(await next, { value: 2, shared: false }, 'the abandoned flight is not rejoined')
+  held.resolve(1)
+})
