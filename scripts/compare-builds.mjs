@@ -15,20 +15,15 @@
 // 'string') and small objects { id, gen, name, tags, score } (default 'structured').
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { args, numberOption, option } from './options.mjs'
 
-const args = process.argv.slice(2)
-const option = (name, fallback) => {
-  const at = args.indexOf(name)
-  return at < 0 ? fallback : args[at + 1]
-}
-const flag = (name, fallback) => Number(option(name, fallback))
 const dirs = args.filter((arg, i) => !arg.startsWith('--') && !(i > 0 && args[i - 1]?.startsWith('--')))
 if (dirs.length !== 2) {
   console.error('usage: node scripts/compare-builds.mjs <checkout A> <checkout B> [--keys N] [--rounds N] [--order uniform|zipf]')
   process.exit(2)
 }
-const KEYS = flag('--keys', 100_000)
-const ROUNDS = flag('--rounds', 7)
+const KEYS = numberOption('--keys', 100_000)
+const ROUNDS = numberOption('--rounds', 7)
 const ORDER = option('--order', 'uniform')
 const OPTIONS_B = JSON.parse(option('--options-b', '{}'))
 const OPTIONS = JSON.parse(option('--options', '{}'))

@@ -7,6 +7,7 @@
 //   npm run build && node scripts/hot-keys-accuracy.mjs [--workers 4] [--calls 50000] [--keys 10000] [--k 10]
 //     [--exponents 0.8,0.99,1.2] [--samples 1,8,32] [--widths 32,64]   (widths: metrics.hotKeys)
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads'
+import { numberOption, option } from './options.mjs'
 
 const { SharedMap } = await import(new URL('../dist/src/index.js', import.meta.url).href)
 const { xorshift, zipfSequence } = await import(new URL('../dist/src/bench/keys.js', import.meta.url).href)
@@ -22,18 +23,13 @@ if (!isMainThread) {
   }
   parentPort.postMessage([...counts])
 } else {
-  const args = process.argv.slice(2)
-  const option = (name, fallback) => {
-    const at = args.indexOf(name)
-    return at < 0 ? fallback : Number(args[at + 1])
-  }
-  const WORKERS = option('--workers', 4)
-  const CALLS = option('--calls', 50_000)
-  const KEYS = option('--keys', 10_000)
-  const K = option('--k', 10)
+  const WORKERS = numberOption('--workers', 4)
+  const CALLS = numberOption('--calls', 50_000)
+  const KEYS = numberOption('--keys', 10_000)
+  const K = numberOption('--k', 10)
   const list = (name, fallback) => {
-    const at = args.indexOf(name)
-    return at < 0 ? fallback : args[at + 1].split(',').map(Number)
+    const value = option(name, undefined)
+    return value === undefined ? fallback : value.split(',').map(Number)
   }
   const keys = Array.from({ length: KEYS }, (_, i) => `item:${i}`)
   const rows = []

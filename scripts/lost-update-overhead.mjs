@@ -9,14 +9,10 @@
 //
 //   npm run build && node scripts/lost-update-overhead.mjs [--rounds 7] [--ops 200000]
 import { performance } from 'node:perf_hooks'
+import { numberOption } from './options.mjs'
 
-const args = process.argv.slice(2)
-const option = (name, fallback) => {
-  const at = args.indexOf(name)
-  return at < 0 ? fallback : Number(args[at + 1])
-}
-const ROUNDS = option('--rounds', 7)
-const OPS = option('--ops', 200_000)
+const ROUNDS = numberOption('--rounds', 7)
+const OPS = numberOption('--ops', 200_000)
 const KEYS = 1000
 const TASKS = 100
 const { detectLostUpdates } = await import(new URL('../dist/src/index.js', import.meta.url).href)

@@ -15,12 +15,8 @@
 // are 27-char strings; SharedMap is the default 'optimistic' map (codec 'string'), read
 // once before the rounds so that every timed read is a read-cache hit.
 import { performance } from 'node:perf_hooks'
+import { option } from './options.mjs'
 
-const args = process.argv.slice(2)
-const option = (name, fallback) => {
-  const at = args.indexOf(name)
-  return at < 0 ? fallback : args[at + 1]
-}
 const KEYS = Number(option('--keys', 100_000))
 const ROUNDS = Number(option('--rounds', 7))
 const ORDER = option('--order', 'uniform')

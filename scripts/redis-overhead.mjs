@@ -8,14 +8,10 @@
 //   npm run build && node scripts/redis-overhead.mjs [--rounds 5] [--ops 4000]
 import { performance } from 'node:perf_hooks'
 import { createClient } from 'redis'
+import { numberOption } from './options.mjs'
 
-const args = process.argv.slice(2)
-const option = (name, fallback) => {
-  const at = args.indexOf(name)
-  return at < 0 ? fallback : Number(args[at + 1])
-}
-const ROUNDS = option('--rounds', 5)
-const OPS = option('--ops', 4000)
+const ROUNDS = numberOption('--rounds', 5)
+const OPS = numberOption('--ops', 4000)
 const KEYS = 1000
 const { startRedis } = await import(new URL('../dist/test/helpers/redis-servers.js', import.meta.url).href)
 const { RedisMap } = await import(new URL('../dist/src/redis/index.js', import.meta.url).href)
