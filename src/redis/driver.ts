@@ -142,8 +142,9 @@ function ioredisDriver(client: IoredisClient): RedisDriver {
   return {
     client: 'ioredis',
     cluster,
-    // ioredis routes by the command's name: EVALSHA_RO / EVAL_RO are read-only commands.
-    send: (_key, args) => client.callBuffer(args[0] as string, args.slice(1)),
+    // An ioredis Cluster routes by the command's name, which it looks up as written (in
+    // lower case) to tell that EVALSHA_RO / EVAL_RO are read-only commands.
+    send: (_key, args) => client.callBuffer((args[0] as string).toLowerCase(), args.slice(1)),
     replicaReads: cluster && scaleReads !== undefined && scaleReads !== 'master',
     // With retryDelayOnFailover 0 the Cluster follows only MOVED, ASK, TRYAGAIN and
     // CLUSTERDOWN, refusals all, before it gives up with this message.

@@ -173,3 +173,25 @@ export async function startCluster(primaries = 3): Promise<RedisCluster> {
     throw err
   }
 }
+
+/**
+ * Resolves once every replica of cluster has synced with its primary and every node lists
+ * it in CLUSTER SLOTS (Redis leaves out a replica that has not synced yet, so a client
+ * connected before then sees no replica). The replicas' first sync waits out the
+ * primaries' repl-diskless-sync-delay (5 s); it is set to 0 here to start it at once.
+ */
+export async function replicasReady(cluster: RedisCluster): Promise<void> {
+  await Promise.all(cluster.nodes.map((n) => n.cli(['config', 'set', 'repl-diskless-sync-delay', '0'])))
+  const shards = cluster.nodes.length / 2
+  const deadline = Date.now() + CLUSTER_MS
+  for (const node of cluster.nodes) {
+    for (;;) {
+      // CLUSTER SLOTS, one line per field: a shard's replica adds host, port and id after its primary's.
+      const listed = (await node.cli(['cluster', 'slots'])).trim().split('\n').filter((line) => line === HOST).length
+      const link = /master_link_status:(\w+)/.exec(await node.cli(['info', 'replication']))?.[1]
+      if (listed >= shards * 2 && (link === undefined || link === 'up')) break
+      if (Date.now() > deadline) throw new Error(`cluster node ${node.port}: replicas not synced and listed within ${CLUSTER_MS} ms`)
+      await sleep(50)
+    }
+  }
+}
