@@ -45,7 +45,11 @@ export interface RedisDriver {
    * ioredis `scaleReads` other than 'master'); false for a standalone client.
    */
   readonly replicaReads: boolean
-  /** Whether err, a failure of send(), says the command did not run (the cluster refused it). */
+  /**
+   * Whether err, a failure of send() by a cluster client, says the command did not run (the
+   * cluster refused it). Never for a standalone client: a cluster's refusal reaching one
+   * (a client pointed at a cluster node) is no passing state, and is given as the server said it.
+   */
   refused(err: unknown): boolean
   /**
    * Sends WAIT on the connection that carried key's writes (undefined where the client
@@ -119,7 +123,7 @@ function nodeRedisDriver(client: NodeRedisClient): RedisDriver {
     replicaReads: cluster && client._options?.useReplicas === true,
     // Past maxCommandRedirections node-redis throws MaxCommandRedirectionsError, the last
     // ASK/MOVED as its cause; it follows nothing else, so every attempt was refused.
-    refused: (err) => refusedReply(err) || (err instanceof Error && err.message === 'Too many Cluster redirections' && refusedReply(err.cause)),
+    refused: (err) => cluster && (refusedReply(err) || (err instanceof Error && err.message === 'Too many Cluster redirections' && refusedReply(err.cause))),
     wait: cluster
       ? (key, replicas, ms) => client.sendCommand(key, false, ['WAIT', String(replicas), String(ms)])
       : (_key, replicas, ms) => client.sendCommand(['WAIT', String(replicas), String(ms)]),
@@ -148,7 +152,7 @@ function ioredisDriver(client: IoredisClient): RedisDriver {
     replicaReads: cluster && scaleReads !== undefined && scaleReads !== 'master',
     // With retryDelayOnFailover 0 the Cluster follows only MOVED, ASK, TRYAGAIN and
     // CLUSTERDOWN, refusals all, before it gives up with this message.
-    refused: (err) => refusedReply(err) || (cluster && err instanceof Error && /^Too many Cluster redirections\. Last error: ReplyError: (TRYAGAIN|ASK|MOVED|CLUSTERDOWN)\b/.test(err.message)),
+    refused: (err) => cluster && (refusedReply(err) || (err instanceof Error && /^Too many Cluster redirections\. Last error: ReplyError: (TRYAGAIN|ASK|MOVED|CLUSTERDOWN)\b/.test(err.message))),
     wait: cluster ? undefined : (_key, replicas, ms) => client.callBuffer('WAIT', [String(replicas), String(ms)]),
   }
 }

@@ -42,7 +42,8 @@ export interface RedisMapOptions<V = unknown> {
   /**
    * A connected node-redis client or cluster (`createClient()` / `createCluster()`), or an
    * ioredis Redis or Cluster made with `autoResendUnfulfilledCommands: false` (in
-   * `redisOptions` for a Cluster). Credentials, TLS and reconnection are the client's.
+   * `redisOptions` for a Cluster, which also needs `retryDelayOnFailover: 0`), so that no
+   * write whose reply was lost is sent again. Credentials, TLS and reconnection are the client's.
    */
   readonly client: unknown
   /** The map's name: any non-empty string; maps of different names never share a server key. */
@@ -67,7 +68,8 @@ export interface RedisMapOptions<V = unknown> {
   readonly buckets?: number | undefined
   /**
    * ms a call waits for each reply before it rejects with ERR_REDIS_INDETERMINATE
-   * (Infinity: no bound).
+   * (Infinity: no bound), and for as long sends again a script a cluster refused (TRYAGAIN
+   * while its slot moves) before it rejects with ERR_REDIS_UNAVAILABLE.
    * @default 10000
    */
   readonly timeout?: number | undefined
@@ -101,10 +103,17 @@ export interface RedisMapOptions<V = unknown> {
    * spreads a slot's reads over its primary and replicas, or an ioredis Cluster with
    * `scaleReads: 'slave'` (or 'all'). Such a read can be stale, and is not linearizable:
    * replication is asynchronous, so a replica may not have a write its primary acknowledged
-   * yet, this client's own included; entries expire by the replica's clock. Writes,
-   * update(), getOrCompute(), every conditional call and iteration (an HSCAN cursor is only
-   * good on the node that made it) stay on primaries.
+   * yet, this client's own included; entries expire by the replica's clock; and while a
+   * slot moves, a replica of its old primary can answer absent for entries already moved
+   * (replicas answer ASK only from Valkey 8.0). Writes, update(), getOrCompute(), every
+   * conditional call and iteration (an HSCAN cursor is only good on the node that made it)
+   * stay on primaries.
    * @default 'primary'
+   * @example
+   * ```ts
+   * const client = await createCluster({ rootNodes, useReplicas: true }).connect()
+   * const profiles = new RedisMap<string, Profile>({ client, name: 'profiles', reads: 'replica' })
+   * ```
    */
   readonly reads?: 'primary' | 'replica' | undefined
 }
@@ -212,9 +221,11 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
   }
 
   /**
-   * The value of key, or undefined. One script on the key's primary.
+   * The value of key, or undefined. One script on the key's primary (with reads:
+   * 'replica', on the node the client picks for reads).
    * @throws ConmapError ERR_INVALID_KEY for a key that is no string, number or bigint;
-   *   ERR_REDIS_INDETERMINATE when no reply came
+   *   ERR_REDIS_INDETERMINATE when no reply came; ERR_REDIS_UNAVAILABLE when the cluster
+   *   refused it (TRYAGAIN while its slot moves) until the timeout
    */
   async get(key: K): Promise<V | undefined> {
     const bytes = (await this.#run(this.#reads.get, key, [])) as Buffer | null
@@ -230,7 +241,8 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
    * Stores value under key, to live options.ttl ms (default the map's ttl).
    * @throws ConmapError ERR_INVALID_KEY; ERR_INVALID_VALUE for a value the codec cannot
    *   store; ERR_INVALID_ARGUMENT for a bad ttl; ERR_REDIS_INDETERMINATE when no reply came
-   *   (the write may have happened)
+   *   (the write may have happened); ERR_REDIS_UNAVAILABLE when the cluster refused it until
+   *   the timeout (it did not happen)
    * @example
    * ```ts
    * await sessions.set('s1', session, { ttl: 60_000 })
