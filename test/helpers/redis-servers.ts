@@ -176,12 +176,13 @@ export async function startCluster(primaries = 3): Promise<RedisCluster> {
 
 /**
  * Resolves once every replica of cluster has synced with its primary and every node lists
- * it in CLUSTER SLOTS (Redis leaves out a replica that has not synced yet, so a client
- * connected before then sees no replica). The replicas' first sync waits out the
- * primaries' repl-diskless-sync-delay (5 s); it is set to 0 here to start it at once.
+ * it in CLUSTER SLOTS (Redis leaves out a replica whose replication offset is still 0, so
+ * a client connected before then sees no replica). Two waits are cut short here: the first
+ * sync waits out the primaries' repl-diskless-sync-delay (5 s), and on an idle primary the
+ * offset first moves with its replication PING, every repl-ping-replica-period (10 s).
  */
 export async function replicasReady(cluster: RedisCluster): Promise<void> {
-  await Promise.all(cluster.nodes.map((n) => n.cli(['config', 'set', 'repl-diskless-sync-delay', '0'])))
+  await Promise.all(cluster.nodes.map((n) => n.cli(['config', 'set', 'repl-diskless-sync-delay', '0', 'repl-ping-replica-period', '1'])))
   const shards = cluster.nodes.length / 2
   const deadline = Date.now() + CLUSTER_MS
   for (const node of cluster.nodes) {
