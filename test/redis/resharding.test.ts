@@ -90,6 +90,18 @@ function load(map: RedisMap<string, number>, keys: readonly string[]) {
   }
 }
 
+async function redirections(node: ClusterNode, kind: 'ASK' | 'MOVED'): Promise<number> {
+  return (await errorCounts(node.server)).get(kind) ?? 0
+}
+
+/** Polls check every 20 ms until it holds or ms pass; whether it held. */
+async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(20)) {
+    if (await check()) return true
+  }
+  return false
+}
+
 /** One anchor key per bucket, stored with a ttl, so that every bucket has all three of its keys (hash, deadline set, versions). */
 function anchors(buckets: number): string[] {
   const found = new Map<number, string>()
@@ -120,6 +132,7 @@ for (const kind of CLIENT_KINDS) {
       const source = ownerOf(nodes, slots[0] as number)
       const target = nodes.find((n) => n.primary && n !== source) as ClusterNode
       const moving = layout.filter((_, b) => ownerOf(nodes, slots[b] as number) === source)
+      assert.ok(moving.length > 0)
       await Promise.all([source, target].map((n) => n.server.cli(['config', 'resetstat'])))
 
       const running = load(map, keys)
@@ -131,12 +144,15 @@ for (const kind of CLIENT_KINDS) {
         // The hash first, alone: the bucket's keys are split between the nodes (TRYAGAIN).
         await move.migrate([bucket.data])
         await sleep(80)
+        const asked = await redirections(source, 'ASK')
         await move.migrate([bucket.versions, bucket.ttl])
-        // All on the target, the slot still migrating: the source answers ASK.
-        await sleep(200)
+        // All on the target, the slot still migrating: the source answers ASK (waited for,
+        // bounded, so that a slow machine still sees some; asserted below).
+        await until(async () => (await redirections(source, 'ASK')) > asked, 3000)
         await move.close()
       }
-      await sleep(300)
+      await until(async () => (await redirections(source, 'MOVED')) > 0, 3000)
+      await sleep(100)
       await running.stop()
 
       const { model, counts } = running
@@ -180,18 +196,20 @@ async function stuckMap(kind: ClientKind, name: string, timeout: number) {
   const slot = await slotOf(cluster, bucketKeys(escapeName(name), 0).data)
   const source = ownerOf(nodes, slot)
   const move = slotMove(nodes, slot, source, nodes.find((n) => n.primary && n !== source) as ClusterNode)
+  await source.server.cli(['config', 'resetstat'])
   await move.open()
   const bucket = bucketKeys(escapeName(name), 0)
-  return { conn, map, finish: async () => (await move.migrate([bucket.data, bucket.versions]), await move.close()) }
+  return { conn, map, source, finish: async () => (await move.migrate([bucket.data, bucket.versions]), await move.close()) }
 }
 
 for (const kind of CLIENT_KINDS) {
   test(`a slot held in migration (${kind}): refused calls are sent again; refused past the timeout, ERR_REDIS_UNAVAILABLE and nothing written`, { timeout: 60_000 }, async () => {
     // ioredis follows TRYAGAIN itself for about a second before it gives up: the timeout outlasts that.
-    const { conn, map, finish } = await stuckMap(kind, `stuck-${kind}`, kind === 'ioredis' ? 2500 : 600)
+    const { conn, map, source, finish } = await stuckMap(kind, `stuck-${kind}`, kind === 'ioredis' ? 2500 : 600)
     try {
       await assert.rejects(map.set('a', 2), (err) => codeOf(err) === 'ERR_REDIS_UNAVAILABLE')
       await assert.rejects(map.get('a'), (err) => codeOf(err) === 'ERR_REDIS_UNAVAILABLE')
+      assert.ok(((await errorCounts(source.server)).get('TRYAGAIN') ?? 0) > 0, 'the source answered TRYAGAIN')
       // Still refused when sent, the slot's move ends while RedisMap waits to send again.
       const pending = map.set('a', 3)
       await sleep(200)
