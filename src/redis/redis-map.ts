@@ -4,7 +4,8 @@
  * Design overview. The files of src/redis, by concern:
  *   layout.ts   server key names, hash tags, fields (the encoded keys) and buckets
  *   scripts.ts  one Lua script per operation, and the TTL emulation on the server's clock
- *   driver.ts   the node-redis and ioredis drivers, EVALSHA/EVAL, lost replies
+ *   driver.ts   the node-redis and ioredis drivers, EVALSHA/EVAL, lost replies, refusals
+ *   replica-scripts.ts  the read-only read scripts of reads: 'replica'
  *   context.ts  one map's resolved state; compute.ts getOrComputeAsync; iterate.ts iteration
  *
  *  - A key lives in one bucket hash (N buckets, hash-tagged so a key's keys share one
@@ -17,7 +18,9 @@
  *  - update(fn) reads, runs fn here, and commits with a compare-and-swap on the bytes it
  *    read; a lost race retries (fn runs again), at most `retries` times, then ERR_CONFLICT.
  *  - A call whose reply is lost (connection gone, `timeout` passed) rejects with
- *    ERR_REDIS_INDETERMINATE and is not sent again.
+ *    ERR_REDIS_INDETERMINATE and is not sent again. One the cluster refused before running
+ *    it (TRYAGAIN while its slot moves) is sent again until `timeout`, then rejects with
+ *    ERR_REDIS_UNAVAILABLE (driver.ts).
  *  - Versions (getVersioned, setIfVersion, deleteIfVersion) are SharedMap's: every write
  *    script gives the key the next value of its bucket's counter (scripts.ts), so a
  *    key's version rises with every write and never repeats.
