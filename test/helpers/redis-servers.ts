@@ -12,6 +12,8 @@ const HOST = '127.0.0.1'
 const START_MS = 10_000
 const STOP_MS = 5_000
 const CLUSTER_MS = 30_000
+/** The redis-server binary: CONMAP_REDIS_SERVER (e.g. a source build with HPEXPIRE), else the one on PATH. */
+export const REDIS_SERVER = process.env.CONMAP_REDIS_SERVER || 'redis-server'
 
 export interface RedisServer {
   readonly host: string
@@ -94,7 +96,7 @@ async function exited(child: ChildProcess, ms: number): Promise<boolean> {
 async function launch(port: number, extra: readonly string[]): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'conmap-redis-'))
   const args = ['--bind', HOST, '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes', '--enable-debug-command', 'yes', '--daemonize', 'no', ...extra]
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   running.add(child)
   let output = ''
   child.stdout?.setEncoding('utf8').on('data', (s: string) => (output = (output + s).slice(-4000)))
