@@ -69,7 +69,7 @@ export async function proposeScheme(driver: RedisDriver, buckets: readonly Bucke
 export function settleScheme(recorded: string | undefined, mode: TtlMode, nativeAvailable: boolean, name: string): TtlScheme {
   const scheme = recorded ?? 'emulated'
   if (scheme !== 'native' && scheme !== 'emulated') {
-    throw conmapError(ErrorCode.INVALID_ARGUMENT, `RedisMap '${name}' exists on the server with TTL scheme ${describeValue(scheme)}, which this client does not know`)
+    throw conmapError(ErrorCode.INVALID_ARGUMENT, `RedisMap '${name}' exists on the server with TTL scheme ${JSON.stringify(scheme)}, which this client does not know`)
   }
   if (mode !== 'auto' && mode !== scheme) {
     throw conmapError(ErrorCode.INVALID_ARGUMENT, `RedisMap '${name}' exists on the server with ${scheme} TTLs; this client has ttlMode '${mode}' (a map is read with the scheme it was written with)`)

@@ -93,10 +93,10 @@ async function exited(child: ChildProcess, ms: number): Promise<boolean> {
   })
 }
 
-async function launch(port: number, extra: readonly string[]): Promise<RedisServer> {
+async function launch(port: number, extra: readonly string[], binary: string): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'conmap-redis-'))
   const args = ['--bind', HOST, '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes', '--enable-debug-command', 'yes', '--daemonize', 'no', ...extra]
-  const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   running.add(child)
   let output = ''
   child.stdout?.setEncoding('utf8').on('data', (s: string) => (output = (output + s).slice(-4000)))
@@ -129,13 +129,16 @@ function passwordIn(args: readonly string[]): string | undefined {
   return at < 0 ? undefined : args[at + 1]
 }
 
-/** A standalone redis-server; extra arguments go to its command line (e.g. ['--requirepass', 'pw']). */
-export async function startRedis(extra: readonly string[] = []): Promise<RedisServer> {
+/**
+ * A standalone redis-server; extra arguments go to its command line (e.g. ['--requirepass', 'pw']),
+ * binary is the server to run.
+ */
+export async function startRedis(extra: readonly string[] = [], binary = REDIS_SERVER): Promise<RedisServer> {
   let last: unknown
   // Another process may take a probed port before redis binds it: try a few pairs.
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      return await launch(await freePort(), extra)
+      return await launch(await freePort(), extra, binary)
     } catch (err) {
       last = err
     }
