@@ -149,16 +149,17 @@ export async function startRedis(extra: readonly string[] = [], binary = REDIS_S
 /**
  * A Redis Cluster of `primaries` primaries with one replica each, formed with
  * `redis-cli --cluster create --cluster-replicas 1 --cluster-yes`, returned once every
- * node reports cluster_state:ok and knows every other node.
+ * node reports cluster_state:ok and knows every other node. Node i runs binaryOf(i); the
+ * first `primaries` nodes are the primaries (redis-cli makes the first of its list primaries).
  */
-export async function startCluster(primaries = 3): Promise<RedisCluster> {
+export async function startCluster(primaries = 3, binaryOf: (node: number) => string = () => REDIS_SERVER): Promise<RedisCluster> {
   const nodes: RedisServer[] = []
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.stop()))
   }
   try {
     for (let i = 0; i < primaries * 2; i++) {
-      nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000']))
+      nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000'], binaryOf(i)))
     }
     const first = nodes[0] as RedisServer
     await first.cli(['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'])
