@@ -104,7 +104,11 @@ export class RedisContext {
   }
 }
 
-/** A ttl in ms as the scripts take it: whole ms, 0 for never (also for ttls past any server clock). */
+/**
+ * A ttl in ms as the scripts take it: whole ms, 0 for never, also past 2^45 ms (1,115 years):
+ * native expiry refuses a field deadline past 2^46 - 1 ms after 1970 (HFE_MAX_ABS_TIME_MSEC,
+ * in the year 4199), and both schemes treat a ttl alike.
+ */
 export function lifeArg(ttl: number): string {
-  return ttl === 0 || ttl > 2 ** 46 ? '0' : String(Math.ceil(ttl))
+  return ttl === 0 || ttl > 2 ** 45 ? '0' : String(Math.ceil(ttl))
 }

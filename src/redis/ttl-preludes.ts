@@ -42,6 +42,14 @@
 /** Expired fields a write removes from its bucket before it runs (emulated scheme). */
 export const SWEEP = 16
 
+/** version(f), the same text in both schemes: live() is each scheme's own. */
+const VERSION = `
+local function version(f)
+  if live(f) then return redis.call('HGET', versions, f) end
+  return '0'
+end
+`
+
 export const EMULATED_PRELUDE = `
 local data, ttls, versions = KEYS[1], KEYS[2], KEYS[3]
 local clock = redis.call('TIME')
@@ -81,11 +89,7 @@ local function drop(f)
   redis.call('ZREM', ttls, f)
   redis.call('HDEL', versions, f)
 end
-local function version(f)
-  if live(f) then return redis.call('HGET', versions, f) end
-  return '0'
-end
-`
+` + VERSION
 
 export const NATIVE_PRELUDE = `
 local data, ttls, versions = KEYS[1], KEYS[2], KEYS[3]
@@ -107,8 +111,4 @@ local function drop(f)
   redis.call('HDEL', data, f)
   redis.call('HDEL', versions, f)
 end
-local function version(f)
-  if live(f) then return redis.call('HGET', versions, f) end
-  return '0'
-end
-`
+` + VERSION

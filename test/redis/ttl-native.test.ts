@@ -93,6 +93,12 @@ if (server === undefined) {
         assert.ok(kept !== undefined && kept > 10_000 && kept <= 20_000, String(kept))
         await map.swap('k', 6)
         assert.equal(await map.ttlOf('k'), Infinity, 'swap writes with the map default')
+        // The longest ttl the scripts pass on (2^45 ms: the server refuses field deadlines
+        // past 2^46 - 1 ms after 1970); past it, never.
+        await map.set('far', 1, { ttl: 2 ** 45 })
+        assert.ok(((await map.ttlOf('far')) ?? 0) > 2 ** 45 - 60_000)
+        await map.set('past', 1, { ttl: 2 ** 45 + 1 })
+        assert.equal(await map.ttlOf('past'), Infinity)
         const withDefault = open<number>(fresh('default'), undefined, 50_000)
         await withDefault.set('d', 1)
         await withDefault.update('d', (n) => (n ?? 0) + 1)

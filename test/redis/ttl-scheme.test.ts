@@ -7,6 +7,9 @@ import assert from 'node:assert/strict'
 import { RedisMap, type TtlMode } from '../../src/redis/index.js'
 import type { RedisServer } from '../helpers/redis-servers.js'
 import { hasNativeExpiry, startPathRedis } from '../helpers/native-expiry.js'
+import { driverFor, isReplyError, runScript } from '../../src/redis/driver.js'
+import { bucketKeys, encodeField } from '../../src/redis/layout.js'
+import { SET } from '../../src/redis/scripts.js'
 import { CLIENT_KINDS, connect, type Connected } from './clients.js'
 
 const withCode = (code: string, text?: RegExp) => (err: unknown) => (err as { code?: string }).code === code && (text === undefined || text.test((err as Error).message))
@@ -100,6 +103,19 @@ for (const kind of CLIENT_KINDS) {
       await assert.rejects(open(odd).get('k'), withCode('ERR_INVALID_ARGUMENT', /TTL scheme "sometimes"/))
       if (native) return t.skip(`${WITHOUT} (for the 'native' refusal of a pre-scheme map)`)
       await assert.rejects(open(old, 'native').get('k'), withCode('ERR_INVALID_ARGUMENT'))
+    })
+
+    test('a native write with a ttl on a server without HPEXPIRE (a failover onto an older node) fails before it writes', async (t) => {
+      if (native) return t.skip(WITHOUT)
+      const bucket = bucketKeys(fresh('guard'), 0)
+      const keys = [bucket.data, bucket.ttl, bucket.versions]
+      const field = encodeField('k')
+      const driver = driverFor(conn.client)
+      await runScript(driver, SET.native, keys, [field, 'v1', '0'], 5000)
+      await assert.rejects(runScript(driver, SET.native, keys, [field, 'v2', '60000'], 5000), (err: unknown) => isReplyError(err) && /Unknown Redis command/.test(err.message))
+      assert.deepEqual((await server.cli(['hvals', bucket.data])).trim().split('\n'), ['v1'])
+      assert.equal((await server.cli(['hget', bucket.versions, ''])).trim(), '1', 'no second version was taken')
+      assert.equal((await server.cli(['exists', bucket.ttl])).trim(), '0')
     })
 
     test('a bad ttlMode is refused by the constructor', () => {
