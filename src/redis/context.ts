@@ -27,7 +27,7 @@ export class RedisContext {
   #ready: Promise<void> | undefined
   #scheme: TtlScheme | undefined
 
-  constructor(driver: RedisDriver, codec: Codec<unknown>, codecId: string, name: string, buckets: number, timeout: number, durability: Durability | undefined, ttlMode: TtlMode = 'auto') {
+  constructor(driver: RedisDriver, codec: Codec<unknown>, codecId: string, name: string, buckets: number, timeout: number, durability: Durability | undefined, ttlMode: TtlMode) {
     this.driver = driver
     this.codec = codec
     this.codecId = codecId
@@ -76,8 +76,8 @@ export class RedisContext {
 
   /**
    * Runs script, in the map's TTL scheme, over a bucket's hash, deadline set and version
-   * hash (and extra keys); the meta must be ready. A write of a map with durability resolves once the replicas
-   * acknowledged it. Under a schedule shaker ('conmap/test') the round trip may first wait
+   * hash (and extra keys); the meta must be ready. A write of a map with durability
+   * resolves once the replicas acknowledged it. Under a schedule shaker ('conmap/test') the round trip may first wait
    * a few turns (the 'RedisMap.roundTrip' yield point), as a slow network would.
    */
   async run(mapScript: MapScript, bucket: BucketKeys, args: readonly RedisArg[], extraKeys: readonly RedisArg[] = []): Promise<unknown> {

@@ -407,6 +407,11 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
    * recorded on the server; the first call checks the map's meta, as any operation does.
    * @throws ConmapError ERR_INVALID_ARGUMENT when this client may not use the map (its
    *   codec, buckets or TTL scheme differ); ERR_REDIS_INDETERMINATE when no reply came
+   * @example
+   * ```ts
+   * const sessions = new RedisMap({ client, name: 'sessions' }) // ttlMode 'auto'
+   * if ((await sessions.ttlScheme()) === 'emulated') log('no HPEXPIRE on this server: TTLs emulated')
+   * ```
    */
   async ttlScheme(): Promise<TtlScheme> {
     await this.#ctx.ready()

@@ -27,10 +27,10 @@
  * own per-field expiry, and so has its version field, with the same HPEXPIRE in the same
  * script. Both count from commandTimeSnapshot(), which is frozen for a whole script
  * (server.c: "in the context of scripts, where we pretend that time freezes"), so both
- * get one deadline and expire together: a present key always has its version. The server hides an expired
- * field from HGET, HEXISTS, HGETALL, HKEYS and HSCAN, deletes it when one of those meets it
- * (lazy) and reclaims the rest in the background (active expiry, as for keys), so memory
- * is given back without any client. HLEN is the exception: it counts expired fields not
+ * get one deadline and expire together: a present key always has its version. The
+ * server hides an expired field from HGET, HEXISTS, HGETALL, HKEYS and HSCAN, deletes it
+ * when HGET or HEXISTS meets it (lazy) and reclaims the rest in the background (active
+ * expiry, as for keys), so memory is given back without any client. HLEN is the exception: it counts expired fields not
  * yet reclaimed (hlenCommand calls hashTypeLength without subtracting them), so size()
  * counts HKEYS instead: exact, and O(entries of the bucket) on the server. HSET on a present
  * field drops its expiry (hashTypeSet without HASH_SET_KEEP_TTL; HINCRBY keeps it), which is
