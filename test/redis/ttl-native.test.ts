@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RedisMap, type TtlMode } from '../../src/redis/index.js'
-import { REDIS_SERVER, startCluster, type RedisServer } from '../helpers/redis-servers.js'
+import { REDIS_SERVER, startCluster, type RedisCluster, type RedisServer } from '../helpers/redis-servers.js'
 import { NATIVE_SKIP, startNativeRedis } from '../helpers/native-expiry.js'
 import { CLIENT_KINDS, connect, connectCluster, type Connected } from './clients.js'
 import { contract } from '../contract/suite.js'
@@ -183,37 +183,49 @@ if (server === undefined) {
   }
 
   describe('a cluster whose primaries differ: one Debian 7.0 primary, two with HPEXPIRE', { timeout: 120_000 }, () => {
-    test("'auto' runs the whole map emulated, 'native' is refused naming a bucket on the old primary, a one-bucket map on a new primary is native", async () => {
+    let cluster: RedisCluster
+    /** Whether node 0, the old primary, owns slot. */
+    let onOld: (slot: number) => boolean
+    /** A name whose one-bucket map lands on the old primary (true) or on a new one (false). */
+    const nameOn = async (old: boolean, prefix: string) => {
+      for (let i = 0; ; i++) {
+        const name = `${prefix}-${i}`
+        if (onOld(Number(await (cluster.nodes[1] as RedisServer).cli(['cluster', 'keyslot', `conmap:{${name}:0}`]))) === old) return name
+      }
+    }
+    before(async () => {
       // Node 0 is a primary (redis-cli makes the first nodes of its list the primaries); its
       // replica runs the newer server, which can follow an older primary.
-      const cluster = await startCluster(3, (node) => (node === 0 ? 'redis-server' : REDIS_SERVER))
-      const conn = await connectCluster('node-redis', cluster)
-      try {
-        assert.match(await (cluster.nodes[0] as RedisServer).cli(['role']), /^master/)
-        // 64 buckets: that none lands on node 0's third of the slots is a (2/3)^64 chance.
-        const mixed = new RedisMap<string, number>({ client: conn.client, name: fresh('mixed'), buckets: 64 })
-        assert.equal(await mixed.ttlScheme(), 'emulated')
-        await mixed.set('k', 1, { ttl: 60_000 })
-        assert.ok(((await mixed.ttlOf('k')) ?? 0) > 30_000)
-        await assert.rejects(new RedisMap({ client: conn.client, name: fresh('forced'), buckets: 64, ttlMode: 'native' }).size(), withCode('ERR_INVALID_ARGUMENT', /the primary of bucket \d+ does not have;/))
-        // A one-bucket map lives on the primary of its bucket's slot alone: find a name whose
-        // slot is not node 0's.
-        const old = cluster.nodes[0] as RedisServer
-        const own = ((await old.cli(['cluster', 'nodes'])).split('\n').find((line) => line.includes('myself')) ?? '')
-          .split(' ')
-          .slice(8)
-          .map((range) => range.split('-').map(Number))
-        const onOld = (slot: number) => own.some(([from, to]) => from !== undefined && slot >= from && slot <= (to ?? from))
-        assert.ok(own.length > 0 && onOld(0) !== onOld(16383), `node 0 owns ${JSON.stringify(own)}`)
-        let single = ''
-        for (let i = 0; single === ''; i++) {
-          if (!onOld(Number(await old.cli(['cluster', 'keyslot', `conmap:{single-${i}:0}`])))) single = `single-${i}`
-        }
-        assert.equal(await new RedisMap({ client: conn.client, name: single, buckets: 1 }).ttlScheme(), 'native')
-      } finally {
-        await conn.close()
-        await cluster.stop()
-      }
+      cluster = await startCluster(3, (node) => (node === 0 ? 'redis-server' : REDIS_SERVER))
+      const old = cluster.nodes[0] as RedisServer
+      assert.match(await old.cli(['role']), /^master/)
+      const own = ((await old.cli(['cluster', 'nodes'])).split('\n').find((line) => line.includes('myself')) ?? '')
+        .split(' ')
+        .slice(8)
+        .map((range) => range.split('-').map(Number))
+      onOld = (slot) => own.some(([from, to]) => from !== undefined && slot >= from && slot <= (to ?? from))
+      assert.ok(own.length > 0 && onOld(0) !== onOld(16383), `node 0 owns ${JSON.stringify(own)}`)
     })
+    after(async () => {
+      await cluster.stop()
+    })
+
+    for (const kind of CLIENT_KINDS) {
+      test(`${kind}: 'auto' runs a map over every primary emulated, 'native' is refused naming a bucket on the old primary; one-bucket maps follow their primary`, async () => {
+        const conn = await connectCluster(kind, cluster)
+        try {
+          // 64 buckets: that none lands on node 0's third of the slots is a (2/3)^64 chance.
+          const mixed = new RedisMap<string, number>({ client: conn.client, name: fresh(`mixed-${kind}`), buckets: 64 })
+          assert.equal(await mixed.ttlScheme(), 'emulated')
+          await mixed.set('k', 1, { ttl: 60_000 })
+          assert.ok(((await mixed.ttlOf('k')) ?? 0) > 30_000)
+          await assert.rejects(new RedisMap({ client: conn.client, name: fresh(`forced-${kind}`), buckets: 64, ttlMode: 'native' }).size(), withCode('ERR_INVALID_ARGUMENT', /the primary of bucket \d+ does not have;/))
+          assert.equal(await new RedisMap({ client: conn.client, name: await nameOn(false, `new-${kind}`), buckets: 1 }).ttlScheme(), 'native')
+          assert.equal(await new RedisMap({ client: conn.client, name: await nameOn(true, `old-${kind}`), buckets: 1 }).ttlScheme(), 'emulated')
+        } finally {
+          await conn.close()
+        }
+      })
+    }
   })
 }
