@@ -3,11 +3,14 @@
  *
  * A map named `name` with N buckets (a power of two) is N bucket hashes plus one meta hash:
  *
- *   conmap:{<esc>}:meta               codec id, N and the layout version, written by the first
- *                                     client and checked by every later one (a different codec
- *                                     or N is refused before anything is written)
+ *   conmap:{<esc>}:meta               codec id, N, the layout version and the TTL scheme, written
+ *                                     by the first client and checked by every later one (a
+ *                                     different codec, N or scheme is refused before anything
+ *                                     is written; ttl-scheme.ts)
  *   conmap:{<esc>:<b>}                bucket b's entries: field = encoded key, value = codec bytes
- *   conmap:{<esc>:<b>}:ttl            bucket b's deadlines (ZSET, score = server ms), see scripts.ts
+ *                                     (under native TTLs a field carries its own expiry)
+ *   conmap:{<esc>:<b>}:ttl            bucket b's deadlines (ZSET, score = server ms) under
+ *                                     emulated TTLs; never made under native ones (ttl-preludes.ts)
  *   conmap:{<esc>:<b>}:ver            bucket b's versions: field = encoded key, value = its version;
  *                                     field '' = the bucket's write counter (scripts.ts)
  *   conmap:{<esc>:<b>}:lease:<field>  getOrComputeAsync's lease on one key (compute.ts)
@@ -28,7 +31,9 @@
  * per-map random seed it is a constant of the layout (LAYOUT_VERSION).
  *
  * LAYOUT_VERSION history: '1' had no version hash; '2' adds it (a layout-1 map, whose
- * entries have no versions, is refused by a layout-2 client, and the converse).
+ * entries have no versions, is refused by a layout-2 client, and the converse). The meta's
+ * 'ttl' field ('emulated' or 'native') came later within layout 2: a map without it was
+ * made emulated, and is read so.
  */
 import { hashKey, keyKind, keyViews, readKey, writeKey, encodedKeyBytes, type Key } from '../codec/index.js'
 

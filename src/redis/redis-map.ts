@@ -3,7 +3,9 @@
  *
  * Design overview. The files of src/redis, by concern:
  *   layout.ts   server key names, hash tags, fields (the encoded keys) and buckets
- *   scripts.ts  one Lua script per operation, and the TTL emulation on the server's clock
+ *   scripts.ts  one Lua script per operation, in the text of each TTL scheme
+ *   ttl-preludes.ts, ttl-scheme.ts  the two TTL schemes (server's per-field expiry, or an
+ *               emulation on the server's clock) and which one a map runs on
  *   driver.ts   the node-redis and ioredis drivers, EVALSHA/EVAL, lost replies, refusals
  *   replica-scripts.ts  the read-only read scripts of reads: 'replica'
  *   context.ts  one map's resolved state; compute.ts getOrComputeAsync; iterate.ts iteration
@@ -36,6 +38,7 @@ import { computeOnce, type ComputeRequest, type Flight } from './compute.js'
 import { lifeArg, RedisContext } from './context.js'
 import { driverFor, type Durability, type RedisDriver } from './driver.js'
 import { scanEntries, snapshotEntries } from './iterate.js'
+import { ttlModeOption, type TtlMode, type TtlScheme } from './ttl-scheme.js'
 import { CLEAR, COMPARE_AND_SET, DELETE, DELETE_IF_VERSION, GET, LOAD_AND_DELETE, LOAD_OR_STORE, SET, SET_IF_VERSION, SWAP } from './scripts.js'
 import { READ_SCRIPTS } from './replica-scripts.js'
 import { versionArgument } from '../map/versions.js'
@@ -119,6 +122,17 @@ export interface RedisMapOptions<V = unknown> {
    * ```
    */
   readonly reads?: 'primary' | 'replica' | undefined
+  /**
+   * How entries expire. 'native': the server's own per-field expiry (HPEXPIRE, Redis >= 7.4,
+   * Valkey >= 9), lazy and active on the server; refused (ERR_INVALID_ARGUMENT, nothing
+   * written) where a primary of the map lacks it. 'emulated': a deadline set per bucket on
+   * the server's clock, on any Redis, expired entries removed by the scripts that meet them.
+   * 'auto': native if every primary of the map has it, else emulated. The first client
+   * records the scheme with the map; a client asking for the other one is refused
+   * (ERR_INVALID_ARGUMENT), and 'auto' takes the map's.
+   * @default 'auto'
+   */
+  readonly ttlMode?: TtlMode | undefined
 }
 
 function positiveInteger(value: unknown, name: string, fallback: number, max: number): number {
@@ -196,7 +210,7 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
     this.#retries = positiveInteger(options.retries, 'retries', 64, 1_000_000)
     this.#lease = positiveInteger(options.lease, 'lease', 10_000, 2 ** 31 - 1)
     this.#reads = READ_SCRIPTS[readsOption(options.reads, driver)]
-    this.#ctx = new RedisContext(driver, resolveCodec(options.codec), codecId(options.codec), name, buckets, timeout, durabilityOption(options.durability, driver))
+    this.#ctx = new RedisContext(driver, resolveCodec(options.codec), codecId(options.codec), name, buckets, timeout, durabilityOption(options.durability, driver), ttlModeOption(options.ttlMode))
   }
 
   /** The map's name. */
@@ -436,8 +450,24 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
   }
 
   /**
+   * The TTL scheme the map runs on ('native' or 'emulated', see the ttlMode option), as
+   * recorded on the server; the first call checks the map's meta, as any operation does.
+   * @throws ConmapError ERR_INVALID_ARGUMENT when this client may not use the map (its
+   *   codec, buckets or TTL scheme differ); ERR_REDIS_INDETERMINATE when no reply came
+   * @example
+   * ```ts
+   * const sessions = new RedisMap({ client, name: 'sessions' }) // ttlMode 'auto'
+   * if ((await sessions.ttlScheme()) === 'emulated') log('no HPEXPIRE on this server: TTLs emulated')
+   * ```
+   */
+  async ttlScheme(): Promise<TtlScheme> {
+    await this.#ctx.ready()
+    return this.#ctx.scheme
+  }
+
+  /**
    * Live entries: the sum over buckets (requested together), each counted atomically
-   * after its expired entries are removed; exact with one bucket.
+   * without its expired entries; exact with one bucket.
    */
   async size(): Promise<number> {
     await this.#ctx.ready()

@@ -9,7 +9,8 @@
  * (no encoded key is empty: a field starts with its kind byte) the bucket's counter.
  * put() is the only way an entry is written, and it gives the field HINCRBY counter 1,
  * in the same script as the write; drop() and the TTL emulation's deletes remove the
- * field's version with the entry. So a present key's version rises with every write and
+ * field's version with the entry, and under native expiry the version field has its
+ * entry's deadline (ttl-preludes.ts). So a present key's version rises with every write and
  * never repeats, not across a delete and a re-insert (the counter only rises) nor across
  * clear(), which keeps the counter. An absent key has no version (ABSENT_VERSION, 0, the
  * counter's first value being 1). Versions are compared as the decimal strings stored,
@@ -17,18 +18,17 @@
  * bound on a bucket's writes (past it a version could be written with an exponent: a
  * setIfVersion would then fail, a conflict where there was none, never a false match).
  *
- * TTL emulation (Redis < 7.4 has no per-field expiry; Debian 12 ships 7.0.15). A field
- * with a deadline has it in the ZSET, scored in ms of the server's clock (TIME inside
- * the script: Redis 7 replicates a script's effects, not the script, so reading the clock is
- * allowed and replicas apply the same outcome). A field whose deadline has come is absent
- * to every script: the one that meets it deletes it (live()). Every write first removes up
- * to SWEEP expired fields of its bucket (expire()), so a bucket that is written keeps
- * shrinking; size() and snapshot() remove all of a bucket's expired fields before counting,
- * so their counts are exact. The one clock is the server's: client clocks never matter.
+ * TTL: every operation script exists once per TTL scheme (MapScript): the emulation on a
+ * deadline ZSET and the server's per-field expiry (HPEXPIRE) share their bodies and differ
+ * in the prelude that defines live(), put(), drop() and expire() (ttl-preludes.ts); the
+ * few bodies that read deadlines or count entries have one text per scheme. Either way
+ * the one clock is the server's: client clocks never matter.
  *
  * Replies are arrays, never RESP3 maps, so fields and values stay binary.
  */
 import { createHash } from 'node:crypto'
+import { EMULATED_PRELUDE, NATIVE_PRELUDE, SWEEP } from './ttl-preludes.js'
+import type { TtlScheme } from './ttl-scheme.js'
 
 export interface Script {
   readonly name: string
@@ -47,83 +47,49 @@ export interface Script {
   readonly readOnly?: boolean
 }
 
-/** Expired fields a write removes from its bucket before it runs. */
-const SWEEP = 16
-
-const PRELUDE = `
-local data, ttls, versions = KEYS[1], KEYS[2], KEYS[3]
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local function expire(limit)
-  local gone = redis.call('ZRANGEBYSCORE', ttls, '-inf', now, 'LIMIT', 0, limit)
-  if #gone > 0 then
-    redis.call('HDEL', data, unpack(gone))
-    redis.call('ZREM', ttls, unpack(gone))
-    redis.call('HDEL', versions, unpack(gone))
-  end
-  return #gone
-end
-local function expireAll()
-  while expire(1000) == 1000 do end
-end
-local function live(f)
-  local v = redis.call('HGET', data, f)
-  if v then
-    local d = redis.call('ZSCORE', ttls, f)
-    if d and tonumber(d) <= now then
-      redis.call('HDEL', data, f)
-      redis.call('ZREM', ttls, f)
-      redis.call('HDEL', versions, f)
-      return false
-    end
-  end
-  return v
-end
-local function put(f, v, life)
-  redis.call('HSET', data, f, v)
-  if life > 0 then redis.call('ZADD', ttls, now + life, f) else redis.call('ZREM', ttls, f) end
-  redis.call('HSET', versions, f, redis.call('HINCRBY', versions, '', 1))
-end
-local function drop(f)
-  redis.call('HDEL', data, f)
-  redis.call('ZREM', ttls, f)
-  redis.call('HDEL', versions, f)
-end
-local function version(f)
-  if live(f) then return redis.call('HGET', versions, f) end
-  return '0'
-end
-`
-
-function script(name: string, body: string, writes: boolean, prelude = true): Script {
-  const source = prelude ? PRELUDE + body : body
+function script(name: string, source: string, writes: boolean): Script {
   return { name, source, sha: createHash('sha1').update(source).digest('hex'), writes }
 }
 
+/** A script of a map's bucket, in the text of each TTL scheme; RedisContext.run picks the map's. */
+export interface MapScript extends Record<TtlScheme, Script> {
+  readonly name: string
+  readonly writes: boolean
+}
+
+/** body: one text for both schemes, or one per scheme; each is run after its scheme's prelude. */
+function mapScript(name: string, body: string | Readonly<Record<TtlScheme, string>>, writes: boolean): MapScript {
+  const text = (scheme: TtlScheme) => (typeof body === 'string' ? body : body[scheme])
+  return { name, writes, emulated: script(name, EMULATED_PRELUDE + text('emulated'), writes), native: script(name, NATIVE_PRELUDE + text('native'), writes) }
+}
+
 /** ARGV: field. Reply: the value or nil. */
-export const GET = script('get', `return live(ARGV[1])`, false)
+export const GET = mapScript('get', `return live(ARGV[1])`, false)
 
 /** ARGV: field. Reply: 1 if present. */
-export const HAS = script('has', `if live(ARGV[1]) then return 1 end return 0`, false)
+export const HAS = mapScript('has', `if live(ARGV[1]) then return 1 end return 0`, false)
 
 /** ARGV: field. Reply: remaining ms, -1 for never, -2 when absent. */
-export const TTL = script(
+export const TTL = mapScript(
   'ttl',
-  `if not live(ARGV[1]) then return -2 end
+  {
+    emulated: `if not live(ARGV[1]) then return -2 end
 local d = redis.call('ZSCORE', ttls, ARGV[1])
 if not d then return -1 end
 return tonumber(d) - now`,
+    native: `return redis.call('HPTTL', data, 'FIELDS', 1, ARGV[1])[1]`,
+  },
   false,
 )
 
 /** ARGV: field, value, life (ms; 0 never). */
-export const SET = script('set', `expire(${SWEEP}) put(ARGV[1], ARGV[2], tonumber(ARGV[3])) return 1`, true)
+export const SET = mapScript('set', `expire(${SWEEP}) put(ARGV[1], ARGV[2], tonumber(ARGV[3])) return 1`, true)
 
 /** ARGV: field. Reply: 1 if it was present. */
-export const DELETE = script('delete', `if live(ARGV[1]) then drop(ARGV[1]) return 1 end return 0`, true)
+export const DELETE = mapScript('delete', `if live(ARGV[1]) then drop(ARGV[1]) return 1 end return 0`, true)
 
 /** ARGV: field, value, life. Reply: {1, present value} or {0} after storing value. */
-export const LOAD_OR_STORE = script(
+export const LOAD_OR_STORE = mapScript(
   'loadOrStore',
   `expire(${SWEEP})
 local v = live(ARGV[1])
@@ -134,7 +100,7 @@ return {0}`,
 )
 
 /** ARGV: field. Reply: {1, removed value} or {0}. */
-export const LOAD_AND_DELETE = script(
+export const LOAD_AND_DELETE = mapScript(
   'loadAndDelete',
   `local v = live(ARGV[1])
 if v then drop(ARGV[1]) return {1, v} end
@@ -143,7 +109,7 @@ return {0}`,
 )
 
 /** ARGV: field, value, life. Reply: {1, previous value} or {0}. */
-export const SWAP = script(
+export const SWAP = mapScript(
   'swap',
   `expire(${SWEEP})
 local v = live(ARGV[1])
@@ -160,7 +126,7 @@ return {0}`,
  * Reply: {1} if the condition held (and the write happened); else {0, the value now} or
  * {0} when absent, which update() takes as its next read.
  */
-export const COMPARE_AND_SET = script(
+export const COMPARE_AND_SET = mapScript(
   'compareAndSet',
   `local v = live(ARGV[1])
 if ARGV[2] == '1' then
@@ -179,7 +145,7 @@ return {1}`,
 )
 
 /** ARGV: field. Reply: {1, value, version} or {0} when absent. */
-export const GET_VERSIONED = script(
+export const GET_VERSIONED = mapScript(
   'getVersioned',
   `local v = live(ARGV[1])
 if not v then return {0} end
@@ -191,7 +157,7 @@ return {1, v, redis.call('HGET', versions, ARGV[1])}`,
  * ARGV: field, value, life, version (decimal; '0': only if absent). Stores value if the
  * key's version is still that one. Reply: 1 if stored.
  */
-export const SET_IF_VERSION = script(
+export const SET_IF_VERSION = mapScript(
   'setIfVersion',
   `expire(${SWEEP})
 if version(ARGV[1]) ~= ARGV[4] then return 0 end
@@ -201,7 +167,7 @@ return 1`,
 )
 
 /** ARGV: field, version (decimal). Removes the key if its version is still that one. Reply: 1 if removed. */
-export const DELETE_IF_VERSION = script(
+export const DELETE_IF_VERSION = mapScript(
   'deleteIfVersion',
   `if ARGV[2] == '0' or version(ARGV[1]) ~= ARGV[2] then return 0 end
 drop(ARGV[1])
@@ -209,11 +175,16 @@ return 1`,
   true,
 )
 
-/** Reply: the bucket's live entries, after removing its expired ones. */
-export const SIZE = script('size', `expireAll() return redis.call('HLEN', data)`, false)
+/** Reply: how many live entries the bucket has (the emulation first removes its expired ones). */
+export const SIZE = mapScript(
+  'size',
+  // HLEN counts expired fields the server has not reclaimed yet (ttl-preludes.ts): not natively.
+  { emulated: `expireAll() return redis.call('HLEN', data)`, native: `return #redis.call('HKEYS', data)` },
+  false,
+)
 
 /** Removes the bucket's entries and their versions; the counter stays, so no version comes back. */
-export const CLEAR = script(
+export const CLEAR = mapScript(
   'clear',
   `local counter = redis.call('HGET', versions, '')
 redis.call('DEL', data, ttls, versions)
@@ -223,15 +194,16 @@ return 1`,
 )
 
 /** The bucket's live entries as a flat [field, value, ...] array, at one instant. */
-export const ENTRIES = script('entries', `expireAll() return redis.call('HGETALL', data)`, false)
+export const ENTRIES = mapScript('entries', `expireAll() return redis.call('HGETALL', data)`, false)
 
 /**
  * One HSCAN page of the bucket with the expired pairs left out. ARGV: cursor, count.
  * Reply: {next cursor, {field, value, ...}}.
  */
-export const SCAN = script(
+export const SCAN = mapScript(
   'scan',
-  `expire(tonumber(ARGV[2]))
+  {
+    emulated: `expire(tonumber(ARGV[2]))
 local page = redis.call('HSCAN', data, ARGV[1], 'COUNT', ARGV[2])
 local out = {}
 local flat = page[2]
@@ -243,6 +215,9 @@ for i = 1, #flat, 2 do
   end
 end
 return {page[1], out}`,
+    // HSCAN leaves out the fields that have expired, reclaimed or not.
+    native: `return redis.call('HSCAN', data, ARGV[1], 'COUNT', ARGV[2])`,
+  },
   false,
 )
 
@@ -251,7 +226,7 @@ return {page[1], out}`,
  * Reply: {1, value} when present; {0} when this caller now holds the lease; {2, pttl}
  * when another holds it.
  */
-export const COMPUTE_BEGIN = script(
+export const COMPUTE_BEGIN = mapScript(
   'computeBegin',
   `local v = live(ARGV[1])
 if v then return {1, v} end
@@ -265,7 +240,7 @@ return {2, redis.call('PTTL', KEYS[4])}`,
  * most one value is ever stored, lease or no lease) and releases the lease if it is still
  * this token's. ARGV: field, token, value, life. Reply: {1, present value} or {0} (stored).
  */
-export const COMPUTE_COMMIT = script(
+export const COMPUTE_COMMIT = mapScript(
   'computeCommit',
   `local v = live(ARGV[1])
 if redis.call('GET', KEYS[4]) == ARGV[2] then redis.call('DEL', KEYS[4]) end
@@ -282,7 +257,6 @@ export const LEASE_RENEW = script(
   `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`,
   false,
-  false,
 )
 
 /** KEYS[1]: a lease. ARGV: token. Deletes the lease if it is still this token's. */
@@ -291,21 +265,33 @@ export const LEASE_RELEASE = script(
   `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`,
   false,
+)
+
+/**
+ * KEYS[1]: the map's meta hash. ARGV: codec id, buckets, layout version, TTL scheme.
+ * Records them if the map is new; replies with what the map has (compared by the client).
+ * A map made before the scheme was recorded has no 'ttl' field (nil): it is emulated.
+ */
+export const META = script(
+  'meta',
+  `local got = redis.call('HMGET', KEYS[1], 'codec', 'buckets', 'layout', 'ttl')
+if not got[1] then
+  redis.call('HSET', KEYS[1], 'codec', ARGV[1], 'buckets', ARGV[2], 'layout', ARGV[3], 'ttl', ARGV[4])
+  return {ARGV[1], ARGV[2], ARGV[3], ARGV[4]}
+end
+return got`,
   false,
 )
 
 /**
- * KEYS[1]: the map's meta hash. ARGV: codec id, buckets, layout version. Records them if
- * the map is new; replies with what the map has (compared by the client).
+ * KEYS[1]: a bucket's hash, so that in a cluster the script runs on that bucket's primary.
+ * Reply: 1 if the server has per-field expiry (HPEXPIRE and HPTTL), else 0. COMMAND INFO
+ * answers nil for a command the server does not know.
  */
-export const META = script(
-  'meta',
-  `local got = redis.call('HMGET', KEYS[1], 'codec', 'buckets', 'layout')
-if not got[1] then
-  redis.call('HSET', KEYS[1], 'codec', ARGV[1], 'buckets', ARGV[2], 'layout', ARGV[3])
-  return {ARGV[1], ARGV[2], ARGV[3]}
-end
-return got`,
-  false,
+export const NATIVE_EXPIRY = script(
+  'nativeExpiry',
+  `local got = redis.call('COMMAND', 'INFO', 'HPEXPIRE', 'HPTTL')
+if got[1] and got[2] then return 1 end
+return 0`,
   false,
 )

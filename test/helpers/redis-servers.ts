@@ -12,6 +12,8 @@ const HOST = '127.0.0.1'
 const START_MS = 10_000
 const STOP_MS = 5_000
 const CLUSTER_MS = 30_000
+/** The redis-server binary: CONMAP_REDIS_SERVER (e.g. a source build with HPEXPIRE), else the one on PATH. */
+export const REDIS_SERVER = process.env.CONMAP_REDIS_SERVER || 'redis-server'
 
 export interface RedisServer {
   readonly host: string
@@ -91,10 +93,10 @@ async function exited(child: ChildProcess, ms: number): Promise<boolean> {
   })
 }
 
-async function launch(port: number, extra: readonly string[]): Promise<RedisServer> {
+async function launch(port: number, extra: readonly string[], binary: string): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'conmap-redis-'))
   const args = ['--bind', HOST, '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes', '--enable-debug-command', 'yes', '--daemonize', 'no', ...extra]
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   running.add(child)
   let output = ''
   child.stdout?.setEncoding('utf8').on('data', (s: string) => (output = (output + s).slice(-4000)))
@@ -127,13 +129,16 @@ function passwordIn(args: readonly string[]): string | undefined {
   return at < 0 ? undefined : args[at + 1]
 }
 
-/** A standalone redis-server; extra arguments go to its command line (e.g. ['--requirepass', 'pw']). */
-export async function startRedis(extra: readonly string[] = []): Promise<RedisServer> {
+/**
+ * A standalone redis-server; extra arguments go to its command line (e.g. ['--requirepass', 'pw']),
+ * binary is the server to run.
+ */
+export async function startRedis(extra: readonly string[] = [], binary = REDIS_SERVER): Promise<RedisServer> {
   let last: unknown
   // Another process may take a probed port before redis binds it: try a few pairs.
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      return await launch(await freePort(), extra)
+      return await launch(await freePort(), extra, binary)
     } catch (err) {
       last = err
     }
@@ -144,16 +149,17 @@ export async function startRedis(extra: readonly string[] = []): Promise<RedisSe
 /**
  * A Redis Cluster of `primaries` primaries with one replica each, formed with
  * `redis-cli --cluster create --cluster-replicas 1 --cluster-yes`, returned once every
- * node reports cluster_state:ok and knows every other node.
+ * node reports cluster_state:ok and knows every other node. Node i runs binaryOf(i); the
+ * first `primaries` nodes are the primaries (redis-cli makes the first of its list primaries).
  */
-export async function startCluster(primaries = 3): Promise<RedisCluster> {
+export async function startCluster(primaries = 3, binaryOf: (node: number) => string = () => REDIS_SERVER): Promise<RedisCluster> {
   const nodes: RedisServer[] = []
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.stop()))
   }
   try {
     for (let i = 0; i < primaries * 2; i++) {
-      nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000']))
+      nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000'], binaryOf(i)))
     }
     const first = nodes[0] as RedisServer
     await first.cli(['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'])
