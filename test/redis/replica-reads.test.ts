@@ -108,7 +108,7 @@ for (const kind of CLIENT_KINDS) {
   })
 }
 
-test("reads: 'replica': an expired entry is absent to the read-only scripts, which leave it stored", { timeout: 30_000 }, async () => {
+test("reads: 'replica': an expired entry is absent to the read-only scripts (emulated TTL: which leave it stored)", { timeout: 30_000 }, async () => {
   const conn = await connectCluster('ioredis', cluster, { replicas: true })
   try {
     const map = new RedisMap<string, number>({ client: conn.client, name: 'replica-expiry', buckets: 1, reads: 'replica' })
@@ -129,9 +129,12 @@ test("reads: 'replica': an expired entry is absent to the read-only scripts, whi
     // Six reads, each EVALSHA_RO (and EVAL_RO where the replica lacked the script), all on replicas.
     assert.ok((await scriptCalls(replicas)).readOnly >= 6)
     assert.equal((await scriptCalls(primaries)).readOnly, 0)
-    const data = bucketKeys('replica-expiry', 0).data
-    const primary = ownerOf(await clusterNodes(cluster), await slotOf(cluster, data)).server
-    assert.equal((await primary.cli(['hlen', data])).trim(), '2', 'the expired field is still stored, for the primary to delete')
+    // Emulated, the field stays until a primary script meets it (natively, the server reclaims it).
+    if ((await map.ttlScheme()) === 'emulated') {
+      const data = bucketKeys('replica-expiry', 0).data
+      const primary = ownerOf(await clusterNodes(cluster), await slotOf(cluster, data)).server
+      assert.equal((await primary.cli(['hlen', data])).trim(), '2', 'the expired field is still stored, for the primary to delete')
+    }
   } finally {
     await conn.close()
   }
