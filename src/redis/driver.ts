@@ -220,7 +220,8 @@ export async function runScript(driver: RedisDriver, script: Script, keys: reado
       // likely still be at it when the time runs out, and the call would end indeterminate:
       // it is sent again only if the time left is twice what the refused attempt took.
       if (left < 2 * took || left <= 0) {
-        throw conmapError(ErrorCode.REDIS_UNAVAILABLE, `RedisMap ${script.name}: the cluster refused it for ${timeoutMs} ms (${err instanceof Error ? err.message : describeValue(err)}); it did not run`, err)
+        const refusedFor = Math.round(timeoutMs - left)
+        throw conmapError(ErrorCode.REDIS_UNAVAILABLE, `RedisMap ${script.name}: the cluster refused it for ${refusedFor} ms of its ${timeoutMs} ms timeout (${err instanceof Error ? err.message : describeValue(err)}); it did not run`, err)
       }
     }
   }
