@@ -10,6 +10,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Cluster } from 'ioredis'
+import { createCluster } from 'redis'
 import { RedisMap } from '../../src/redis/index.js'
 import { bucketKeys, bucketOf, escapeName } from '../../src/redis/layout.js'
 import { startCluster, type RedisCluster } from '../helpers/redis-servers.js'
@@ -222,6 +223,35 @@ for (const kind of CLIENT_KINDS) {
     }
   })
 }
+
+test('node-redis giving up on redirections (maxCommandRedirections: 0) is a refusal too: ERR_REDIS_UNAVAILABLE, nothing written', { timeout: 30_000 }, async () => {
+  const name = 'redirect-limit'
+  const bucket = bucketKeys(name, 0)
+  const client = createCluster({ rootNodes: cluster.addresses.map((a) => ({ url: `redis://${a.host}:${a.port}` })), maxCommandRedirections: 0 })
+  client.on('error', () => undefined)
+  await client.connect()
+  try {
+    const map = new RedisMap<string, number>({ client, name, buckets: 1, timeout: 300 })
+    await map.set('a', 1)
+    const nodes = await clusterNodes(cluster)
+    const slot = await slotOf(cluster, bucket.data)
+    const source = ownerOf(nodes, slot)
+    const move = slotMove(nodes, slot, source, nodes.find((n) => n.primary && n !== source) as ClusterNode)
+    await move.open()
+    await move.migrate([bucket.data, bucket.versions])
+    // The source has none of the bucket's keys: it answers ASK, which this client will not follow.
+    await assert.rejects(map.set('a', 2), (err) => codeOf(err) === 'ERR_REDIS_UNAVAILABLE' && /Too many Cluster redirections/.test(String(err)))
+    await move.close()
+    const conn = await connectCluster('node-redis', cluster)
+    try {
+      assert.equal(await new RedisMap<string, number>({ client: conn.client, name, buckets: 1 }).get('a'), 1)
+    } finally {
+      await conn.close()
+    }
+  } finally {
+    await client.close()
+  }
+})
 
 test('an ioredis Cluster must not resend: refused without retryDelayOnFailover: 0', () => {
   const client = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true, redisOptions: { autoResendUnfulfilledCommands: false } })
