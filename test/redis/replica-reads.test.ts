@@ -3,8 +3,9 @@
 // ioredis scaleReads 'slave'): with reads: 'replica' the plain reads are served by replicas
 // (their INFO commandstats count the read-only scripts) and give the right answers, expired
 // entries included; by default, and for writes, conditional calls and iteration in either
-// mode, no replica runs a RedisMap script. A client that would not send reads to replicas
-// is refused.
+// mode, no replica runs a RedisMap script. While a slot moves, a replica of its old primary
+// answers absent for the entries already moved (Redis 7.0). A client that would not send
+// reads to replicas is refused.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createClient, createCluster } from 'redis'
@@ -12,7 +13,7 @@ import { Cluster, Redis } from 'ioredis'
 import { RedisMap } from '../../src/redis/index.js'
 import { replicasReady, startCluster, type RedisCluster, type RedisServer } from '../helpers/redis-servers.js'
 import { CLIENT_KINDS, connectCluster } from './clients.js'
-import { clusterNodes, commandCalls, ownerOf, slotOf } from './slots.js'
+import { clusterNodes, commandCalls, ownerOf, slotMove, slotOf, type ClusterNode } from './slots.js'
 import { bucketKeys } from '../../src/redis/layout.js'
 
 let cluster: RedisCluster
@@ -135,6 +136,40 @@ test("reads: 'replica': an expired entry is absent to the read-only scripts (emu
       const primary = ownerOf(await clusterNodes(cluster), await slotOf(cluster, data)).server
       assert.equal((await primary.cli(['hlen', data])).trim(), '2', 'the expired field is still stored, for the primary to delete')
     }
+  } finally {
+    await conn.close()
+  }
+})
+
+test("reads: 'replica' while a slot moves: the old primary's replica answers absent for the entries already moved (what the README warns of)", { timeout: 30_000 }, async (t) => {
+  // Shown on Redis 7.0 (CI's); Valkey 8.0 made replicas answer ASK during a move.
+  const version = /redis_version:(\S+)/.exec(await (replicas[0] as RedisServer).cli(['info', 'server']))?.[1] ?? ''
+  if (!version.startsWith('7.0.')) return t.skip(`shown on Redis 7.0; this server is ${version}`)
+  const conn = await connectCluster('ioredis', cluster, { replicas: true })
+  try {
+    const name = 'replica-moving'
+    const fromReplicas = new RedisMap<string, number>({ client: conn.client, name, buckets: 1, reads: 'replica' })
+    const fromPrimaries = new RedisMap<string, number>({ client: conn.client, name, buckets: 1 })
+    await fromPrimaries.set('a', 1)
+    for (let waited = 0; (await fromReplicas.get('a')) !== 1; waited += 20) {
+      assert.ok(waited < 5000, 'the replica caught up within 5 s')
+      await sleep(20)
+    }
+    const bucket = bucketKeys(name, 0)
+    const nodes = await clusterNodes(cluster)
+    const slot = await slotOf(cluster, bucket.data)
+    const source = ownerOf(nodes, slot)
+    const move = slotMove(nodes, slot, source, nodes.find((n) => n.primary && n !== source) as ClusterNode)
+    await move.open()
+    await move.migrate([bucket.data, bucket.versions])
+    // The source's replica applies the source's deletes; before Valkey 8.0 it knows nothing of the move.
+    for (let waited = 0; (await fromReplicas.get('a')) !== undefined; waited += 20) {
+      assert.ok(waited < 5000, 'the replica answered absent within 5 s')
+      await sleep(20)
+    }
+    assert.equal(await fromReplicas.size(), 0)
+    await move.close()
+    assert.equal(await fromPrimaries.get('a'), 1)
   } finally {
     await conn.close()
   }
