@@ -38,6 +38,12 @@ export const ErrorCode = {
    * write may or may not have happened, and it is not sent again.
    */
   REDIS_INDETERMINATE: 'ERR_REDIS_INDETERMINATE',
+  /**
+   * A Redis Cluster refused a call before running it (TRYAGAIN while a slot migrates,
+   * redirections the client gave up following) for the whole of the call's timeout:
+   * nothing happened, and the call may be made again.
+   */
+  REDIS_UNAVAILABLE: 'ERR_REDIS_UNAVAILABLE',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -44,6 +44,9 @@ export class BreakerOpenError extends ConmapError {}
 /** A call to a remote store (Redis) whose outcome is unknown: no reply came. */
 export class IndeterminateError extends ConmapError {}
 
+/** A call a remote store (Redis) refused before running it, until its timeout: nothing happened. */
+export class UnavailableError extends ConmapError {}
+
 const classByCode = {
   ERR_CONCURRENT_MAP_WRITES: ConcurrentMapError,
   ERR_CONCURRENT_MAP_READ_WRITE: ConcurrentMapError,
@@ -54,6 +57,7 @@ const classByCode = {
   ERR_LOST_UPDATE: ConcurrentMapError,
   ERR_CONFLICT: ConcurrentMapError,
   ERR_REDIS_INDETERMINATE: IndeterminateError,
+  ERR_REDIS_UNAVAILABLE: UnavailableError,
   ERR_MAP_FULL: MapFullError,
   ERR_LOCK_TIMEOUT: LockError,
   ERR_COMPUTE_TIMEOUT: ComputeError,

@@ -12,7 +12,7 @@
 import type { Key } from '../codec/index.js'
 import type { RedisContext } from './context.js'
 import { decodeField } from './layout.js'
-import { ENTRIES, SCAN } from './scripts.js'
+import { ENTRIES, SCAN, type MapScript } from './scripts.js'
 
 /** Fields HSCAN is asked for per page. */
 const PAGE = 256
@@ -36,10 +36,10 @@ export async function* scanEntries(ctx: RedisContext, values: boolean): AsyncGen
   }
 }
 
-/** Every bucket's entries, each bucket read atomically; the requests go out together. */
-export async function snapshotEntries(ctx: RedisContext): Promise<Map<Key, unknown>> {
+/** Every bucket's entries, each bucket read atomically (by entries, ENTRIES or its read-only twin); the requests go out together. */
+export async function snapshotEntries(ctx: RedisContext, entries: MapScript = ENTRIES): Promise<Map<Key, unknown>> {
   await ctx.ready()
-  const pages = (await Promise.all(ctx.buckets.map((bucket) => ctx.run(ENTRIES, bucket, [])))) as Buffer[][]
+  const pages = (await Promise.all(ctx.buckets.map((bucket) => ctx.run(entries, bucket, [])))) as Buffer[][]
   const map = new Map<Key, unknown>()
   for (const flat of pages) {
     for (let i = 0; i + 1 < flat.length; i += 2) map.set(decodeField(flat[i] as Buffer), ctx.decode(flat[i + 1] as Buffer))

@@ -6,19 +6,23 @@
  *   scripts.ts  one Lua script per operation, in the text of each TTL scheme
  *   ttl-preludes.ts, ttl-scheme.ts  the two TTL schemes (server's per-field expiry, or an
  *               emulation on the server's clock) and which one a map runs on
- *   driver.ts   the node-redis and ioredis drivers, EVALSHA/EVAL, lost replies
+ *   driver.ts   the node-redis and ioredis drivers, EVALSHA/EVAL, lost replies, refusals
+ *   replica-scripts.ts  the read-only read scripts of reads: 'replica'
  *   context.ts  one map's resolved state; compute.ts getOrComputeAsync; iterate.ts iteration
  *
  *  - A key lives in one bucket hash (N buckets, hash-tagged so a key's keys share one
  *    cluster slot and N buckets spread over the primaries); every single-key operation is
  *    one script on that bucket's primary, so it is atomic there and, on one primary,
  *    linearizable (the server runs one script at a time).
- *  - Reads go to primaries (the drivers never pick a replica).
+ *  - Reads go to primaries unless the map is made with reads: 'replica'; then the plain
+ *    reads are read-only scripts the client may send to a replica (replica-scripts.ts).
  *  - compareAndSwap and compareAndDelete compare encodings byte for byte, as SharedMap.
  *  - update(fn) reads, runs fn here, and commits with a compare-and-swap on the bytes it
  *    read; a lost race retries (fn runs again), at most `retries` times, then ERR_CONFLICT.
  *  - A call whose reply is lost (connection gone, `timeout` passed) rejects with
- *    ERR_REDIS_INDETERMINATE and is not sent again.
+ *    ERR_REDIS_INDETERMINATE and is not sent again. One the cluster refused before running
+ *    it (TRYAGAIN while its slot moves) is sent again until `timeout`, then rejects with
+ *    ERR_REDIS_UNAVAILABLE (driver.ts).
  *  - Versions (getVersioned, setIfVersion, deleteIfVersion) are SharedMap's: every write
  *    script gives the key the next value of its bucket's counter (scripts.ts), so a
  *    key's version rises with every write and never repeats.
@@ -35,7 +39,8 @@ import { lifeArg, RedisContext } from './context.js'
 import { driverFor, type Durability, type RedisDriver } from './driver.js'
 import { scanEntries, snapshotEntries } from './iterate.js'
 import { ttlModeOption, type TtlMode, type TtlScheme } from './ttl-scheme.js'
-import { CLEAR, COMPARE_AND_SET, DELETE, DELETE_IF_VERSION, GET, GET_VERSIONED, HAS, LOAD_AND_DELETE, LOAD_OR_STORE, SET, SET_IF_VERSION, SIZE, SWAP, TTL } from './scripts.js'
+import { CLEAR, COMPARE_AND_SET, DELETE, DELETE_IF_VERSION, GET, LOAD_AND_DELETE, LOAD_OR_STORE, SET, SET_IF_VERSION, SWAP } from './scripts.js'
+import { READ_SCRIPTS } from './replica-scripts.js'
 import { versionArgument } from '../map/versions.js'
 
 /** Options of `new RedisMap(options)`. */
@@ -43,7 +48,8 @@ export interface RedisMapOptions<V = unknown> {
   /**
    * A connected node-redis client or cluster (`createClient()` / `createCluster()`), or an
    * ioredis Redis or Cluster made with `autoResendUnfulfilledCommands: false` (in
-   * `redisOptions` for a Cluster). Credentials, TLS and reconnection are the client's.
+   * `redisOptions` for a Cluster, which also needs `retryDelayOnFailover: 0`), so that no
+   * write whose reply was lost is sent again. Credentials, TLS and reconnection are the client's.
    */
   readonly client: unknown
   /** The map's name: any non-empty string; maps of different names never share a server key. */
@@ -68,7 +74,8 @@ export interface RedisMapOptions<V = unknown> {
   readonly buckets?: number | undefined
   /**
    * ms a call waits for each reply before it rejects with ERR_REDIS_INDETERMINATE
-   * (Infinity: no bound).
+   * (Infinity: no bound), and for as long sends again a script a cluster refused (TRYAGAIN
+   * while its slot moves) before it rejects with ERR_REDIS_UNAVAILABLE.
    * @default 10000
    */
   readonly timeout?: number | undefined
@@ -93,6 +100,28 @@ export interface RedisMapOptions<V = unknown> {
    * @default none: writes resolve when the primary has them
    */
   readonly durability?: { readonly replicas: number; readonly timeout: number } | undefined
+  /**
+   * Where the plain reads are served. 'primary': on the key's primary, like every call,
+   * so that on one primary a read sees every write acknowledged before it. 'replica' (opt-in,
+   * Redis >= 7.0): get, has, getMany, getVersioned, ttlOf, size and snapshot are sent as
+   * read-only scripts (EVALSHA_RO) to the node the client picks for reads, which needs a
+   * cluster client set up for it: node-redis `createCluster({ useReplicas: true })`, which
+   * spreads a slot's reads over its primary and replicas, or an ioredis Cluster with
+   * `scaleReads: 'slave'` (or 'all'). Such a read can be stale, and is not linearizable:
+   * replication is asynchronous, so a replica may not have a write its primary acknowledged
+   * yet, this client's own included; entries expire by the replica's clock; and while a
+   * slot moves, a replica of its old primary can answer absent for entries already moved
+   * (replicas answer ASK only from Valkey 8.0). Writes, update(), getOrCompute(), every
+   * conditional call and iteration (an HSCAN cursor is only good on the node that made it)
+   * stay on primaries.
+   * @default 'primary'
+   * @example
+   * ```ts
+   * const client = await createCluster({ rootNodes, useReplicas: true }).connect()
+   * const profiles = new RedisMap<string, Profile>({ client, name: 'profiles', reads: 'replica' })
+   * ```
+   */
+  readonly reads?: 'primary' | 'replica' | undefined
   /**
    * How entries expire. 'native': the server's own per-field expiry (HPEXPIRE, Redis >= 7.4,
    * Valkey >= 9), lazy and active on the server; refused (ERR_INVALID_ARGUMENT, nothing
@@ -122,6 +151,18 @@ function durabilityOption(option: RedisMapOptions['durability'], driver: RedisDr
   return { replicas: positiveInteger(option.replicas ?? NaN, 'durability.replicas', 0, 1024), timeout: positiveInteger(option.timeout ?? NaN, 'durability.timeout', 0, 2 ** 31 - 1) }
 }
 
+function readsOption(option: RedisMapOptions['reads'], driver: RedisDriver): 'primary' | 'replica' {
+  if (option === undefined || option === 'primary') return 'primary'
+  if (option !== 'replica') throw conmapError(ErrorCode.INVALID_ARGUMENT, `reads must be 'primary' or 'replica', got ${describeValue(option)}`)
+  if (!driver.replicaReads) {
+    throw conmapError(
+      ErrorCode.INVALID_ARGUMENT,
+      `reads: 'replica' needs a cluster client that sends reads to replicas (node-redis createCluster({ useReplicas: true }), ioredis new Cluster(nodes, { scaleReads: 'slave' })); this ${driver.client} client would send them all to primaries`,
+    )
+  }
+  return option
+}
+
 /**
  * A map on Redis with SharedMap's operations, each one async and atomic per key (one Lua
  * script on the key's primary). Keys are strings, numbers or bigints compared with
@@ -148,12 +189,14 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
   readonly #ttl: number
   readonly #retries: number
   readonly #lease: number
+  readonly #reads: (typeof READ_SCRIPTS)[keyof typeof READ_SCRIPTS]
   readonly #flights = new Map<string, Flight>()
 
   /**
    * @throws ConmapError ERR_INVALID_ARGUMENT for a client that is not node-redis or ioredis
-   *   (or an ioredis client that resends unanswered commands), a bad name or option, or
-   *   durability with an ioredis Cluster
+   *   (or an ioredis client that resends unanswered commands), a bad name or option,
+   *   durability with an ioredis Cluster, or reads: 'replica' with a client that does not
+   *   send reads to replicas
    */
   constructor(options: RedisMapOptions<V>) {
     if (typeof options !== 'object' || options === null) throw conmapError(ErrorCode.INVALID_ARGUMENT, 'RedisMap needs an options object { client, name }')
@@ -166,6 +209,7 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
     this.#ttl = options.ttl === undefined ? 0 : ttlOption(options.ttl, 'ttl')
     this.#retries = positiveInteger(options.retries, 'retries', 64, 1_000_000)
     this.#lease = positiveInteger(options.lease, 'lease', 10_000, 2 ** 31 - 1)
+    this.#reads = READ_SCRIPTS[readsOption(options.reads, driver)]
     this.#ctx = new RedisContext(driver, resolveCodec(options.codec), codecId(options.codec), name, buckets, timeout, durabilityOption(options.durability, driver), ttlModeOption(options.ttlMode))
   }
 
@@ -194,25 +238,28 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
   }
 
   /**
-   * The value of key, or undefined. One script on the key's primary.
+   * The value of key, or undefined. One script on the key's primary (with reads:
+   * 'replica', on the node the client picks for reads).
    * @throws ConmapError ERR_INVALID_KEY for a key that is no string, number or bigint;
-   *   ERR_REDIS_INDETERMINATE when no reply came
+   *   ERR_REDIS_INDETERMINATE when no reply came; ERR_REDIS_UNAVAILABLE when the cluster
+   *   refused it (TRYAGAIN while its slot moves) until the timeout
    */
   async get(key: K): Promise<V | undefined> {
-    const bytes = (await this.#run(GET, key, [])) as Buffer | null
+    const bytes = (await this.#run(this.#reads.get, key, [])) as Buffer | null
     return bytes === null ? undefined : this.#value(bytes)
   }
 
   /** Whether key is present. @throws ConmapError as get() */
   async has(key: K): Promise<boolean> {
-    return (await this.#run(HAS, key, [])) === 1
+    return (await this.#run(this.#reads.has, key, [])) === 1
   }
 
   /**
    * Stores value under key, to live options.ttl ms (default the map's ttl).
    * @throws ConmapError ERR_INVALID_KEY; ERR_INVALID_VALUE for a value the codec cannot
    *   store; ERR_INVALID_ARGUMENT for a bad ttl; ERR_REDIS_INDETERMINATE when no reply came
-   *   (the write may have happened)
+   *   (the write may have happened); ERR_REDIS_UNAVAILABLE when the cluster refused it until
+   *   the timeout (it did not happen)
    * @example
    * ```ts
    * await sessions.set('s1', session, { ttl: 60_000 })
@@ -281,7 +328,7 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
    * ```
    */
   async getVersioned(key: K): Promise<Versioned<V> | undefined> {
-    const reply = (await this.#run(GET_VERSIONED, key, [])) as [number, Buffer?, Buffer?]
+    const reply = (await this.#run(this.#reads.getVersioned, key, [])) as [number, Buffer?, Buffer?]
     if (reply[0] !== 1) return undefined
     return { value: this.#value(reply[1] as Buffer), version: Number((reply[2] as Buffer).toString()) }
   }
@@ -398,7 +445,7 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
    * undefined when absent. @throws ConmapError as get()
    */
   async ttlOf(key: K): Promise<number | undefined> {
-    const ms = (await this.#run(TTL, key, [])) as number
+    const ms = (await this.#run(this.#reads.ttl, key, [])) as number
     return ms === -2 ? undefined : ms === -1 ? Infinity : ms
   }
 
@@ -424,7 +471,7 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
    */
   async size(): Promise<number> {
     await this.#ctx.ready()
-    const counts = (await Promise.all(this.#ctx.buckets.map((bucket) => this.#ctx.run(SIZE, bucket, [])))) as number[]
+    const counts = (await Promise.all(this.#ctx.buckets.map((bucket) => this.#ctx.run(this.#reads.size, bucket, [])))) as number[]
     return counts.reduce((a, b) => a + b, 0)
   }
 
@@ -445,7 +492,7 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
   async getMany(keys: Iterable<K>): Promise<(V | undefined)[]> {
     const located = Array.from(keys, (key) => this.#ctx.locate(key))
     await this.#ctx.ready()
-    const replies = (await Promise.all(located.map(({ bucket, field }) => this.#ctx.run(GET, bucket, [field])))) as (Buffer | null)[]
+    const replies = (await Promise.all(located.map(({ bucket, field }) => this.#ctx.run(this.#reads.get, bucket, [field])))) as (Buffer | null)[]
     return replies.map((bytes) => (bytes === null ? undefined : this.#value(bytes)))
   }
 
@@ -514,7 +561,7 @@ export class RedisMap<K extends Key = Key, V = unknown> implements AsyncConcurre
    * instant with one bucket; with more, bucket by bucket (requested together).
    */
   snapshot(): Promise<Map<K, V>> {
-    return snapshotEntries(this.#ctx) as Promise<Map<K, V>>
+    return snapshotEntries(this.#ctx, this.#reads.entries) as Promise<Map<K, V>>
   }
 
   get [Symbol.toStringTag](): string {

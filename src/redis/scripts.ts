@@ -40,6 +40,11 @@ export interface Script {
    * `durability` waits for replicas after it.
    */
   readonly writes: boolean
+  /**
+   * Whether it only reads (no lazy expiry either), so that it may be sent as
+   * EVALSHA_RO / EVAL_RO and served by a replica (replica-scripts.ts).
+   */
+  readonly readOnly?: boolean
 }
 
 function script(name: string, source: string, writes: boolean): Script {

@@ -179,3 +179,26 @@ export async function startCluster(primaries = 3, binaryOf: (node: number) => st
     throw err
   }
 }
+
+/**
+ * Resolves once every replica of cluster has synced with its primary and every node lists
+ * it in CLUSTER SLOTS (Redis leaves out a replica whose replication offset is still 0, so
+ * a client connected before then sees no replica). Two waits are cut short here: the first
+ * sync waits out the primaries' repl-diskless-sync-delay (5 s), and on an idle primary the
+ * offset first moves with its replication PING, every repl-ping-replica-period (10 s).
+ */
+export async function replicasReady(cluster: RedisCluster): Promise<void> {
+  await Promise.all(cluster.nodes.map((n) => n.cli(['config', 'set', 'repl-diskless-sync-delay', '0', 'repl-ping-replica-period', '1'])))
+  const shards = cluster.nodes.length / 2
+  const deadline = Date.now() + CLUSTER_MS
+  for (const node of cluster.nodes) {
+    for (;;) {
+      // CLUSTER SLOTS, one line per field: a shard's replica adds host, port and id after its primary's.
+      const listed = (await node.cli(['cluster', 'slots'])).trim().split('\n').filter((line) => line === HOST).length
+      const link = /master_link_status:(\w+)/.exec(await node.cli(['info', 'replication']))?.[1]
+      if (listed >= shards * 2 && (link === undefined || link === 'up')) break
+      if (Date.now() > deadline) throw new Error(`cluster node ${node.port}: replicas not synced and listed within ${CLUSTER_MS} ms`)
+      await sleep(50)
+    }
+  }
+}

@@ -29,14 +29,20 @@ export async function connect(kind: ClientKind, server: RedisServer, password?: 
   return { client, close: async () => client.disconnect() }
 }
 
-export async function connectCluster(kind: ClientKind, cluster: RedisCluster): Promise<Connected> {
+/** A cluster client; with replicas: true, set up to send read-only commands to replicas. */
+export async function connectCluster(kind: ClientKind, cluster: RedisCluster, { replicas = false } = {}): Promise<Connected> {
   if (kind === 'node-redis') {
-    const client = createCluster({ rootNodes: cluster.addresses.map((a) => ({ url: `redis://${a.host}:${a.port}` })) })
+    const client = createCluster({ rootNodes: cluster.addresses.map((a) => ({ url: `redis://${a.host}:${a.port}` })), useReplicas: replicas })
     client.on('error', quiet)
     await client.connect()
     return { client, close: async () => void (await client.close()) }
   }
-  const client = new Cluster(cluster.addresses.map((a) => ({ host: a.host, port: a.port })), { redisOptions: { autoResendUnfulfilledCommands: false }, lazyConnect: true })
+  const client = new Cluster(cluster.addresses.map((a) => ({ host: a.host, port: a.port })), {
+    redisOptions: { autoResendUnfulfilledCommands: false },
+    retryDelayOnFailover: 0,
+    scaleReads: replicas ? 'slave' : 'master',
+    lazyConnect: true,
+  })
   client.on('error', quiet)
   await client.connect()
   return { client, close: async () => client.disconnect() }
