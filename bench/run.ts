@@ -3,15 +3,16 @@
  * conmap's Mutex against a bare spin lock and async-mutex), then the maps
  * (src/bench, the same run as `conmap bench`: SharedMap against Map, postMessage and
  * the peer libraries), then the project's targets for 'optimistic', each beside its
- * figure (src/bench/targets.ts; `conmap bench` leaves them out, they are not its
- * users'). Tables, or one JSON document `{ locks, maps, targets }` with --json.
+ * figure, and the cost aims of guard() and metrics: true (src/bench/targets.ts;
+ * `conmap bench` leaves them out, they are not its users'). Tables, or one JSON
+ * document `{ locks, maps, targets, costAims }` with --json.
  *
  *   npm run bench -- --quick
  *   node dist/bench/run.js --json
  */
 import { runBench } from '../src/bench/run.js'
 import { renderReport } from '../src/bench/report.js'
-import { evaluateTargets, renderTargets } from '../src/bench/targets.js'
+import { evaluateCostAims, evaluateTargets, renderCostAims, renderTargets } from '../src/bench/targets.js'
 import { StatusLine, processIo } from '../src/cli/terminal.js'
 import { runLocksBench, type ContendedRow, type LocksBenchResult } from './locks.bench.js'
 
@@ -34,8 +35,9 @@ const status = new StatusLine(processIo())
 const maps = await runBench({ mode: quick ? 'quick' : 'full', command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '), progress: (text) => status.update(text) })
 status.clear()
 const targets = evaluateTargets(maps)
-if (json) console.log(JSON.stringify({ locks, maps, targets }, null, 2))
-else console.log(`\n${renderReport(maps)}\n${renderTargets(targets)}`)
+const costAims = evaluateCostAims(maps.guard)
+if (json) console.log(JSON.stringify({ locks, maps, targets, costAims }, null, 2))
+else console.log(`\n${renderReport(maps)}\n${renderTargets(targets)}\n${renderCostAims(costAims)}`)
 if (!locks.exact || !maps.ok) process.exitCode = 1
 
 function format(r: LocksBenchResult, secs: number): string {

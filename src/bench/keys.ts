@@ -37,7 +37,7 @@ export function keySequence(order: KeyOrder, keys: number, length: number, seed:
 export function zipfSequence(keys: number, length: number, exponent: number, next: () => number): Int32Array {
   const sequence = new Int32Array(length)
   const cdf = zipfCdf(keys, exponent)
-  const keyOfRank = shuffled(keys, 0x5bd1e995)
+  const keyOfRank = zipfRanks(keys)
   for (let i = 0; i < length; i++) {
     const u = next() / 2 ** 32
     let lo = 0
@@ -50,6 +50,11 @@ export function zipfSequence(keys: number, length: number, exponent: number, nex
     sequence[i] = keyOfRank[lo] as number
   }
   return sequence
+}
+
+/** Key index of each Zipf rank (the hottest first): the one shuffle every Zipf stream over `keys` keys uses. */
+export function zipfRanks(keys: number): Int32Array {
+  return shuffled(keys, 0x5bd1e995)
 }
 
 /** A xorshift32 generator of 32-bit draws, seeded with `seed`. */

@@ -10,8 +10,9 @@ import { isPeer } from './contenders.js'
 import { describeShortly } from './machine.js'
 import type { BenchResult, CalibrationRow, ThroughputRow } from './result.js'
 import { formatNs, shortCount, times as x } from './format.js'
+import { GUARD_OPS } from './guard-loops.js'
 import { PASS_LABELS, PASS_OPS } from './passes.js'
-import { evaluateTargets, TARGETS_HEADING } from './targets.js'
+import { COST_AIMS_HEADING, evaluateCostAims, evaluateTargets, TARGETS_HEADING } from './targets.js'
 
 export function renderMarkdown(result: BenchResult): string {
   const out: string[] = []
@@ -21,6 +22,10 @@ export function renderMarkdown(result: BenchResult): string {
   out.push(`### ${TARGETS_HEADING}`)
   out.push('')
   out.push(mdTable(['target', 'wanted', 'reached', ''], evaluateTargets(result).map((t) => [t.name, t.target, t.reached, t.met ? 'met' : '**not met**'])))
+  out.push('')
+  out.push(`### ${COST_AIMS_HEADING}`)
+  out.push('')
+  out.push(mdTable(['variant', ...GUARD_OPS], evaluateCostAims(result.guard).map((a) => [a.label, ...GUARD_OPS.map((op) => `${x(a.ops[op].value)} ${a.ops[op].met ? 'met' : '**not met**'}`)])))
   out.push('')
   out.push('### Worker threads: throughput, ratio to a one-thread Map and to the best peer')
   out.push('')

@@ -35,6 +35,16 @@ export interface Plan {
   readonly seed: Timing
   readonly cache: CachePlan
   readonly guard: GuardPlan
+  readonly contention: ContentionPlan
+}
+
+/** The contention pass (contention.ts): one window per strategy on a map with metrics: true. */
+export interface ContentionPlan {
+  readonly keys: number
+  readonly workers: number
+  readonly windowMs: number
+  readonly warmupMs: number
+  readonly maxWarmupMs: number
 }
 
 /** The guard section (guard-section.ts): one thread, costs as ratios within rounds. */
@@ -106,6 +116,7 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     seed: { rounds: 3, workers: [2, 4, 8], windowMs: 300, warmupMs: 80, maxWarmupMs: 2000 },
     cache: { keys: 100_000, requests: 1_000_000, workers: [1, 2, 4], requestsPerWorker: 500_000, costKeys: 100_000, costRounds: 5, costPasses: 5, compute: COMPUTE },
     guard: { keys: 1_000, rounds: 5, opsPerPass: 200_000, passes: 9 },
+    contention: { keys: 100_000, workers: 4, windowMs: 1000, warmupMs: 100, maxWarmupMs: 1000 },
   },
   quick: {
     mode: 'quick',
@@ -119,6 +130,7 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     seed: { rounds: 1, workers: [4], windowMs: 150, warmupMs: 50, maxWarmupMs: 1000 },
     cache: { keys: 100_000, requests: 200_000, workers: [1, 2, 4], requestsPerWorker: 100_000, costKeys: 100_000, costRounds: 3, costPasses: 3, compute: COMPUTE },
     guard: { keys: 1_000, rounds: 3, opsPerPass: 100_000, passes: 7 },
+    contention: { keys: 100_000, workers: 4, windowMs: 300, warmupMs: 50, maxWarmupMs: 500 },
   },
   smoke: {
     mode: 'smoke',
@@ -132,5 +144,6 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     seed: { rounds: 1, workers: [2], windowMs: 30, warmupMs: 10, maxWarmupMs: 40 },
     cache: { keys: 10_000, requests: 30_000, workers: [1, 2], requestsPerWorker: 20_000, costKeys: 10_000, costRounds: 1, costPasses: 2, compute: { ...COMPUTE, keys: 2_000, requestsPerWorker: 3_000, tasks: 32 } },
     guard: { keys: 200, rounds: 1, opsPerPass: 5_000, passes: 1 },
+    contention: { keys: 2_000, workers: 2, windowMs: 60, warmupMs: 10, maxWarmupMs: 40 },
   },
 }

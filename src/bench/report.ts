@@ -1,12 +1,14 @@
 /**
  * The human-readable form of a result: the machine and calibration first (every
  * scaling figure is read against them), then one table per section, the Go
- * article's RWMutex-vs-sharded comparison, the cache and guard sections and the notes. The
+ * article's RWMutex-vs-sharded comparison, the cache and guard sections, lock waits and hot
+ * keys, and the notes. The
  * project's targets are not here: they are the developers' (targets.ts, printed by
  * `npm run bench`).
  */
 import { formatRate, table } from '../cli/terminal.js'
 import { renderCacheSection } from './cache-report.js'
+import { renderContentionSection } from './contention.js'
 import { renderGuardSection } from './guard-report.js'
 import { describeShortly } from './machine.js'
 import type { BenchResult, CalibrationRow, Section, ThroughputRow } from './result.js'
@@ -94,9 +96,11 @@ export function renderReport(result: BenchResult): string {
   out.push('')
   out.push(...renderGuardSection(result.guard))
   out.push('')
+  out.push(...renderContentionSection(result.contention))
+  out.push('')
 
   const { hitRatio, crossThread, compute, cost } = result.cache
-  const failed = [...result.singleThread.rows, ...result.singleThread.memory, ...result.throughput.rows, ...result.operations.rows, ...seed.rows, ...hitRatio, ...crossThread, ...compute, ...cost, ...result.guard.rows].filter((r) => r.error !== undefined)
+  const failed = [...result.singleThread.rows, ...result.singleThread.memory, ...result.throughput.rows, ...result.operations.rows, ...seed.rows, ...hitRatio, ...crossThread, ...compute, ...cost, ...result.guard.rows, ...result.contention.rows].filter((r) => r.error !== undefined)
   if (failed.length > 0) {
     out.push('FAILED measurements (no figure reported):')
     const seen = new Set<string>()

@@ -5,6 +5,7 @@
  */
 import type { Concurrency } from '../map/index.js'
 import type { CostContender, CostOp, Trace } from './cache-loops.js'
+import type { ContentionSection } from './contention.js'
 import type { GuardOp, GuardVariant } from './guard-loops.js'
 import type { KeyOrder } from './keys.js'
 import type { Mode } from './plan.js'
@@ -246,6 +247,8 @@ export interface BenchResult {
   }
   readonly cache: CacheSection
   readonly guard: GuardSection
+  /** Lock-wait percentiles and hot keys, from a pass on maps with metrics: true. */
+  readonly contention: ContentionSection
   readonly notes: readonly string[]
   /** False when any measurement failed its correctness checks (the command exits 1). */
   readonly ok: boolean

@@ -2,12 +2,14 @@
  * One `conmap bench` run, section by section: the machine and peers, single-thread
  * operations and memory, multi-worker mixes side by side with Map, postMessage and
  * the peers, each operation by strategy and worker count, seed 000's experiment and
- * the cache section and the guard section; then the notes that say what was not
+ * the cache section and the guard section, and lock waits and hot keys on maps with
+ * metrics: true; then the notes that say what was not
  * measured and why. `--only cache` and `--only guard` run one section alone.
  */
 import { packageVersion } from '../cli/version.js'
 import { cacheOk, runCacheSection } from './cache.js'
 import { STRATEGIES } from './contenders.js'
+import { contentionOk, runContentionSection } from './contention.js'
 import { shortCount } from './format.js'
 import { guardOk, runGuardSection } from './guard-section.js'
 import { describeOrder, type KeyOrder } from './keys.js'
@@ -58,6 +60,7 @@ export async function runBench(options: RunOptions): Promise<BenchResult> {
   const seedSection = await runSection('Go article', [seedCase], plan.seed, progress)
   const cache = await runCacheSection(plan.cache, progress)
   const guard = await runGuardSection(plan.guard, progress)
+  const contention = await runContentionSection(plan.contention, progress)
 
   const partial = { singleThread, throughput, operations }
   const rows = [...throughput.rows, ...operations.rows, ...seedSection.rows]
@@ -74,8 +77,9 @@ export async function runBench(options: RunOptions): Promise<BenchResult> {
     seed000: { ...seedSection, seed: SEED_000, comparison: compareWithSeed(seedSection.rows, plan.seed.workers) },
     cache,
     guard,
+    contention,
     notes: notes(plan, machine.timerFloorNs, peers.filter((p) => !p.available).map((p) => p.name)),
-    ok: [...singleThread.rows, ...singleThread.memory, ...rows].every((r) => r.error === undefined) && cacheOk(cache) && guardOk(guard),
+    ok: [...singleThread.rows, ...singleThread.memory, ...rows].every((r) => r.error === undefined) && cacheOk(cache) && guardOk(guard) && contentionOk(contention),
   }
 }
 

@@ -10,9 +10,10 @@
  * their machine, not whether it reached a goal set while building it.
  */
 import { table } from '../cli/terminal.js'
-import { indent } from './format.js'
+import { indent, times } from './format.js'
+import { GUARD_OPS, type GuardOp, type GuardVariant } from './guard-loops.js'
 import { PLANS } from './plan.js'
-import type { BenchResult, ContenderId, PassOp, Target, ThroughputRow, ValueKind } from './result.js'
+import type { BenchResult, ContenderId, GuardSection, PassOp, Target, ThroughputRow, ValueKind } from './result.js'
 
 type Figures = Pick<BenchResult, 'mode' | 'singleThread' | 'throughput' | 'operations'>
 
@@ -78,4 +79,36 @@ export function renderTargets(targets: readonly Target[]): string {
 function precise(value: number, limit: number): string {
   const two = value.toFixed(2)
   return Number(two) === limit && value !== limit ? value.toFixed(3) : two
+}
+
+/** Issue 12's aim for guard() and `metrics: true`: a call within 10% of the bare map's. */
+export const COST_AIM = 1.1
+
+export const COST_AIMS_HEADING = `Cost of guard() and metrics: true, one thread (aim: within ${COST_AIM.toFixed(2)}x of the bare map)`
+
+/** One guard-section variant against the aim, per operation: its ratio, and whether it is within. */
+export interface CostAim {
+  readonly variant: GuardVariant
+  readonly label: string
+  readonly ops: Readonly<Record<GuardOp, { readonly value: number | null; readonly met: boolean }>>
+}
+
+/** Every variant of the guard section but the bare map's own noise floor. */
+export function evaluateCostAims(guard: GuardSection): CostAim[] {
+  return guard.rows
+    .filter((r) => r.variant !== 'bare')
+    .map((r) => {
+      const ops = {} as Record<GuardOp, { value: number | null; met: boolean }>
+      for (const op of GUARD_OPS) {
+        const value = r.error === undefined ? r.ratio[op] : null
+        ops[op] = { value, met: value !== null && value <= COST_AIM }
+      }
+      return { variant: r.variant, label: r.label, ops }
+    })
+}
+
+/** The aims as the developer's table: each ratio with met or NOT MET beside it. */
+export function renderCostAims(aims: readonly CostAim[]): string {
+  const cell = (a: CostAim, op: GuardOp) => `${times(a.ops[op].value)} ${a.ops[op].met ? 'met' : 'NOT MET'}`
+  return `${COST_AIMS_HEADING}\n${indent(table(['variant', ...GUARD_OPS], aims.map((a) => [a.label, ...GUARD_OPS.map((op) => cell(a, op))])))}\n`
 }

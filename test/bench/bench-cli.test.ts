@@ -44,6 +44,23 @@ test('conmap bench --smoke --json prints one valid JSON document with every sect
   assert.ok(result.seed000.comparison.length > 0)
   assert.ok(result.cache.hitRatio.length > 0 && result.cache.crossThread.length > 0 && result.cache.cost.length > 0)
   assert.ok(result.guard.rows.length > 0 && result.guard.rows.every((r) => r.error === undefined && r.ratio.get !== null && r.ratio.set !== null))
+  assert.deepEqual(result.contention.rows.map((r) => r.concurrency), ['optimistic', 'sharded', 'rwmutex', 'mutex'])
+  for (const row of result.contention.rows) {
+    assert.equal(row.error, undefined, row.label)
+    const c = row.contention
+    assert.ok(c !== null && row.opsPerSec !== null && row.opsPerSec > 0, row.label)
+    assert.ok(c.lockWaits.write.count > 0, `${row.label}: its 10% sets took write locks`)
+    assert.equal(c.lockWaits.read.count > 0, row.concurrency === 'sharded' || row.concurrency === 'rwmutex', `${row.label}: read locks only where gets take them`)
+    for (const w of [c.lockWaits.read, c.lockWaits.write]) {
+      assert.ok(w.waited <= w.count && w.p50 <= w.p99 && w.p99 <= w.p999, `${row.label}: ${JSON.stringify(w)}`)
+    }
+    const hot = c.hotKeys ?? []
+    assert.equal(hot.length, 5, row.label)
+    assert.ok(hot.every((h, i) => /^key:\d+$/.test(h.key) && Number(h.key.slice(4)) < row.keys && h.count > 0 && (i === 0 || (hot[i - 1]?.count ?? 0) >= h.count)), JSON.stringify(hot))
+    assert.equal(row.trueHotKeys.length, 5)
+    assert.ok(hot.map((h) => h.key).includes(row.trueHotKeys[0] as string), `${row.label}: the Zipf stream's hottest key ${row.trueHotKeys[0]} is not among ${JSON.stringify(hot)}`)
+    assert.equal(row.found, row.trueHotKeys.filter((k) => hot.some((h) => h.key === k)).length)
+  }
   assert.equal(result.seed000.seed.qps.rwmutex, 28_400)
   for (const op of ['get-first', 'get', 'get-zipf', 'has']) assert.ok(result.singleThread.rows.some((r) => r.contender === 'optimistic' && r.op === op && r.nsPerOp !== null), `single thread lacks ${op}`)
   assert.ok(result.singleThread.rows.some((r) => r.contender === 'optimistic' && r.values === 'object' && r.op === 'get' && r.nsPerOp !== null))
@@ -56,6 +73,7 @@ test('conmap bench --smoke --json prints one valid JSON document with every sect
   assert.equal('targets' in result, false)
   const printed = renderReport(result)
   assert.match(printed, /^conmap bench \(smoke\)/)
+  assert.match(printed, /Lock waits and hot keys[^\n]*\n  optimistic: [^\n]*\n    lock wait \(≤ µs\) +acquired +waited +p50 +p99 +p99\.9\n/)
   assert.doesNotMatch(printed, /\bissues? \d|\btargets?\b|NOT MET|seed 000/i)
 
   const targets = evaluateTargets(result)

@@ -1,20 +1,24 @@
 // `conmap bench --only guard --smoke` in a real child process: the guard section alone,
 // at tiny sizes, with real workers. Its JSON has every variant, in order, with a figure
-// and a ratio to the bare map for get and set (the bare row being the bare map against
-// another, about 1), and the table prints every variant's label.
+// and a ratio to the bare map for get, has and set (the bare row being the bare map
+// against another, about 1), the metrics rows among them, each row's verdict on the 10%
+// aim agreeing with its ratios; the table prints every variant's label and verdict.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { GUARD_OPS, GUARD_VARIANTS, VARIANTS } from '../../src/bench/guard-loops.js'
 import type { GuardBenchResult } from '../../src/bench/result.js'
+import { COST_AIM, evaluateCostAims, renderCostAims } from '../../src/bench/targets.js'
 import { runConmap } from '../helpers/cli.js'
 
-test('conmap bench --only guard --smoke --json: every variant with ns and a ratio to the bare map for get and set', { timeout: 120_000 }, async () => {
+test('conmap bench --only guard --smoke --json: every variant, metrics: true included, with ns, a ratio to the bare map and the aim for get, has and set', { timeout: 120_000 }, async () => {
   const { code, stdout, stderr } = await runConmap(['bench', '--only', 'guard', '--smoke', '--json'])
   assert.equal(code, 0, stderr)
   const result = JSON.parse(stdout) as GuardBenchResult
   assert.equal(result.tool, 'conmap bench guard')
   assert.equal(result.ok, true)
   assert.deepEqual(result.guard.rows.map((r) => r.variant), [...GUARD_VARIANTS])
+  assert.ok(GUARD_VARIANTS.includes('metrics') && GUARD_VARIANTS.includes('metricsObjects'))
+  assert.deepEqual([...GUARD_OPS], ['get', 'has', 'set'])
   for (const row of result.guard.rows) {
     assert.equal(row.error, undefined, row.label)
     assert.equal(row.samples.length, 1, `${row.label}: one round in smoke mode`)
@@ -23,6 +27,15 @@ test('conmap bench --only guard --smoke --json: every variant with ns and a rati
       assert.ok(row.ratio[op] !== null && row.ratio[op] > 0, `${row.label} ${op} has no ratio`)
     }
   }
+  const aims = evaluateCostAims(result.guard)
+  assert.deepEqual(aims.map((a) => a.variant), GUARD_VARIANTS.filter((v) => v !== 'bare'))
+  const printed = renderCostAims(aims)
+  for (const aim of aims) {
+    const row = result.guard.rows.find((r) => r.variant === aim.variant)
+    for (const op of GUARD_OPS) assert.deepEqual(aim.ops[op], { value: row?.ratio[op] ?? null, met: (row?.ratio[op] ?? Infinity) <= COST_AIM }, `${aim.label} ${op}`)
+    const line = printed.split('\n').find((l) => l.trimStart().startsWith(`${aim.label} `))
+    assert.equal(line?.match(/\b(met|NOT MET)\b/g)?.length, GUARD_OPS.length, `${aim.label}: a verdict per operation`)
+  }
   assert.ok(result.guard.notes.length > 0)
 })
 
@@ -30,5 +43,10 @@ test('conmap bench --only guard --smoke: the table has a row per variant', { tim
   const { code, stdout, stderr } = await runConmap(['bench', '--only', 'guard', '--smoke'])
   assert.equal(code, 0, stderr)
   assert.match(stdout, /^conmap bench --only guard \(smoke\)/)
-  for (const variant of GUARD_VARIANTS) assert.ok(stdout.includes(VARIANTS[variant].label), `no row for ${VARIANTS[variant].label}`)
+  const lines = stdout.split('\n')
+  for (const variant of GUARD_VARIANTS) {
+    const line = lines.find((l) => l.trimStart().startsWith(`${VARIANTS[variant].label} `))
+    assert.ok(line !== undefined, `no row for ${VARIANTS[variant].label}`)
+    assert.doesNotMatch(line, /\bmet\b|aim/i, line)
+  }
 })
