@@ -25,12 +25,22 @@
  * Writing: ticket t = Atomics.add(HEAD) picks slot t mod ENTRIES. The writer claims
  * the slot by CAS of SEQ from the even value it holds to 2t+1, only if that value
  * is older than its own (a writer of a later lap that got there first wins, and a
- * slot still odd is another writer's), writes the fields with Atomics.store, then
- * stores 2t+2. A writer that cannot claim drops its entry (counted): writers never wait.
+ * slot still odd is another writer's), loads SEQ once more, writes the fields with
+ * plain stores, then stores 2t+2 with Atomics.store. A writer that cannot claim drops
+ * its entry (counted): writers never wait.
  * Reading: for each ticket of the last lap, load SEQ, expect 2t+2, load the fields,
- * load SEQ again; an entry is returned only if SEQ did not move. Every access is an
- * Atomics operation (sequentially consistent), so the second load sees any claim
- * made before the fields were read: an entry is never returned torn.
+ * load SEQ again, all with Atomics.load; an entry is returned only if SEQ did not
+ * move. An entry is never returned torn: a field store of a later writer is visible
+ * only after that writer's claim is, so a reader that saw it sees SEQ moved on its
+ * second load. The fields are plain stores (an Atomics.store is a builtin call and a
+ * fence each: seven of them were a third of a guarded get with a log), ordered by
+ * the hardware V8 runs shared memory on: x64 keeps stores in order and the claim's
+ * locked CAS is a full fence; on arm64 the claim is a store-release and the load of
+ * SEQ after it a load-acquire, which no later access passes and which waits for the
+ * store-release before it (ARMv8's RCsc acquire/release); the final Atomics.store is
+ * a release on both. V8 keeps plain typed-array stores in program order around the
+ * Atomics builtin calls. The JS memory model itself leaves plain stores that race
+ * with loads unordered, so this ordering is V8's and the hardware's, not the spec's.
  */
 import { threadId } from 'node:worker_threads'
 import { hashKey, keyKind, randomHashSeed, type Key } from '../codec/index.js'
@@ -265,18 +275,20 @@ export class AuditLog {
       Atomics.add(i32, DROPPED, 1)
       return undefined
     }
+    // The fence between the claim and the plain stores of the fields (see the overview).
+    Atomics.load(i32, at + SEQ)
     const now = sharedNow()
     const micros = Math.round(now * 1000)
     const waited = Math.min(Math.round(wait * 1000), 2 ** 31 - 1)
-    Atomics.store(i32, at + TIME_HI, Math.floor(micros / 2 ** 32))
-    Atomics.store(i32, at + TIME_LO, micros % 2 ** 32)
-    Atomics.store(i32, at + THREAD, threadId)
-    Atomics.store(i32, at + OP, opIndexOf(op))
-    Atomics.store(i32, at + OUTCOME, outcomeIndex.get(outcome) ?? 2)
-    Atomics.store(i32, at + WAIT, waited)
+    i32[at + TIME_HI] = Math.floor(micros / 2 ** 32)
+    i32[at + TIME_LO] = micros % 2 ** 32
+    i32[at + THREAD] = threadId
+    i32[at + OP] = opIndexOf(op)
+    i32[at + OUTCOME] = outcomeIndex.get(outcome) ?? 2
+    i32[at + WAIT] = waited
     const text = key === undefined || this.keys === 'hash' ? undefined : typeof key === 'string' ? key : keyAsText(key)
     const stored = text === undefined ? hash : this.#storeText(at, text)
-    Atomics.store(i32, at + KEY, stored)
+    i32[at + KEY] = stored
     Atomics.store(i32, at + SEQ, (mine + 1) | 0)
     if (!describe) return undefined
     const shown = key === undefined ? undefined : text === undefined ? hex(hash) : keyText(scratch, stored)
@@ -294,7 +306,7 @@ export class AuditLog {
     const { read, written } = encoder.encodeInto(text, scratch)
     scratch.fill(0, written)
     const i32 = this.#i32
-    for (let w = 0; w < KEY_WORDS; w++) Atomics.store(i32, at + TEXT + w, scratchWords[w] ?? 0)
+    i32.set(scratchWords, at + TEXT)
     return written | (read < text.length ? TRUNCATED : 0)
   }
 
