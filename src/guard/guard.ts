@@ -88,23 +88,16 @@ type Method = (...args: unknown[]) => unknown
 /** Parameters of the fixed wrapper: the most any operation of ops.ts takes (compareAndSwap, setIfVersion: key, two values, options). */
 const MAX_FIXED = 4
 
-/** ms the last callScoped() call waited for locks: read right after it returns or throws. */
-let lastWaited = 0
-
-/** callFixed in a call scope bounding its lock waits by timeout (and an enclosing scope's bound), adding its waits to the enclosing tally. */
-function callScoped(fn: Method, map: object, timeout: number, count: number, a: unknown, b: unknown, c: unknown, d: unknown): unknown {
-  const outerBound = callScope.bound
-  const outerWaited = callScope.waited
-  callScope.bound = outerBound < timeout ? outerBound : timeout
-  callScope.waited = 0
-  try {
-    return callFixed(fn, map, count, a, b, c, d)
-  } finally {
-    const waited = callScope.waited
-    callScope.bound = outerBound
-    callScope.waited = outerWaited + waited
-    lastWaited = waited
-  }
+/**
+ * Closes the call scope a wrapper opened over an enclosing one (its bound and tally
+ * given): the enclosing bound back, this call's waits added to the enclosing tally.
+ * Returns this call's waits, in ms.
+ */
+function closeScope(outerBound: number, outerWaited: number): number {
+  const waited = callScope.waited
+  callScope.bound = outerBound
+  callScope.waited = outerWaited + waited
+  return waited
 }
 
 /** fn called on map with the first `count` of a..d: the callee sees as many arguments as the caller passed. */
@@ -176,15 +169,23 @@ class Guardian {
       if (count > MAX_FIXED || (signal !== undefined && signal.aborted) || (breaker !== undefined && (permit = breaker.tryAdmit()) < 0)) {
         return general.apply(undefined, arguments as unknown as unknown[])
       }
+      // The call scope, opened here and closed on both paths below (one handler, no function of its own to inline).
+      const outerBound = callScope.bound
+      const outerWaited = callScope.waited
+      if (scoped) {
+        callScope.bound = outerBound < timeout ? outerBound : timeout
+        callScope.waited = 0
+      }
       let result: unknown
       try {
-        result = scoped ? callScoped(fn, map, timeout, count, a, b, c, d) : callFixed(fn, map, count, a, b, c, d)
+        result = callFixed(fn, map, count, a, b, c, d)
       } catch (err) {
-        g.end(op, keyed ? a : undefined, permit, true, err, scoped ? lastWaited : 0, undefined)
+        g.end(op, keyed ? a : undefined, permit, true, err, scoped ? closeScope(outerBound, outerWaited) : 0, undefined)
         throw err
       }
-      if (isThenable(result)) return g.promised(op, keyed ? a : undefined, permit, result as PromiseLike<unknown>, scoped ? lastWaited : 0, state)
-      if (settles || (permit & 1) === 1) g.succeeded(op, keyed ? a : undefined, permit, scoped ? lastWaited : 0)
+      const waited = scoped ? closeScope(outerBound, outerWaited) : 0
+      if (isThenable(result)) return g.promised(op, keyed ? a : undefined, permit, result as PromiseLike<unknown>, waited, state)
+      if (settles || (permit & 1) === 1) g.succeeded(op, keyed ? a : undefined, permit, waited)
       return result === map ? g.guarded : result
     }
   }
