@@ -23,8 +23,9 @@
  *      8.. text mode: KEY_WORDS words of UTF-8
  *
  * Writing: ticket t = Atomics.add(HEAD) picks slot t mod ENTRIES. The writer claims
- * the slot by CAS of SEQ from the even value it holds to 2t+1, only if that value
- * is older than its own (a writer of a later lap that got there first wins, and a
+ * the slot by CAS of SEQ from the even value it holds to 2t+1 (first trying the value
+ * the slot's last lap left, 2(t - ENTRIES) + 2, so that the common claim is one CAS),
+ * only if that value is older than its own (a writer of a later lap that got there first wins, and a
  * slot still odd is another writer's), loads SEQ once more, writes the fields with
  * plain stores, then stores 2t+2 with Atomics.store. A writer that cannot claim drops
  * its entry (counted): writers never wait.
@@ -272,8 +273,10 @@ export class AuditLog {
     const ticket = Atomics.add(i32, HEAD, 1)
     const at = SLOTS + (ticket & (this.entries - 1)) * this.#slotWords
     const mine = (2 * ticket + 1) | 0
-    const seen = Atomics.load(i32, at + SEQ)
-    if ((seen & 1) !== 0 || ((seen - mine) | 0) > 0 || Atomics.compareExchange(i32, at + SEQ, seen, mine) !== seen) {
+    // The slot's last lap published 2(t - ENTRIES) + 2: claimed by one CAS when it did, else judged by what it holds.
+    const last = (mine + 1 - 2 * this.entries) | 0
+    const seen = Atomics.compareExchange(i32, at + SEQ, last, mine)
+    if (seen !== last && ((seen & 1) !== 0 || ((seen - mine) | 0) > 0 || Atomics.compareExchange(i32, at + SEQ, seen, mine) !== seen)) {
       Atomics.add(i32, DROPPED, 1)
       return undefined
     }
