@@ -189,6 +189,25 @@ test("rate rule across threads: every worker's successes count in the sums of ev
   assert.equal(breaker.state, 'open', '31 of 62 failed')
 })
 
+test('rate rule: successes of a worker that exited stay counted, also once a new worker takes its slot over', LIMIT, async () => {
+  const map = new SharedMap<string, number>()
+  map.set('k', 1)
+  const breaker = new CircuitBreaker({ failureRate: 0.5, minCalls: 4, resetAfter: 60_000 })
+  const log = new AuditLog()
+  let calls = 0
+  for (let round = 0; round < 3; round++) {
+    const worker = await startGuardWorker({ map, breaker, log })
+    for (let i = 0; i < 5; i++) assert.deepEqual(await worker.call('get', 'k'), { value: 1 })
+    calls += 5
+    await worker.worker.terminate()
+    assert.equal(breaker.stats().calls, calls, `round ${round}: every success of the exited workers`)
+  }
+  fail(breaker, 14)
+  assert.equal(breaker.state, 'closed', '14 of 29 failed')
+  fail(breaker, 1)
+  assert.equal(breaker.state, 'open', '15 of 30 failed')
+})
+
 test('storm: 4 workers increment through the guard while the breaker opens and closes; refused calls never reach the map', LIMIT, async () => {
   const map = new SharedMap<string, number>()
   const breaker = new CircuitBreaker({ failures: 1, resetAfter: 60_000 })
