@@ -14,6 +14,14 @@ function fail(breaker: CircuitBreaker, times: number): void {
   for (let i = 0; i < times; i++) breaker.settle(breaker.admit(), 'failure')
 }
 
+/** `times` more failures open the breaker, and not one fewer. */
+function opensAtFailure(breaker: CircuitBreaker, times: number, why: string): void {
+  fail(breaker, times - 1)
+  assert.equal(breaker.state, 'closed', why)
+  fail(breaker, 1)
+  assert.equal(breaker.state, 'open', why)
+}
+
 test('lock timeouts under a lock held by another worker trip the breaker, and it is open in every thread at once', LIMIT, async () => {
   const map = new SharedMap<string, number>()
   map.set('k', 1)
@@ -183,10 +191,7 @@ test("rate rule across threads: every worker's successes count in the sums of ev
   for (let i = 0; i < 21; i++) assert.deepEqual(await workers[0]!.call('get', 'k'), { value: 1 })
   const stats = (await workers[1]!.ask('stats')).value as { calls: number; failures: number }
   assert.deepEqual([stats.calls, stats.failures], [36, 5], 'as a worker sums it: 31 successes (16 of them folded) and 5 failures')
-  fail(breaker, 25)
-  assert.equal(breaker.state, 'closed', '30 of 61 failed')
-  fail(breaker, 1)
-  assert.equal(breaker.state, 'open', '31 of 62 failed')
+  opensAtFailure(breaker, 26, '31 of 62 calls failed, 30 of 61 did not open it')
 })
 
 test('rate rule: successes of a worker that exited stay counted, also once a new worker takes its slot over', LIMIT, async () => {
@@ -202,10 +207,7 @@ test('rate rule: successes of a worker that exited stay counted, also once a new
     await worker.worker.terminate()
     assert.equal(breaker.stats().calls, calls, `round ${round}: every success of the exited workers`)
   }
-  fail(breaker, 14)
-  assert.equal(breaker.state, 'closed', '14 of 29 failed')
-  fail(breaker, 1)
-  assert.equal(breaker.state, 'open', '15 of 30 failed')
+  opensAtFailure(breaker, 15, '15 of 30 calls failed, 14 of 29 did not open it')
 })
 
 test('storm: 4 workers increment through the guard while the breaker opens and closes; refused calls never reach the map', LIMIT, async () => {
