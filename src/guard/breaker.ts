@@ -336,8 +336,10 @@ export class CircuitBreaker {
       }
       const now = sharedNow()
       const epoch = Math.floor((now - this.#origin) / this.#bucketMs) | 0
-      this.#count(gen, epoch, 1 + (current ? word & PEND_MASK : 0), failed)
-      if (at >= 0) Atomics.store(this.#i32, at, tag)
+      const pending = current ? word & PEND_MASK : 0
+      const counted = this.#count(gen, epoch, 1 + pending, failed)
+      // Folded: PEND back to 0. Not (the cell stayed contended): a success joins the pending ones, which stay counted there.
+      if (at >= 0) Atomics.store(this.#i32, at, tag | (counted ? 0 : pending + (failed ? 0 : 1)))
       if (failed && this.#trips(gen, epoch)) this.#move(seen, OPEN, now)
       return
     }
@@ -412,8 +414,8 @@ export class CircuitBreaker {
     return found
   }
 
-  /** Counts `calls` calls (one a failure, if failed) of generation gen in bucket epoch, in this thread's row; dropped if the cell stays contended. */
-  #count(gen: number, epoch: number, calls: number, failed: boolean): void {
+  /** Counts `calls` calls (one a failure, if failed) of generation gen in bucket epoch, in this thread's row; false (nothing counted) if the cell stays contended. */
+  #count(gen: number, epoch: number, calls: number, failed: boolean): boolean {
     const i32 = this.#i32
     const cell = this.#row + (((epoch % BUCKETS) + BUCKETS) % BUCKETS) * CELL
     for (let attempt = 0; attempt < 16; attempt++) {
@@ -421,7 +423,7 @@ export class CircuitBreaker {
       if (owner === gen && Atomics.load(i32, cell + EPOCH) === epoch) {
         Atomics.add(i32, cell + CALLS, calls)
         if (failed) Atomics.add(i32, cell + FAILS, 1)
-        return
+        return true
       }
       // A negative owner is a thread rolling the cell: wait for it, unless it died doing so.
       if (owner < 0 && this.#registry.isAlive(-owner)) continue
@@ -431,8 +433,9 @@ export class CircuitBreaker {
       Atomics.store(i32, cell + FAILS, failed ? 1 : 0)
       Atomics.store(i32, cell + EPOCH, epoch)
       Atomics.store(i32, cell + GEN, gen)
-      return
+      return true
     }
+    return false
   }
 
   /** Calls and failures of generation gen in the window ending with bucket epoch, over every thread's row and PEND (read first: see the overview). */
