@@ -23,14 +23,25 @@
  *      8.. text mode: KEY_WORDS words of UTF-8
  *
  * Writing: ticket t = Atomics.add(HEAD) picks slot t mod ENTRIES. The writer claims
- * the slot by CAS of SEQ from the even value it holds to 2t+1, only if that value
- * is older than its own (a writer of a later lap that got there first wins, and a
- * slot still odd is another writer's), writes the fields with Atomics.store, then
- * stores 2t+2. A writer that cannot claim drops its entry (counted): writers never wait.
+ * the slot by CAS of SEQ from the even value it holds to 2t+1 (first trying the value
+ * the slot's last lap left, 2(t - ENTRIES) + 2, so that the common claim is one CAS),
+ * only if that value is older than its own (a writer of a later lap that got there first wins, and a
+ * slot still odd is another writer's), loads SEQ once more, writes the fields with
+ * plain stores, then stores 2t+2 with Atomics.store. A writer that cannot claim drops
+ * its entry (counted): writers never wait.
  * Reading: for each ticket of the last lap, load SEQ, expect 2t+2, load the fields,
- * load SEQ again; an entry is returned only if SEQ did not move. Every access is an
- * Atomics operation (sequentially consistent), so the second load sees any claim
- * made before the fields were read: an entry is never returned torn.
+ * load SEQ again, all with Atomics.load; an entry is returned only if SEQ did not
+ * move. An entry is never returned torn: a field store of a later writer is visible
+ * only after that writer's claim is, so a reader that saw it sees SEQ moved on its
+ * second load. The fields are plain stores (an Atomics.store is a builtin call and a
+ * fence each: seven of them were a third of a guarded get with a log), ordered by
+ * the hardware V8 runs shared memory on: x64 keeps stores in order and the claim's
+ * locked CAS is a full fence; on arm64 the claim is a store-release and the load of
+ * SEQ after it a load-acquire, which no later access passes and which waits for the
+ * store-release before it (ARMv8's RCsc acquire/release); the final Atomics.store is
+ * a release on both. V8 keeps plain typed-array stores in program order around the
+ * Atomics builtin calls. The JS memory model itself leaves plain stores that race
+ * with loads unordered, so this ordering is V8's and the hardware's, not the spec's.
  */
 import { threadId } from 'node:worker_threads'
 import { hashKey, keyKind, randomHashSeed, type Key } from '../codec/index.js'
@@ -133,6 +144,8 @@ export class AuditLog {
   readonly #slotWords: number
   readonly #seed0: number
   readonly #seed1: number
+  #lastOp = ''
+  #lastOpIndex = -1
 
   /**
    * A new, empty log.
@@ -260,27 +273,42 @@ export class AuditLog {
     const ticket = Atomics.add(i32, HEAD, 1)
     const at = SLOTS + (ticket & (this.entries - 1)) * this.#slotWords
     const mine = (2 * ticket + 1) | 0
-    const seen = Atomics.load(i32, at + SEQ)
-    if ((seen & 1) !== 0 || ((seen - mine) | 0) > 0 || Atomics.compareExchange(i32, at + SEQ, seen, mine) !== seen) {
+    // The slot's last lap published 2(t - ENTRIES) + 2: claimed by one CAS when it did, else judged by what it holds.
+    const last = (mine + 1 - 2 * this.entries) | 0
+    const seen = Atomics.compareExchange(i32, at + SEQ, last, mine)
+    if (seen !== last && ((seen & 1) !== 0 || ((seen - mine) | 0) > 0 || Atomics.compareExchange(i32, at + SEQ, seen, mine) !== seen)) {
       Atomics.add(i32, DROPPED, 1)
       return undefined
     }
+    // The fence between the claim and the plain stores of the fields (see the overview).
+    Atomics.load(i32, at + SEQ)
     const now = sharedNow()
     const micros = Math.round(now * 1000)
     const waited = Math.min(Math.round(wait * 1000), 2 ** 31 - 1)
-    Atomics.store(i32, at + TIME_HI, Math.floor(micros / 2 ** 32))
-    Atomics.store(i32, at + TIME_LO, micros % 2 ** 32)
-    Atomics.store(i32, at + THREAD, threadId)
-    Atomics.store(i32, at + OP, opIndexOf(op))
-    Atomics.store(i32, at + OUTCOME, outcomeIndex.get(outcome) ?? 2)
-    Atomics.store(i32, at + WAIT, waited)
+    // µs < 2^53, so hi · 2^32 is exact and the difference is the low word (a float `%` is a call into C).
+    const hi = Math.floor(micros / 2 ** 32)
+    i32[at + TIME_HI] = hi
+    i32[at + TIME_LO] = micros - hi * 2 ** 32
+    i32[at + THREAD] = threadId
+    i32[at + OP] = this.#opIndex(op)
+    i32[at + OUTCOME] = outcome === 'ok' ? 0 : (outcomeIndex.get(outcome) ?? 2)
+    i32[at + WAIT] = waited
     const text = key === undefined || this.keys === 'hash' ? undefined : typeof key === 'string' ? key : keyAsText(key)
     const stored = text === undefined ? hash : this.#storeText(at, text)
-    Atomics.store(i32, at + KEY, stored)
+    i32[at + KEY] = stored
     Atomics.store(i32, at + SEQ, (mine + 1) | 0)
     if (!describe) return undefined
     const shown = key === undefined ? undefined : text === undefined ? hex(hash) : keyText(scratch, stored)
     return { seq: ticket >>> 0, time: micros / 1000, thread: threadId, op, key: shown, outcome, wait: waited / 1000 }
+  }
+
+  /** op's index in ops.ts, the last one asked for kept: a guarded call site asks for the same name every time. */
+  #opIndex(op: string): number {
+    if (op !== this.#lastOp) {
+      this.#lastOp = op
+      this.#lastOpIndex = opIndexOf(op)
+    }
+    return this.#lastOpIndex
   }
 
   /** The key's hash as stored: the one hash equal to NO_KEY is stored (and shown) as its neighbour. */
@@ -294,7 +322,7 @@ export class AuditLog {
     const { read, written } = encoder.encodeInto(text, scratch)
     scratch.fill(0, written)
     const i32 = this.#i32
-    for (let w = 0; w < KEY_WORDS; w++) Atomics.store(i32, at + TEXT + w, scratchWords[w] ?? 0)
+    i32.set(scratchWords, at + TEXT)
     return written | (read < text.length ? TRUNCATED : 0)
   }
 

@@ -16,7 +16,11 @@ export interface BreakerOptions {
   readonly failures?: number | undefined
   /**
    * Open once this share of the window's calls failed (and at least minCalls were
-   * made): a number in (0, 1].
+   * made): a number in (0, 1]. Each thread counts its successes at once but puts them
+   * into the window's buckets 16 at a time (and at each of its failures), in the
+   * bucket of that moment: the rule never opens earlier than with every success in
+   * the bucket it ended in, and may open later, counting up to 15 successes per
+   * thread that ended before the window.
    * @default off
    */
   readonly failureRate?: number | undefined

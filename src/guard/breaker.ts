@@ -32,11 +32,29 @@
  *                  last); a cell left taken by a thread that died is taken over. Sums
  *                  read every row: cells of the current generation and of the last BUCKETS
  *                  buckets.
- *   1728  end (432 words)
+ *   1728  PENDING: SLOTS slots of one 64-byte line (16 words) each, one per thread: word 0
+ *                  OWNER (0 never used, else the owner's thread-registry id), word 1 PEND =
+ *                  tag << 20 | successes, tag = generation & 0xfff. A thread claims the lowest
+ *                  slot that is unused or whose owner died (CAS of OWNER; a slot is never
+ *                  unused again, so scans stop at the first unused one) and from then on
+ *                  writes PEND alone, with plain stores: its successes of a closed period
+ *                  not yet put into the window. Threads past SLOTS count every success in
+ *                  the window at once, as below.
+ *   5824  end (1456 words)
  *
  * Closed: a call is admitted by one Atomics.load. Outcomes count failures always, and
  * calls only when failureRate is on (its denominator); a failure then sums the window
- * and may open the breaker. Open: calls fail fast until resetAfter has passed since
+ * and may open the breaker. With failureRate on, a success costs a plain increment of
+ * its thread's PEND, no clock read and no atomic operation: every FOLD-th success and
+ * every failure of the thread read the clock and fold PEND into the window's bucket of
+ * that moment (the cell first, then PEND back to 0, so that a sum reading PEND before
+ * the cells counts a folded success once or twice, never not at all). A sum counts the
+ * PEND of every slot tagged with the current generation as calls in the window. So no
+ * success is ever missing from a sum, and the rate rule never trips earlier than it
+ * would with each success in the bucket it ended in; a success is counted in the
+ * bucket of its fold, though, so it may stay in the window past `window`, until its
+ * thread's next FOLD − 1 successes or next failure: the rule may trip later, by at
+ * most FOLD − 1 successes per thread counted past the window. Open: calls fail fast until resetAfter has passed since
  * it opened; the first caller after that moves it to half-open. Half-open: up to
  * halfOpenCalls probes are let through (a CAS on PROBES each); all passing closes it,
  * the first failure opens it again, an ignored probe (an abort) gives its place back.
@@ -60,7 +78,6 @@ const STRIPES = 8
 const BUCKETS = 10
 const CELL = 4
 const ROW_WORDS = 48
-const WORDS = WINDOW_WORD + STRIPES * ROW_WORDS
 const GEN = 0
 const EPOCH = 1
 const CALLS = 2
@@ -68,6 +85,17 @@ const FAILS = 3
 const GEN_MASK = 0x3fffffff
 const TAG_MASK = 0xfff
 const COUNT_MASK = 0x3ff
+const PENDING_WORD = WINDOW_WORD + STRIPES * ROW_WORDS
+const SLOTS = 64
+const SLOT_WORDS = 16
+const OWNER = 0
+const PEND = 1
+const PEND_MASK = 0xfffff
+/** Successes a thread keeps in PEND before it reads the clock and folds them into the window. */
+const FOLD = 16
+const WORDS = PENDING_WORD + SLOTS * SLOT_WORDS
+/** #pend before this thread looked for a slot; -1 after it found none. */
+const UNCLAIMED = -2
 
 const CLOSED = 0
 const OPEN = 1
@@ -127,6 +155,8 @@ export class CircuitBreaker {
   readonly #countsCalls: boolean
   /** Index of this thread's row of the window. */
   readonly #row: number
+  /** Index of this thread's PEND word, once it has a slot (or UNCLAIMED, -1). */
+  #pend = UNCLAIMED
   readonly #registry: ThreadRegistry
 
   /**
@@ -266,9 +296,24 @@ export class CircuitBreaker {
    * ```
    */
   settle(permit: number, outcome: BreakerOutcome): void {
-    // Outside half-open, only failures count, and calls with failureRate on: the common success costs no load (and this test is small enough to be inlined).
-    if ((permit & 1) === 0 && (outcome === 'ignored' || (outcome === 'success' && !this.#countsCalls))) return
+    // Outside half-open, only failures count, and calls with failureRate on: the common success costs no atomic
+    // operation (and this test is small enough to be inlined).
+    if ((permit & 1) === 0 && (outcome === 'ignored' || (outcome === 'success' && (!this.#countsCalls || this.#pended(permit))))) return
     this.#settleCounted(permit, outcome)
+  }
+
+  /**
+   * A success of a closed period counted in this thread's PEND, if it has a slot, the
+   * word is tagged with the permit's generation and no fold is due; else false, for
+   * #settleCounted to do it. Only this thread writes the word, so a plain increment.
+   */
+  #pended(permit: number): boolean {
+    const at = this.#pend
+    if (at < 0) return false
+    const word = this.#i32[at] as number
+    if (word >>> 20 !== ((permit >>> 1) & TAG_MASK) || (word & PEND_MASK) >= FOLD - 1) return false
+    this.#i32[at] = word + 1
+    return true
   }
 
   #settleCounted(permit: number, outcome: BreakerOutcome): void {
@@ -280,9 +325,21 @@ export class CircuitBreaker {
     if (!probe) {
       if (state !== CLOSED) return
       const failed = outcome === 'failure'
+      const at = this.#pend === UNCLAIMED ? this.#claimPending() : this.#pend
+      const tag = (gen & TAG_MASK) << 20
+      const word = at < 0 ? 0 : Atomics.load(this.#i32, at)
+      const current = at >= 0 && (word & ~PEND_MASK) === tag
+      // A success with no fold due: into PEND (tagged anew if it held another generation's), no clock read.
+      if (!failed && at >= 0 && (!current || (word & PEND_MASK) < FOLD - 1)) {
+        Atomics.store(this.#i32, at, current ? word + 1 : tag | 1)
+        return
+      }
       const now = sharedNow()
       const epoch = Math.floor((now - this.#origin) / this.#bucketMs) | 0
-      this.#count(gen, epoch, failed)
+      const pending = current ? word & PEND_MASK : 0
+      const counted = this.#count(gen, epoch, 1 + pending, failed)
+      // Folded: PEND back to 0. Not (the cell stayed contended): a success joins the pending ones, which stay counted there.
+      if (at >= 0) Atomics.store(this.#i32, at, tag | (counted ? 0 : pending + (failed ? 0 : 1)))
       if (failed && this.#trips(gen, epoch)) this.#move(seen, OPEN, now)
       return
     }
@@ -343,35 +400,55 @@ export class CircuitBreaker {
     return Atomics.compareExchange(this.#i32, STATE, seen, to | (gen << 2)) === seen
   }
 
-  /** Counts one call (and a failure) of generation gen in bucket epoch, in this thread's row; dropped if the cell stays contended. */
-  #count(gen: number, epoch: number, failed: boolean): void {
+  /** Index of the PEND word of the slot this thread claims (its own, an unused one, a dead owner's), or -1 when every slot is held. */
+  #claimPending(): number {
+    const i32 = this.#i32
+    this.#registry.enter()
+    let found = -1
+    for (let slot = PENDING_WORD; slot < WORDS && found < 0; slot += SLOT_WORDS) {
+      const owner = Atomics.load(i32, slot + OWNER)
+      if (owner === selfId) found = slot + PEND
+      else if ((owner === 0 || !this.#registry.isAlive(owner)) && Atomics.compareExchange(i32, slot + OWNER, owner, selfId) === owner) found = slot + PEND
+    }
+    this.#pend = found
+    return found
+  }
+
+  /** Counts `calls` calls (one a failure, if failed) of generation gen in bucket epoch, in this thread's row; false (nothing counted) if the cell stays contended. */
+  #count(gen: number, epoch: number, calls: number, failed: boolean): boolean {
     const i32 = this.#i32
     const cell = this.#row + (((epoch % BUCKETS) + BUCKETS) % BUCKETS) * CELL
     for (let attempt = 0; attempt < 16; attempt++) {
       const owner = Atomics.load(i32, cell + GEN)
       if (owner === gen && Atomics.load(i32, cell + EPOCH) === epoch) {
-        Atomics.add(i32, cell + CALLS, 1)
+        Atomics.add(i32, cell + CALLS, calls)
         if (failed) Atomics.add(i32, cell + FAILS, 1)
-        return
+        return true
       }
       // A negative owner is a thread rolling the cell: wait for it, unless it died doing so.
       if (owner < 0 && this.#registry.isAlive(-owner)) continue
       this.#registry.enter()
       if (Atomics.compareExchange(i32, cell + GEN, owner, -selfId) !== owner) continue
-      Atomics.store(i32, cell + CALLS, 1)
+      Atomics.store(i32, cell + CALLS, calls)
       Atomics.store(i32, cell + FAILS, failed ? 1 : 0)
       Atomics.store(i32, cell + EPOCH, epoch)
       Atomics.store(i32, cell + GEN, gen)
-      return
+      return true
     }
+    return false
   }
 
-  /** Calls and failures of generation gen in the window ending with bucket epoch, over every thread's row. */
+  /** Calls and failures of generation gen in the window ending with bucket epoch, over every thread's row and PEND (read first: see the overview). */
   #tally(gen: number, epoch: number): { calls: number; fails: number } {
     const i32 = this.#i32
     let calls = 0
     let fails = 0
-    for (let row = WINDOW_WORD; row < WORDS; row += ROW_WORDS) {
+    const tag = gen & TAG_MASK
+    for (let slot = PENDING_WORD; slot < WORDS && Atomics.load(i32, slot + OWNER) !== 0; slot += SLOT_WORDS) {
+      const word = Atomics.load(i32, slot + PEND)
+      if (word >>> 20 === tag) calls += word & PEND_MASK
+    }
+    for (let row = WINDOW_WORD; row < PENDING_WORD; row += ROW_WORDS) {
       for (let cell = row; cell < row + BUCKETS * CELL; cell += CELL) {
         if (Atomics.load(i32, cell + GEN) !== gen) continue
         const age = (epoch - Atomics.load(i32, cell + EPOCH)) | 0

@@ -59,6 +59,12 @@ export function rowOf(region: Region, row: number): Float64Array {
 
 /** HeavyKeeper's decay base: a bucket of count c yields to another hash with probability DECAY^-c. */
 const DECAY = 1.08
+/**
+ * DECAY^-c by count, computed once (Math.pow is a call into C on every sample).
+ * Past the table the odds are below 2^-32 (1.08^-289), under the least non-zero
+ * draw, so such a bucket never decays, as with the odds computed.
+ */
+const DECAY_ODDS = Float64Array.from({ length: 512 }, (_, count) => DECAY ** -count)
 
 export class Recorder {
   readonly row: Float64Array
@@ -143,7 +149,7 @@ export class Recorder {
       row[at + 1] = count + 1
       return
     }
-    if (this.#draw() >= DECAY ** -count) return
+    if (this.#draw() >= (count < DECAY_ODDS.length ? (DECAY_ODDS[count] as number) : 0)) return
     if (count > 1) row[at + 1] = count - 1
     else {
       row[at] = hash

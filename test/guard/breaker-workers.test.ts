@@ -10,6 +10,18 @@ import { gate, startGuardWorker, startLine } from './helpers.js'
 
 const LIMIT = { timeout: 60_000 }
 
+function fail(breaker: CircuitBreaker, times: number): void {
+  for (let i = 0; i < times; i++) breaker.settle(breaker.admit(), 'failure')
+}
+
+/** `times` more failures open the breaker, and not one fewer. */
+function opensAtFailure(breaker: CircuitBreaker, times: number, why: string): void {
+  fail(breaker, times - 1)
+  assert.equal(breaker.state, 'closed', why)
+  fail(breaker, 1)
+  assert.equal(breaker.state, 'open', why)
+}
+
 test('lock timeouts under a lock held by another worker trip the breaker, and it is open in every thread at once', LIMIT, async () => {
   const map = new SharedMap<string, number>()
   map.set('k', 1)
@@ -164,6 +176,38 @@ test('generation rule across threads: failures of permits a worker took before t
   await workers[0]!.ask('admitOne')
   await workers[0]!.ask('settleKept', { outcome: 'failure', startLine: startLine(), workers: 1 })
   assert.equal(breaker.state, 'open', 'a failure of the current generation trips it')
+})
+
+test("rate rule across threads: every worker's successes count in the sums of every thread at once, folded into the window or not", LIMIT, async () => {
+  const map = new SharedMap<string, number>()
+  map.set('k', 1)
+  const breaker = new CircuitBreaker({ failureRate: 0.5, minCalls: 20, resetAfter: 60_000 })
+  const log = new AuditLog()
+  const workers = await Promise.all([0, 1].map(() => startGuardWorker({ map, breaker, log })))
+  for (const worker of workers) for (let i = 0; i < 5; i++) assert.deepEqual(await worker.call('get', 'k'), { value: 1 })
+  assert.equal(breaker.stats().calls, 10, 'five successes of each worker, none folded yet')
+  fail(breaker, 5)
+  assert.equal(breaker.state, 'closed', '5 of 15 failed: the workers\' successes count')
+  for (let i = 0; i < 21; i++) assert.deepEqual(await workers[0]!.call('get', 'k'), { value: 1 })
+  const stats = (await workers[1]!.ask('stats')).value as { calls: number; failures: number }
+  assert.deepEqual([stats.calls, stats.failures], [36, 5], 'as a worker sums it: 31 successes (16 of them folded) and 5 failures')
+  opensAtFailure(breaker, 26, '31 of 62 calls failed, 30 of 61 did not open it')
+})
+
+test('rate rule: successes of a worker that exited stay counted, also once a new worker takes its slot over', LIMIT, async () => {
+  const map = new SharedMap<string, number>()
+  map.set('k', 1)
+  const breaker = new CircuitBreaker({ failureRate: 0.5, minCalls: 4, resetAfter: 60_000 })
+  const log = new AuditLog()
+  let calls = 0
+  for (let round = 0; round < 3; round++) {
+    const worker = await startGuardWorker({ map, breaker, log })
+    for (let i = 0; i < 5; i++) assert.deepEqual(await worker.call('get', 'k'), { value: 1 })
+    calls += 5
+    await worker.worker.terminate()
+    assert.equal(breaker.stats().calls, calls, `round ${round}: every success of the exited workers`)
+  }
+  opensAtFailure(breaker, 15, '15 of 30 calls failed, 14 of 29 did not open it')
 })
 
 test('storm: 4 workers increment through the guard while the breaker opens and closes; refused calls never reach the map', LIMIT, async () => {

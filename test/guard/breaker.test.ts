@@ -121,6 +121,22 @@ test('generation rule: outcomes of permits given before a transition are dropped
   assert.equal(breaker.stats().generation, 3, 'reset, open, reset')
 })
 
+test('rate rule: successes are counted exactly, folded into the window or not; those of permits given before a transition are dropped', () => {
+  const breaker = new CircuitBreaker({ failureRate: 0.5, minCalls: 4, resetAfter: 60_000 })
+  for (const times of [1, 14, 1, 1, 16, 40]) {
+    const before = breaker.stats().calls
+    succeed(breaker, times)
+    assert.equal(breaker.stats().calls, before + times, `after ${times} more successes`)
+  }
+  const early = Array.from({ length: 20 }, () => breaker.admit())
+  breaker.reset()
+  for (const permit of early) breaker.settle(permit, 'success')
+  assert.equal(breaker.stats().calls, 0, 'successes of generation 0 do not count in generation 1')
+  succeed(breaker, 3)
+  fail(breaker, 3)
+  assert.equal(breaker.state, 'open', '3 of 6 failed')
+})
+
 test('slowCall is kept in shared memory for the guards of every thread', () => {
   const breaker = new CircuitBreaker({ slowCall: 10 })
   assert.equal(CircuitBreaker.attach(breaker.handle).options.slowCall, 10)
