@@ -28,7 +28,8 @@ export function onPath(name: string): string | undefined {
   return undefined
 }
 
-function portFree(port: number): Promise<boolean> {
+/** Whether port can be bound on loopback now (test/helpers/redis-servers.ts shares it). */
+export function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer()
     probe.once('error', () => resolve(false))
@@ -44,8 +45,8 @@ async function freePort(): Promise<number> {
   throw new Error('no free loopback port found in 20000-29999')
 }
 
-/** One PING over a raw socket: true on +PONG. */
-function ping(port: number): Promise<boolean> {
+/** One PING over a raw socket: true on +PONG (or a NOAUTH refusal, which also proves the server is up). */
+export function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: LOOPBACK, port })
     const done = (ok: boolean) => {
@@ -55,11 +56,12 @@ function ping(port: number): Promise<boolean> {
     socket.setTimeout(1000, () => done(false))
     socket.once('error', () => done(false))
     socket.once('connect', () => socket.write('PING\r\n'))
-    socket.once('data', (chunk) => done(chunk.toString('latin1').startsWith('+PONG')))
+    socket.once('data', (chunk) => done(/^(\+PONG|-NOAUTH)/.test(chunk.toString('latin1'))))
   })
 }
 
-function exited(child: ChildProcess, ms: number): Promise<boolean> {
+/** Resolves true once child has exited, false after ms. */
+export function exited(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true)
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms)
@@ -68,6 +70,16 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
       resolve(true)
     })
   })
+}
+
+/** SIGTERM, then SIGKILL if child is still there after STOP_MS; resolves once it has exited or the wait ran out. */
+export async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  child.kill('SIGTERM')
+  if (!(await exited(child, STOP_MS))) {
+    child.kill('SIGKILL')
+    await exited(child, STOP_MS)
+  }
 }
 
 async function launch(binary: string, port: number): Promise<BenchRedis> {
@@ -79,13 +91,7 @@ async function launch(binary: string, port: number): Promise<BenchRedis> {
   child.stdout?.setEncoding('utf8').on('data', (s: string) => (output = (output + s).slice(-2000)))
   child.stderr?.setEncoding('utf8').on('data', (s: string) => (output = (output + s).slice(-2000)))
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
-      if (!(await exited(child, STOP_MS))) {
-        child.kill('SIGKILL')
-        await exited(child, STOP_MS)
-      }
-    }
+    await terminate(child)
     process.removeListener('exit', kill)
     rmSync(dir, { recursive: true, force: true })
   }
