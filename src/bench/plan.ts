@@ -130,7 +130,7 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     cache: { keys: 100_000, requests: 1_000_000, workers: [1, 2, 4], requestsPerWorker: 500_000, costKeys: 100_000, costRounds: 5, costPasses: 5, compute: COMPUTE },
     guard: { keys: 1_000, rounds: 5, opsPerPass: 200_000, passes: 9 },
     contention: { keys: 100_000, workers: 4, windowMs: 1000, warmupMs: 100, maxWarmupMs: 1000 },
-    redis: { keys: 4096, callers: [1, 16, 256], rounds: 5, windowMs: 300, warmupMs: 200, benchmarkRequests: 50_000 },
+    redis: { keys: 4096, callers: [1, 16, 256], rounds: 4, windowMs: 250, warmupMs: 150, benchmarkRequests: 30_000 },
   },
   quick: {
     mode: 'quick',
