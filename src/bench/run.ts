@@ -3,9 +3,9 @@
  * operations and memory, multi-worker mixes side by side with Map, postMessage and
  * the peers, each operation by strategy and worker count, seed 000's experiment and
  * the cache section and the guard section, and lock waits and hot keys on maps with
- * metrics: true; then the notes that say what was not
- * measured and why; then RedisMap against raw node-redis and redis-benchmark. `--only
- * cache`, `--only guard` and `--only redis` run one section alone.
+ * metrics: true, and RedisMap against raw node-redis and redis-benchmark; then the notes
+ * that say what was not measured and why. `--only cache`, `--only guard` and `--only
+ * redis` run one section alone.
  */
 import { packageVersion } from '../cli/version.js'
 import { cacheOk, runCacheSection } from './cache.js'
