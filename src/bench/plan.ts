@@ -36,6 +36,19 @@ export interface Plan {
   readonly cache: CachePlan
   readonly guard: GuardPlan
   readonly contention: ContentionPlan
+  readonly redis: RedisPlan
+}
+
+/** The Redis section (redis-section.ts): one window per contender and cell, per round. */
+export interface RedisPlan {
+  /** Keys of each contender's hash; every entry of callers divides it (no two tasks share a key). */
+  readonly keys: number
+  readonly callers: readonly number[]
+  readonly rounds: number
+  readonly windowMs: number
+  readonly warmupMs: number
+  /** redis-benchmark -n of each of its cells. */
+  readonly benchmarkRequests: number
 }
 
 /** The contention pass (contention.ts): one window per strategy on a map with metrics: true. */
@@ -117,6 +130,7 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     cache: { keys: 100_000, requests: 1_000_000, workers: [1, 2, 4], requestsPerWorker: 500_000, costKeys: 100_000, costRounds: 5, costPasses: 5, compute: COMPUTE },
     guard: { keys: 1_000, rounds: 5, opsPerPass: 200_000, passes: 9 },
     contention: { keys: 100_000, workers: 4, windowMs: 1000, warmupMs: 100, maxWarmupMs: 1000 },
+    redis: { keys: 4096, callers: [1, 16, 256], rounds: 4, windowMs: 250, warmupMs: 150, benchmarkRequests: 30_000 },
   },
   quick: {
     mode: 'quick',
@@ -131,6 +145,7 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     cache: { keys: 100_000, requests: 200_000, workers: [1, 2, 4], requestsPerWorker: 100_000, costKeys: 100_000, costRounds: 3, costPasses: 3, compute: COMPUTE },
     guard: { keys: 1_000, rounds: 3, opsPerPass: 100_000, passes: 7 },
     contention: { keys: 100_000, workers: 4, windowMs: 300, warmupMs: 50, maxWarmupMs: 500 },
+    redis: { keys: 4096, callers: [1, 16, 256], rounds: 3, windowMs: 150, warmupMs: 100, benchmarkRequests: 20_000 },
   },
   smoke: {
     mode: 'smoke',
@@ -145,5 +160,6 @@ export const PLANS: Readonly<Record<Mode, Plan>> = {
     cache: { keys: 10_000, requests: 30_000, workers: [1, 2], requestsPerWorker: 20_000, costKeys: 10_000, costRounds: 1, costPasses: 2, compute: { ...COMPUTE, keys: 2_000, requestsPerWorker: 3_000, tasks: 32 } },
     guard: { keys: 200, rounds: 1, opsPerPass: 5_000, passes: 1 },
     contention: { keys: 2_000, workers: 2, windowMs: 60, warmupMs: 10, maxWarmupMs: 40 },
+    redis: { keys: 1024, callers: [1, 16, 256], rounds: 1, windowMs: 40, warmupMs: 20, benchmarkRequests: 2_000 },
   },
 }

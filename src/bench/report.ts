@@ -10,6 +10,7 @@ import { formatRate, table } from '../cli/terminal.js'
 import { renderCacheSection } from './cache-report.js'
 import { renderContentionSection } from './contention.js'
 import { renderGuardSection } from './guard-report.js'
+import { renderRedisSection } from './redis-report.js'
 import { describeShortly } from './machine.js'
 import type { BenchResult, CalibrationRow, Section, ThroughputRow } from './result.js'
 import { formatNs, indent, shortCount, times } from './format.js'
@@ -98,9 +99,11 @@ export function renderReport(result: BenchResult): string {
   out.push('')
   out.push(...renderContentionSection(result.contention))
   out.push('')
+  out.push(...renderRedisSection(result.redis))
+  out.push('')
 
   const { hitRatio, crossThread, compute, cost } = result.cache
-  const failed = [...result.singleThread.rows, ...result.singleThread.memory, ...result.throughput.rows, ...result.operations.rows, ...seed.rows, ...hitRatio, ...crossThread, ...compute, ...cost, ...result.guard.rows, ...result.contention.rows].filter((r) => r.error !== undefined)
+  const failed = [...result.singleThread.rows, ...result.singleThread.memory, ...result.throughput.rows, ...result.operations.rows, ...seed.rows, ...hitRatio, ...crossThread, ...compute, ...cost, ...result.guard.rows, ...result.contention.rows, ...result.redis.rows.map((r) => ({ ...r, label: `${r.op} ${r.callers} ${r.label}` }))].filter((r) => r.error !== undefined)
   if (failed.length > 0) {
     out.push('FAILED measurements (no figure reported):')
     const seen = new Set<string>()

@@ -9,6 +9,7 @@ import type { ContentionSection } from './contention.js'
 import type { GuardOp, GuardVariant } from './guard-loops.js'
 import type { KeyOrder } from './keys.js'
 import type { Mode } from './plan.js'
+import type { RedisSection } from './redis-result.js'
 
 /** Who is measured: a plain Map, a SharedMap strategy, the postMessage baseline or a peer. */
 export type ContenderId = 'map' | Concurrency | 'postmessage' | 'sharedmap' | 'lmdb' | 'objectbuffer'
@@ -249,6 +250,8 @@ export interface BenchResult {
   readonly guard: GuardSection
   /** Lock-wait percentiles and hot keys, from a pass on maps with metrics: true. */
   readonly contention: ContentionSection
+  /** RedisMap against raw node-redis and redis-benchmark on one server (skipped without redis-server). */
+  readonly redis: RedisSection
   readonly notes: readonly string[]
   /** False when any measurement failed its correctness checks (the command exits 1). */
   readonly ok: boolean

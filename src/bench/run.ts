@@ -3,8 +3,9 @@
  * operations and memory, multi-worker mixes side by side with Map, postMessage and
  * the peers, each operation by strategy and worker count, seed 000's experiment and
  * the cache section and the guard section, and lock waits and hot keys on maps with
- * metrics: true; then the notes that say what was not
- * measured and why. `--only cache` and `--only guard` run one section alone.
+ * metrics: true, and RedisMap against raw node-redis and redis-benchmark; then the notes
+ * that say what was not measured and why. `--only cache`, `--only guard` and `--only
+ * redis` run one section alone.
  */
 import { packageVersion } from '../cli/version.js'
 import { cacheOk, runCacheSection } from './cache.js'
@@ -18,6 +19,8 @@ import { runMemory } from './memory.js'
 import type { MemoryJob } from './memory-child.js'
 import { describePeers } from './peers.js'
 import { PLANS, type Mode, type Plan } from './plan.js'
+import type { RedisBenchResult } from './redis-result.js'
+import { redisOk, runRedisSection } from './redis-section.js'
 import type { BenchResult, CacheBenchResult, GuardBenchResult, ContenderId, Op, ValueKind, Workload } from './result.js'
 import { runSection, type Case, type Progress } from './section.js'
 import { compareWithSeed, SEED_000 } from './seed000.js'
@@ -61,6 +64,7 @@ export async function runBench(options: RunOptions): Promise<BenchResult> {
   const cache = await runCacheSection(plan.cache, progress)
   const guard = await runGuardSection(plan.guard, progress)
   const contention = await runContentionSection(plan.contention, progress)
+  const redis = await runRedisSection(plan.redis, progress)
 
   const partial = { singleThread, throughput, operations }
   const rows = [...throughput.rows, ...operations.rows, ...seedSection.rows]
@@ -78,8 +82,9 @@ export async function runBench(options: RunOptions): Promise<BenchResult> {
     cache,
     guard,
     contention,
+    redis,
     notes: notes(plan, machine.timerFloorNs, peers.filter((p) => !p.available).map((p) => p.name)),
-    ok: [...singleThread.rows, ...singleThread.memory, ...rows].every((r) => r.error === undefined) && cacheOk(cache) && guardOk(guard) && contentionOk(contention),
+    ok: [...singleThread.rows, ...singleThread.memory, ...rows].every((r) => r.error === undefined) && cacheOk(cache) && guardOk(guard) && contentionOk(contention) && redisOk(redis),
   }
 }
 
@@ -91,6 +96,11 @@ export async function runCacheBench(options: RunOptions): Promise<CacheBenchResu
 export async function runGuardBench(options: RunOptions): Promise<GuardBenchResult> {
   const { section: guard, ...head } = await runAlone(options, (plan) => runGuardSection(plan.guard, options.progress))
   return { tool: 'conmap bench guard', ...head, guard, ok: guardOk(guard) }
+}
+
+export async function runRedisBench(options: RunOptions): Promise<RedisBenchResult> {
+  const { section: redis, ...head } = await runAlone(options, (plan) => runRedisSection(plan.redis, options.progress))
+  return { tool: 'conmap bench redis', ...head, redis, ok: redisOk(redis) }
 }
 
 /** One section run alone (`--only`), with what every result records of its run. */

@@ -7,11 +7,12 @@
 import { renderCacheReport } from '../bench/cache-report.js'
 import { renderReport } from '../bench/report.js'
 import { renderGuardReport } from '../bench/guard-report.js'
-import { runBench, runCacheBench, runGuardBench } from '../bench/run.js'
+import { renderRedisReport } from '../bench/redis-report.js'
+import { runBench, runCacheBench, runGuardBench, runRedisBench } from '../bench/run.js'
 import type { Mode } from '../bench/plan.js'
 import { StatusLine, type Io } from './terminal.js'
 
-const USAGE = `usage: conmap bench [--quick | --smoke] [--only cache | --only guard] [--json]
+const USAGE = `usage: conmap bench [--quick | --smoke] [--only cache | --only guard | --only redis] [--json]
 
   (default)     the full run, about 10 minutes on 2 cores
   --quick       under a minute: one round, 1-2 workers, fewer keys
@@ -21,11 +22,15 @@ const USAGE = `usage: conmap bench [--quick | --smoke] [--only cache | --only gu
                 ttl and bounds): about a minute and a half in full
   --only guard  the guard section alone (get and set through guard() against the
                 bare map, as ratios): under two minutes in full (--quick: 25 s)
+  --only redis  the Redis section alone (RedisMap get, set and update against raw
+                node-redis HGET/HSET and redis-benchmark on a redis-server of its
+                own, at 1, 16 and 256 concurrent callers): about a minute in full
+                (--quick: 25 s); skipped, saying so, without redis-server on PATH
   --json        one JSON document on stdout instead of the tables
 `
 
 /** Sections that run on their own with --only. */
-const ONLY = ['cache', 'guard'] as const
+const ONLY = ['cache', 'guard', 'redis'] as const
 
 export async function benchCommand(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; isTTY: boolean }): Promise<number> {
   const known = new Set(['--quick', '--smoke', '--json'])
@@ -55,6 +60,12 @@ export async function benchCommand(argv: string[], io: { stdout: NodeJS.Writable
     const result = await runGuardBench(options)
     status.clear()
     io.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : renderGuardReport(result))
+    return result.ok ? 0 : 1
+  }
+  if (only === 'redis') {
+    const result = await runRedisBench(options)
+    status.clear()
+    io.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : renderRedisReport(result))
     return result.ok ? 0 : 1
   }
   const result = await runBench(options)

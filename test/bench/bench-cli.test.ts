@@ -44,6 +44,8 @@ test('conmap bench --smoke --json prints one valid JSON document with every sect
   assert.ok(result.seed000.comparison.length > 0)
   assert.ok(result.cache.hitRatio.length > 0 && result.cache.crossThread.length > 0 && result.cache.cost.length > 0)
   assert.ok(result.guard.rows.length > 0 && result.guard.rows.every((r) => r.error === undefined && r.ratio.get !== null && r.ratio.set !== null))
+  // The Redis section runs in the whole run too, or says why not (no redis-server on PATH).
+  assert.ok(result.redis.skipped !== undefined ? result.redis.rows.length === 0 : result.redis.rows.length > 0 && result.redis.rows.every((r) => r.error === undefined && r.opsPerSec !== null), JSON.stringify(result.redis))
   assert.deepEqual(result.contention.rows.map((r) => r.concurrency), ['optimistic', 'sharded', 'rwmutex', 'mutex'])
   for (const row of result.contention.rows) {
     assert.equal(row.error, undefined, row.label)

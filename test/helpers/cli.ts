@@ -11,11 +11,11 @@ export interface Ran {
   readonly stderr: string
 }
 
-export function runConmap(args: readonly string[]): Promise<Ran> {
-  return runNode([CONMAP, ...args])
+export function runConmap(args: readonly string[], options: { readonly env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
+  return runNode([CONMAP, ...args], options)
 }
 
-export function runNode(argv: readonly string[], options: { readonly cwd?: string } = {}): Promise<Ran> {
+export function runNode(argv: readonly string[], options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options })
     let stdout = ''

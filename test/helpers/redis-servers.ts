@@ -4,13 +4,12 @@
 // and removes its dir, and an exit hook kills whatever a crashed test left running.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ping, portFree, terminate } from '../../src/bench/redis-server.js'
 
 const HOST = '127.0.0.1'
 const START_MS = 10_000
-const STOP_MS = 5_000
 const CLUSTER_MS = 30_000
 /** The redis-server binary: CONMAP_REDIS_SERVER (e.g. a source build with HPEXPIRE), else the one on PATH. */
 export const REDIS_SERVER = process.env.CONMAP_REDIS_SERVER || 'redis-server'
@@ -37,14 +36,6 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL')
 })
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer()
-    probe.once('error', () => resolve(false))
-    probe.listen(port, HOST, () => probe.close(() => resolve(true)))
-  })
-}
-
 async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 10000)
@@ -57,38 +48,12 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
-/** One PING over a raw socket: true on +PONG (or a NOAUTH refusal, which also proves the server is up). */
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: HOST, port })
-    const done = (ok: boolean) => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(1000, () => done(false))
-    socket.once('error', () => done(false))
-    socket.once('connect', () => socket.write('PING\r\n'))
-    socket.once('data', (chunk) => done(/^(\+PONG|-NOAUTH)/.test(chunk.toString('latin1'))))
-  })
-}
-
 export function redisCli(port: number, args: readonly string[], password?: string): Promise<string> {
   const auth = password === undefined ? [] : ['-a', password, '--no-auth-warning']
   return new Promise((resolve, reject) => {
     execFile('redis-cli', ['-h', HOST, '-p', String(port), ...auth, ...args], { timeout: CLUSTER_MS }, (err, stdout, stderr) => {
       if (err) reject(new Error(`redis-cli ${args.join(' ')}: ${err.message} ${stderr}`))
       else resolve(stdout)
-    })
-  })
-}
-
-async function exited(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return true
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms)
-    child.once('exit', () => {
-      clearTimeout(timer)
-      resolve(true)
     })
   })
 }
@@ -102,13 +67,7 @@ async function launch(port: number, extra: readonly string[], binary: string): P
   child.stdout?.setEncoding('utf8').on('data', (s: string) => (output = (output + s).slice(-4000)))
   child.stderr?.setEncoding('utf8').on('data', (s: string) => (output = (output + s).slice(-4000)))
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
-      if (!(await exited(child, STOP_MS))) {
-        child.kill('SIGKILL')
-        await exited(child, STOP_MS)
-      }
-    }
+    await terminate(child)
     running.delete(child)
     rmSync(dir, { recursive: true, force: true })
   }
