@@ -166,7 +166,7 @@ export function isCacheStorm(options: StormOptions): boolean {
   return options.ttl !== undefined || options.maxEntries !== undefined
 }
 
-function flag(raw: boolean | string | undefined, fallback: boolean, name: string): boolean {
+export function flag(raw: boolean | string | undefined, fallback: boolean, name: string): boolean {
   if (raw === undefined) return fallback
   if (raw === true || raw === 'true') return true
   if (raw === false || raw === 'false') return false
