@@ -69,7 +69,7 @@ for (const kind of CLIENT_KINDS) {
     assertConsistent(report, 11)
     assert.equal(report.cluster, false)
     assert.equal(report.client, kind)
-    assert.equal(await server.cli(['--scan', '--pattern', '*:0}']), '', 'no entries are left behind')
+    assert.equal(await server.cli(['--scan', '--pattern', `*${report.map.split(':').at(-1) as string}*`]), '', 'nothing of the map is left behind')
   })
 
   test(`3-primary cluster, ${kind}: linearizable per key, counts add up`, { timeout: 60_000 }, async () => {
@@ -77,6 +77,8 @@ for (const kind of CLIENT_KINDS) {
     const report = await storm(['--redis-url', `redis://${first.host}:${first.port}`, '--cluster', '--client', kind, '--seed', '12'])
     assertConsistent(report, 12)
     assert.equal(report.cluster, true)
+    const id = report.map.split(':').at(-1) as string
+    for (const node of cluster.nodes) assert.equal(await node.cli(['--scan', '--pattern', `*${id}*`]), '', `nothing of the map is left on node ${node.port}`)
   })
 }
 

@@ -7,7 +7,8 @@
  * The parent connects first (a server that does not answer fails the storm at once,
  * ERR_REDIS_UNAVAILABLE), names the map uniquely (so storms never share server keys
  * with each other or with a user's maps), starts the workers, gives them one common
- * deadline once all are connected, and clears the map at the end, whatever happened.
+ * deadline once all are connected, and clears the map at the end, whatever happened
+ * (drop.ts: nothing of it stays on the server).
  */
 import { randomUUID } from 'node:crypto'
 import type { Worker } from 'node:worker_threads'
@@ -17,6 +18,7 @@ import { RedisMap } from '../../redis/index.js'
 import { STORM_OPS, type StormOp } from '../mix.js'
 import { startThread } from '../thread.js'
 import { connectRedis } from './connect.js'
+import { dropClearedMap, stormBuckets } from './drop.js'
 import { validateRedisStormOptions, type RedisStormInput, type RedisStormOptions } from './options.js'
 import { now, type Recorded } from './record.js'
 import { buildRedisReport, type RedisStormReport } from './report.js'
@@ -55,7 +57,8 @@ export async function runRedisStorm(input: RedisStormInput | RedisStormOptions, 
   }
   const parent = await connectRedis(options)
   const name = `conmap-storm:${options.seed}:${randomUUID()}`
-  const map = new RedisMap<string, unknown>({ client: parent.client, name })
+  const buckets = stormBuckets(options.cluster)
+  const map = new RedisMap<string, unknown>({ client: parent.client, name, buckets })
   const workers: Worker[] = []
   try {
     const { records, elapsed } = await storm(options, name, hooks.worker ?? defaultWorker, workers)
@@ -75,6 +78,7 @@ export async function runRedisStorm(input: RedisStormInput | RedisStormOptions, 
     for (const w of workers) await w.terminate()
     try {
       await map.clear()
+      await dropClearedMap(parent.client, name, buckets)
     } finally {
       await parent.close()
     }

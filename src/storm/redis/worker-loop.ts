@@ -11,6 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { RedisMap } from '../../redis/index.js'
 import type { Mix } from '../mix.js'
 import { connectRedis } from './connect.js'
+import { stormBuckets } from './drop.js'
 import type { RedisStormOptions } from './options.js'
 import { recordCalls, type AsyncStormTarget, type Recorded } from './record.js'
 
@@ -45,7 +46,7 @@ export async function runRedisStormWorker(wrap?: (map: RedisMap<string, unknown>
   try {
     const connection = await connectRedis(data.options)
     close = () => connection.close()
-    const map = new RedisMap<string, unknown>({ client: connection.client, name: data.name })
+    const map = new RedisMap<string, unknown>({ client: connection.client, name: data.name, buckets: stormBuckets(data.options.cluster) })
     const target: AsyncStormTarget = wrap === undefined ? map : wrap(map)
     const go = new Promise<RedisStormGo>((resolve) => port.once('message', resolve))
     post({ type: 'ready' })
