@@ -8,6 +8,7 @@ import { formatRedisStormReport, runRedisStorm } from '../../src/storm/index.js'
 import { startRedis, type RedisServer } from '../helpers/redis-servers.js'
 
 const staleWorker = new URL('./fixtures/stale-storm-worker.js', import.meta.url)
+const lostReplyWorker = new URL('./fixtures/lost-reply-storm-worker.js', import.meta.url)
 let server: RedisServer
 
 before(async () => {
@@ -33,6 +34,17 @@ test('the same storm on the real map is linearizable', { timeout: 60_000 }, asyn
   const report = await runRedisStorm({ url: server.url, workers: 2, duration: 1, keys: 4, mix: 'get:50,set:50', check: true, seed: 4 })
   assert.equal(report.linearizable, true, formatRedisStormReport(report))
   assert.equal(report.ok, true)
+})
+
+test('writes whose reply was lost are counted as indeterminate and checked as pending: still linearizable', { timeout: 60_000 }, async () => {
+  const report = await runRedisStorm({ url: server.url, workers: 2, tasks: 2, duration: 0.5, keys: 4, mix: 'get:40,set:40,compareAndSwap:20', check: true, seed: 8 }, { worker: lostReplyWorker })
+  assert.ok(report.indeterminate > 0, formatRedisStormReport(report))
+  assert.deepEqual(Object.keys(report.errors), ['ERR_REDIS_INDETERMINATE'])
+  assert.equal(report.pendingOperations, report.indeterminate)
+  assert.equal(report.operationsChecked, report.ops)
+  assert.equal(report.linearizable, true, formatRedisStormReport(report))
+  assert.equal(report.ok, true, 'a lost reply is no violation')
+  assert.match(formatRedisStormReport(report), new RegExp(`indeterminate ${report.indeterminate} \\(checked as pending\\)`))
 })
 
 test('bad options are ERR_INVALID_ARGUMENT naming the option, before anything connects', async () => {
