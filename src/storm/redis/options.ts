@@ -5,7 +5,7 @@
  */
 import { conmapError, ErrorCode } from '../../errors/index.js'
 import { parseMix, type Mix } from '../mix.js'
-import { flag } from '../options.js'
+import { flag, numberReader } from '../options.js'
 
 export const REDIS_CLIENTS = ['node-redis', 'ioredis'] as const
 export type RedisClientKind = (typeof REDIS_CLIENTS)[number]
@@ -80,18 +80,7 @@ export function validateRedisStormOptions(input: RedisStormInput, label: (name: 
   }
   const client = input.client ?? REDIS_DEFAULTS.client
   if (!REDIS_CLIENTS.includes(client as RedisClientKind)) throw invalid(`${label('client')} must be one of ${REDIS_CLIENTS.join(', ')}, got '${String(client)}'`)
-  const number = (name: keyof RedisStormOptions, fallback: number, min: number, max: number, integer: boolean, exclusiveMin = false): number => {
-    const raw = input[name as keyof RedisStormInput]
-    if (raw === undefined) return fallback
-    const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw
-    const ok = typeof value === 'number' && Number.isFinite(value) && (exclusiveMin ? value > min : value >= min) && value <= max && (!integer || Number.isInteger(value))
-    if (!ok) {
-      const kind = integer ? 'an integer' : 'a number'
-      const range = exclusiveMin ? `above ${min} and at most ${max}` : `from ${min} to ${max}`
-      throw invalid(`${label(name)} must be ${kind} ${range}, got '${String(raw)}'`)
-    }
-    return value as number
-  }
+  const number = numberReader<keyof RedisStormOptions>(input, label)
   return {
     url: url.trim(),
     cluster: flag(input.cluster, REDIS_DEFAULTS.cluster, label('cluster')),
