@@ -60,6 +60,7 @@ export async function runRedisStorm(input: RedisStormInput | RedisStormOptions, 
   const buckets = stormBuckets(options.cluster)
   const map = new RedisMap<string, unknown>({ client: parent.client, name, buckets })
   const workers: Worker[] = []
+  let failed = false
   try {
     const { records, elapsed } = await storm(options, name, hooks.worker ?? defaultWorker, workers)
     const opsByType = Object.fromEntries(STORM_OPS.map((op) => [op, 0])) as Record<StormOp, number>
@@ -74,11 +75,17 @@ export async function runRedisStorm(input: RedisStormInput | RedisStormOptions, 
     }
     const check: HistoryCheckResult | undefined = options.check ? checkHistory(history, { timeoutMs: options.checkTimeout * 1000 }) : undefined
     return buildRedisReport({ options, map: name, elapsed, opsByType, errors, errorSamples, history, check })
+  } catch (err) {
+    failed = true
+    throw err
   } finally {
     for (const w of workers) await w.terminate()
     try {
       await map.clear()
       await dropClearedMap(parent.client, name, buckets)
+    } catch (err) {
+      // A server gone mid-storm fails the clean-up too: the storm's own error says more.
+      if (!failed) throw err
     } finally {
       await parent.close()
     }
