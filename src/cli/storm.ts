@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util'
 import { isConmapError } from '../errors/index.js'
 import { DEFAULTS, DEFAULT_MIX, formatStormReport, runStorm, validateStormOptions, type StormOptions, type StormProgress } from '../storm/index.js'
 import { formatRate, StatusLine, type Io } from './terminal.js'
+import { splitBackend, stormRedisCommand } from './storm-redis.js'
 
 const USAGE = `usage: conmap storm [options]
 
@@ -49,6 +50,8 @@ linearizability checking.
   --metrics            make the map with metrics: report lock-wait p50/p99/p99.9
                        and the hot keys at the end
   --json               print the report as one JSON document on stdout
+  --backend <b>        shared (default) | redis: a RedisMap on a real server
+                       (conmap storm --backend redis --help)
   -h, --help           this text
 
 Exit status: 0 no violation, 1 a violation (non-linearizable history, lost
@@ -81,6 +84,13 @@ const FLAGS: Readonly<Record<keyof StormOptions, string>> = {
 const VALUE_OPTIONS = ['concurrency', 'workers', 'duration', 'keys', 'mix', 'valueSize', 'stallReads', 'seed', 'checkLimit', 'checkTimeout', 'kill', 'shards', 'stallTimeout', 'ttl', 'maxEntries', 'maxBytes'] as const
 
 export async function stormCommand(argv: string[], io: Io): Promise<number> {
+  const backend = splitBackend(argv)
+  if (backend.kind === 'redis') return stormRedisCommand(backend.argv, io)
+  if (backend.kind === 'invalid') {
+    io.stderr.write(`conmap storm: ${backend.message}\n`)
+    return 2
+  }
+  argv = backend.argv
   let options: StormOptions
   let json: boolean
   try {

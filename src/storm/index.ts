@@ -13,6 +13,9 @@
  * the records into a bounded history (history-store.ts), and afterwards verifies
  * the map from a fresh thread (verify.ts, storm-probe.ts), the acknowledged writes
  * (acked-writes.ts) and linearizability (conmap/check), and reports (report.ts).
+ *
+ * runRedisStorm (redis/) storms a RedisMap on a real Redis server or cluster the same
+ * way: worker threads, each on its own connection, recording, and the same checker.
  */
 export { runStorm, type RunStormHooks, type StormProgress } from './run.js'
 export { validateStormOptions, CONCURRENCIES, DEFAULTS, type StormInput, type StormOptions } from './options.js'
@@ -21,3 +24,6 @@ export { formatStormReport, type CacheReport, type StormReport } from './report.
 export type { BufferGrowth } from './growth.js'
 export type { LatencySummary } from './totals.js'
 export { runStormWorker, type StormTarget } from './worker-loop.js'
+export { runRedisStorm, type RunRedisStormHooks } from './redis/run.js'
+export { validateRedisStormOptions, DEFAULT_REDIS_MIX, REDIS_CLIENTS, REDIS_DEFAULTS, type RedisClientKind, type RedisStormInput, type RedisStormOptions } from './redis/options.js'
+export { formatRedisStormReport, type RedisStormReport } from './redis/report.js'

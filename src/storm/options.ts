@@ -116,18 +116,7 @@ export function validateStormOptions(input: StormInput = {}, label: (name: keyof
   if (!CONCURRENCIES.includes(concurrency as Concurrency)) {
     throw invalid(`${label('concurrency')} must be one of ${CONCURRENCIES.join(', ')}, got '${String(concurrency)}'`)
   }
-  const number = (name: keyof StormOptions, fallback: number, min: number, max: number, integer: boolean, exclusiveMin = false): number => {
-    const raw = input[name as keyof StormInput]
-    if (raw === undefined) return fallback
-    const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw
-    const ok = typeof value === 'number' && Number.isFinite(value) && (exclusiveMin ? value > min : value >= min) && value <= max && (!integer || Number.isInteger(value))
-    if (!ok) {
-      const kind = integer ? 'an integer' : 'a number'
-      const range = exclusiveMin ? `above ${min} and at most ${max}` : `from ${min} to ${max}`
-      throw invalid(`${label(name)} must be ${kind} ${range}, got '${String(raw)}'`)
-    }
-    return value as number
-  }
+  const number = numberReader<keyof StormOptions>(input, label)
   const options: StormOptions = {
     concurrency: concurrency as Concurrency,
     workers: number('workers', DEFAULTS.workers, 1, 256, true),
@@ -166,7 +155,27 @@ export function isCacheStorm(options: StormOptions): boolean {
   return options.ttl !== undefined || options.maxEntries !== undefined
 }
 
-function flag(raw: boolean | string | undefined, fallback: boolean, name: string): boolean {
+/**
+ * A reader of numeric options of `input` (numbers, or numeric strings as from a command
+ * line), each between min and max (above min with exclusiveMin), an integer if asked;
+ * a bad one is an ERR_INVALID_ARGUMENT naming it by `label`.
+ */
+export function numberReader<N extends string>(input: object, label: (name: N) => string) {
+  return (name: N, fallback: number, min: number, max: number, integer: boolean, exclusiveMin = false): number => {
+    const raw = (input as Record<string, unknown>)[name]
+    if (raw === undefined) return fallback
+    const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw
+    const ok = typeof value === 'number' && Number.isFinite(value) && (exclusiveMin ? value > min : value >= min) && value <= max && (!integer || Number.isInteger(value))
+    if (!ok) {
+      const kind = integer ? 'an integer' : 'a number'
+      const range = exclusiveMin ? `above ${min} and at most ${max}` : `from ${min} to ${max}`
+      throw invalid(`${label(name)} must be ${kind} ${range}, got '${String(raw)}'`)
+    }
+    return value as number
+  }
+}
+
+export function flag(raw: boolean | string | undefined, fallback: boolean, name: string): boolean {
   if (raw === undefined) return fallback
   if (raw === true || raw === 'true') return true
   if (raw === false || raw === 'false') return false

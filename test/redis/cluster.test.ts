@@ -62,7 +62,7 @@ test('the buckets spread one map over every primary; each bucket in one slot', {
 test('concurrent histories on the healthy cluster (both clients) are linearizable per key', { timeout: 30_000 }, async () => {
   const conns = await Promise.all(CLIENT_KINDS.map((kind) => connectCluster(kind, cluster)))
   try {
-    const maps = conns.map((c) => new RedisMap<string, number>({ client: c.client, name: 'history', buckets: 4 }))
+    const maps = conns.map((c) => new RedisMap<string, unknown>({ client: c.client, name: 'history', buckets: 4 }))
     const history = await recordHistory(maps, 3, 100, 11)
     const result = checkHistory(history)
     assert.equal(result.linearizable, true, result.failure === undefined ? 'budget ran out' : formatHistory(result.failure.operations))

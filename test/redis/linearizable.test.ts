@@ -13,7 +13,7 @@ test('concurrent RedisMap histories on one server are linearizable per key', { t
   const conns: Connected[] = []
   try {
     for (const kind of [...CLIENT_KINDS, ...CLIENT_KINDS]) conns.push(await connect(kind, server))
-    const maps = conns.map((c) => new RedisMap<string, number>({ client: c.client, name: 'history' }))
+    const maps = conns.map((c) => new RedisMap<string, unknown>({ client: c.client, name: 'history' }))
     const history = await recordHistory(maps, 3, 120, 7)
     const result = checkHistory(history)
     t.diagnostic(`${result.operationsChecked} operations on ${result.keysChecked} keys checked`)
