@@ -16,7 +16,24 @@ import type { ProbeResult } from './storm-probe.js'
 import type { LatencySummary, Totals } from './totals.js'
 import { formatContention, type StormContention } from './contention.js'
 
-export interface StormReport {
+/** What every storm reports of its run, on SharedMap and on Redis alike. */
+export interface StormRunFigures {
+  /** The seed that replays this storm's operation streams. */
+  readonly seed: number
+  /** Seconds asked for, and seconds the workers actually ran. */
+  readonly duration: number
+  readonly elapsed: number
+  /** Operations done (answered or failed). */
+  readonly ops: number
+  readonly opsPerSec: number
+  readonly opsByType: Readonly<Record<StormOp, number>>
+  /** Failed operations by error code ('other' for errors without a conmap code). */
+  readonly errors: Readonly<Record<string, number>>
+  /** The first message seen for each code in `errors`. */
+  readonly errorSamples: Readonly<Record<string, string>>
+}
+
+export interface StormReport extends StormRunFigures {
   /** False when any violation was found. */
   readonly ok: boolean
   /** One line per violation; empty when ok. */
@@ -34,19 +51,6 @@ export interface StormReport {
   readonly grow: boolean
   /** The map's buffer: its size before and after the storm, and how often it grew meanwhile. */
   readonly buffer: BufferGrowth
-  /** The seed that replays this storm's operation streams. */
-  readonly seed: number
-  /** Seconds asked for, and seconds the workers actually ran. */
-  readonly duration: number
-  readonly elapsed: number
-  /** Operations done (answered or failed). */
-  readonly ops: number
-  readonly opsPerSec: number
-  readonly opsByType: Readonly<Record<StormOp, number>>
-  /** Failed operations by error code ('other' for errors without a conmap code). */
-  readonly errors: Readonly<Record<string, number>>
-  /** The first message seen for each code in `errors`. */
-  readonly errorSamples: Readonly<Record<string, string>>
   readonly latencyUnit: 'us'
   /** Per operation that ran: count and p50/p99/p99.9/max latency in µs. */
   readonly latency: Readonly<Partial<Record<StormOp, LatencySummary>>>

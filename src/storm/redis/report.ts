@@ -10,9 +10,10 @@
 import { formatHistory, type HistoryCheckResult, type Key, type Operation } from '../../check/index.js'
 import { ErrorCode } from '../../errors/index.js'
 import { formatMix, STORM_OPS, type StormOp } from '../mix.js'
+import type { StormRunFigures } from '../report.js'
 import type { RedisClientKind, RedisStormOptions } from './options.js'
 
-export interface RedisStormReport {
+export interface RedisStormReport extends StormRunFigures {
   /** False when any violation was found. */
   readonly ok: boolean
   /** One line per violation; empty when ok. */
@@ -30,19 +31,6 @@ export interface RedisStormReport {
   readonly tasks: number
   readonly keys: number
   readonly mix: string
-  /** The seed that replays the storm's operation streams (what compare-ops expect depends on timing). */
-  readonly seed: number
-  /** Seconds asked for, and seconds the workers actually ran. */
-  readonly duration: number
-  readonly elapsed: number
-  /** Calls made, answered or failed. */
-  readonly ops: number
-  readonly opsPerSec: number
-  readonly opsByType: Readonly<Record<StormOp, number>>
-  /** Failed calls by error code ('other' without a conmap code). */
-  readonly errors: Readonly<Record<string, number>>
-  /** The first message seen for each code in `errors`. */
-  readonly errorSamples: Readonly<Record<string, string>>
   /** Calls that failed with ERR_REDIS_INDETERMINATE: they may or may not have happened. */
   readonly indeterminate: number
   /** Whether the history was checked (--check). */
