@@ -20,7 +20,7 @@
 export { runStorm, type RunStormHooks, type StormProgress } from './run.js'
 export { validateStormOptions, CONCURRENCIES, DEFAULTS, type StormInput, type StormOptions } from './options.js'
 export { parseMix, formatMix, DEFAULT_MIX, STORM_OPS, type Mix, type StormOp } from './mix.js'
-export { formatStormReport, type CacheReport, type StormReport, type StormRunFigures } from './report.js'
+export { formatStormReport, type CacheReport, type Counterexample, type StormReport, type StormRunFigures } from './report.js'
 export type { BufferGrowth } from './growth.js'
 export type { LatencySummary } from './totals.js'
 export { runStormWorker, type StormTarget } from './worker-loop.js'

@@ -16,6 +16,18 @@ import type { ProbeResult } from './storm-probe.js'
 import type { LatencySummary, Totals } from './totals.js'
 import { formatContention, type StormContention } from './contention.js'
 
+/** A key whose history is not linearizable: its operations, the culprit where one was found, and the history drawn. */
+export interface Counterexample {
+  readonly key: Key
+  readonly operations: readonly Operation[]
+  readonly culprit?: Operation
+  readonly text: string
+}
+
+export function counterexampleOf(failure: { readonly key: Key; readonly operations: readonly Operation[]; readonly culprit?: Operation | undefined }): Counterexample {
+  return { key: failure.key, operations: failure.operations, ...(failure.culprit === undefined ? {} : { culprit: failure.culprit }), text: formatHistory(failure.operations) }
+}
+
 /** What every storm reports of its run, on SharedMap and on Redis alike. */
 export interface StormRunFigures {
   /** The seed that replays this storm's operation streams. */
@@ -67,7 +79,7 @@ export interface StormReport extends StormRunFigures {
   /** Seconds into the run after which nothing was recorded (one key outgrew --check-limit); null when histories are complete. */
   readonly historyCutAt: number | null
   /** The minimal non-linearizable history of the first failing key. */
-  readonly counterexample?: { readonly key: Key; readonly operations: readonly Operation[]; readonly culprit?: Operation; readonly text: string }
+  readonly counterexample?: Counterexample
   readonly kills: number
   /** Keys whose final state lost an acknowledged write; null when not verified (no recording, or a poisoned map). */
   readonly lostAckedWrites: number | null
@@ -190,16 +202,7 @@ export function buildReport(f: StormFindings): StormReport {
     operationsRecorded: f.recorded?.operations ?? 0,
     pendingOperations: f.recorded?.pending ?? 0,
     historyCutAt: f.recorded?.cutAt ?? null,
-    ...(failure === undefined
-      ? {}
-      : {
-          counterexample: {
-            key: failure.key,
-            operations: failure.operations,
-            ...(failure.culprit === undefined ? {} : { culprit: failure.culprit }),
-            text: formatHistory(failure.operations),
-          },
-        }),
+    ...(failure === undefined ? {} : { counterexample: counterexampleOf(failure) }),
     kills: f.kills,
     lostAckedWrites: f.lost === null ? null : f.lost.length,
     ...(f.lost === null || f.lost.length === 0

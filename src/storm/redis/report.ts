@@ -7,10 +7,10 @@
  * wrote nothing). Any other failed call is a violation, and so is a history that is
  * not linearizable.
  */
-import { formatHistory, type HistoryCheckResult, type Key, type Operation } from '../../check/index.js'
+import type { HistoryCheckResult, Operation } from '../../check/index.js'
 import { ErrorCode } from '../../errors/index.js'
 import { formatMix, STORM_OPS, type StormOp } from '../mix.js'
-import type { StormRunFigures } from '../report.js'
+import { counterexampleOf, type Counterexample, type StormRunFigures } from '../report.js'
 import type { RedisClientKind, RedisStormOptions } from './options.js'
 
 export interface RedisStormReport extends StormRunFigures {
@@ -44,7 +44,7 @@ export interface RedisStormReport extends StormRunFigures {
   readonly operationsChecked: number
   readonly keysChecked: number
   /** The minimal non-linearizable history of the first failing key. */
-  readonly counterexample?: { readonly key: Key; readonly operations: readonly Operation[]; readonly culprit?: Operation; readonly text: string }
+  readonly counterexample?: Counterexample
 }
 
 export interface RedisStormFindings {
@@ -99,16 +99,7 @@ export function buildRedisReport(f: RedisStormFindings): RedisStormReport {
     pendingOperations: f.history.filter((op) => op.ret === undefined).length,
     operationsChecked: check?.operationsChecked ?? 0,
     keysChecked: check?.keysChecked ?? 0,
-    ...(failure === undefined
-      ? {}
-      : {
-          counterexample: {
-            key: failure.key,
-            operations: failure.operations,
-            ...(failure.culprit === undefined ? {} : { culprit: failure.culprit }),
-            text: formatHistory(failure.operations),
-          },
-        }),
+    ...(failure === undefined ? {} : { counterexample: counterexampleOf(failure) }),
   }
 }
 
