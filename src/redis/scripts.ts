@@ -285,13 +285,15 @@ return got`,
 
 /**
  * KEYS[1]: a bucket's hash, so that in a cluster the script runs on that bucket's primary.
- * Reply: 1 if the server has per-field expiry (HPEXPIRE and HPTTL), else 0. COMMAND INFO
- * answers nil for a command the server does not know.
+ * Reply: 1 if this client may use per-field expiry there, else 0. It runs HPTTL, the
+ * command the native scheme reads with, under pcall: a server without it and a user whose
+ * ACL denies it both answer an error, so either falls back to the emulation (asking
+ * COMMAND INFO instead failed every call for users denied COMMAND).
  */
 export const NATIVE_EXPIRY = script(
   'nativeExpiry',
-  `local got = redis.call('COMMAND', 'INFO', 'HPEXPIRE', 'HPTTL')
-if got[1] and got[2] then return 1 end
-return 0`,
+  `local got = redis.pcall('HPTTL', KEYS[1], 'FIELDS', 1, '')
+if type(got) == 'table' and got.err then return 0 end
+return 1`,
   false,
 )

@@ -125,3 +125,23 @@ for (const kind of CLIENT_KINDS) {
     })
   })
 }
+
+test('a user whose ACL denies COMMAND opens a map with the default ttlMode (the probe asks HPTTL itself, under pcall)', { timeout: 30_000 }, async () => {
+  const denied = await startPathRedis()
+  try {
+    await denied.cli(['acl', 'setuser', 'default', '-command'])
+    for (const kind of CLIENT_KINDS) {
+      const conn = await connect(kind, denied)
+      try {
+        const map = new RedisMap<string, number>({ client: conn.client, name: fresh(`acl-${kind}`) })
+        await map.set('k', 1, { ttl: 60_000 })
+        assert.equal(await map.get('k'), 1)
+        assert.equal(await map.ttlScheme(), 'emulated', 'the Debian server has no HPEXPIRE')
+      } finally {
+        await conn.close()
+      }
+    }
+  } finally {
+    await denied.stop()
+  }
+})
