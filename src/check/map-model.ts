@@ -182,7 +182,7 @@ function mapModel(table: ValueTable): Model<State, PreparedOp> {
       return [...byKey.values()]
     },
     step: (state, op, pending) => step(table, state, op, pending),
-    selfContained: (ops) => selfContained(table, ops),
+    selfContained: (ops, pending) => selfContained(table, ops, pending),
   }
 }
 
@@ -299,7 +299,7 @@ function observed(table: ValueTable, op: PreparedOp): number {
  * "Every observed value is stored by some other operation in the list." Order is
  * ignored on purpose: the search judges order; this only rules out values from nowhere.
  */
-function selfContained(table: ValueTable, ops: readonly PreparedOp[]): boolean {
+function selfContained(table: ValueTable, ops: readonly PreparedOp[], pending: (op: PreparedOp) => boolean): boolean {
   const writers = new Map<number, number>()
   let writes = 0
   for (const op of ops) {
@@ -310,7 +310,7 @@ function selfContained(table: ValueTable, ops: readonly PreparedOp[]): boolean {
   }
   const wildcards = writers.get(ANY_NUMBER) ?? 0
   return ops.every((op) => {
-    const need = observed(table, op)
+    const need = pending(op) ? NONE : observed(table, op)
     if (need === NONE) return true
     const own = written(op)
     if (need === PRESENT) return writes - (own === NONE ? 0 : 1) > 0

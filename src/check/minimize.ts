@@ -24,7 +24,11 @@
  *      satisfies both, by the choice of `failsAt`),
  *    - are self-contained when the model can tell and the window is (model.ts):
  *      otherwise the shrinker could drop the write a read saw and report a read of
- *      a value that "nobody wrote".
+ *      a value that "nobody wrote". Answers of operations still in flight at
+ *      `failsAt` are left out of that test, as the cut leaves them out of the
+ *      search: a read in flight that saw a write invoked after `failsAt` would
+ *      otherwise make the whole window "not self-contained" and free the shrinker
+ *      to drop every write (a storm test caught one-read counter-examples so).
  *    Chunks halve down to single operations, and single-operation passes repeat
  *    until one removes nothing, so the result is 1-minimal under these rules.
  * 3. Slide each kept operation to the latest one in the window that can take its
@@ -87,10 +91,11 @@ export function explainViolation<State, Op extends Timed>(
   const culprit = history.find((op) => op.ret === failsAt)!
   if (!shrink) return { operations: [...history], culprit }
   const others = history.filter((op) => op !== culprit && op.call <= failsAt).sort((a, b) => a.call - b.call)
-  const contained = model.selfContained !== undefined && model.selfContained([...others, culprit])
+  const inFlight = (op: Op) => op.ret === undefined || op.ret > failsAt
+  const contained = model.selfContained !== undefined && model.selfContained([...others, culprit], inFlight)
   const keeps = (rest: readonly Op[]) => {
     const candidate = [...rest, culprit]
-    return (!contained || model.selfContained!(candidate)) && violates(candidate, failsAt) && passes(candidate, before)
+    return (!contained || model.selfContained!(candidate, inFlight)) && violates(candidate, failsAt) && passes(candidate, before)
   }
   const recent = preferRecent(deltaDebug(others, keeps, deadline), others, keeps, deadline)
   return { operations: [...deltaDebug(recent, keeps, deadline), culprit], culprit }

@@ -40,9 +40,11 @@ export interface Model<State, Op extends Timed> {
    * Whether every answer in `ops` could come from the operations in `ops`,
    * ignoring order (a read of 1 needs some write of 1 among them). Optional: it
    * lets the shrinker refuse counter-examples that only fail because it dropped
-   * the write a read saw (see minimize.ts).
+   * the write a read saw (see minimize.ts). An operation for which `pending` is
+   * true is checked without its answer (the shrinker's cut falls while it is in
+   * flight), so that answer needs no writer, though its input may be one.
    */
-  selfContained?(ops: readonly Op[]): boolean
+  selfContained?(ops: readonly Op[], pending: (op: Op) => boolean): boolean
 }
 
 export interface CheckOptions {

@@ -136,7 +136,12 @@ export class Recorder {
     ;(row[SAMPLES] as number)++
     const width = this.#width
     const first = HOT + 2 * ((hash >>> 0) % width)
-    const second = HOT + 2 * width + 2 * ((Math.imul(hash, 0x9e3779b1) >>> 0) % width)
+    // The second bucket from the product's high bits: its low bits depend on the
+    // hash's low bits alone, so `% width` of them would put two hashes that share a
+    // first bucket into a shared second one too (for a power-of-two width, always),
+    // and a key behind a heavier one in the first array would have no array to hold
+    // it. The high bits mix every bit of the hash; width·2^32 < 2^53 stays exact.
+    const second = HOT + 2 * width + 2 * Math.floor(((Math.imul(hash, 0x9e3779b1) >>> 0) * width) / 0x100000000)
     this.#bump(first, hash)
     this.#bump(second, hash)
   }

@@ -75,6 +75,22 @@ test('(g) a read of a value nobody wrote shrinks to that read alone', () => {
   assert.deepEqual(result.failure?.operations, [phantom])
 })
 
+test('(g) a read still in flight at the culprit that saw a later write does not let the shrinker drop the writes', () => {
+  // The lossy-map storm's shape: set b is acknowledged but lost, so the read of a is
+  // the culprit (failsAt 5). A read invoked before 5 and returning after it saw c,
+  // written only after 5; counted as an answer, it made the window "not
+  // self-contained" and the counter-example shrank to the lone read of a.
+  const setA = done(0, 'set', ['a'], undefined, 0, 1)
+  const setB = done(0, 'set', ['b'], undefined, 2, 3)
+  const culprit = done(1, 'get', [], 'a', 4, 5)
+  const inFlight = done(0, 'get', [], 'c', 4.5, 7)
+  const setC = done(1, 'set', ['c'], undefined, 6, 6.5)
+  const result = checkHistory([setA, setB, culprit, inFlight, setC])
+  assert.equal(result.linearizable, false)
+  assert.equal(result.failure?.culprit, culprit)
+  assert.deepEqual(result.failure?.operations, [setA, setB, culprit])
+})
+
 test('minimize: false reports the whole failing key', () => {
   const history = [
     done(0, 'set', [1], undefined, 0, 1),

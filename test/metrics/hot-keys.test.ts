@@ -7,6 +7,8 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
 import { SharedMap } from '../../src/index.js'
+import { hashKey, KeyKind } from '../../src/codec/index.js'
+import { H } from '../../src/map/layout.js'
 import { start } from '../helpers/workers.js'
 
 const metricsWorker = fileURLToPath(new URL('../fixtures/metrics-worker.js', import.meta.url))
@@ -35,6 +37,29 @@ describe('map.hotKeys()', () => {
     }
     for (let i = 1; i < hot.length; i++) assert.ok((hot[i - 1]?.count ?? 0) >= (hot[i]?.count ?? 0), 'most used first')
     assert.ok(map.metrics().sampledCalls > 0)
+  })
+
+  test('keys that share a heavy key\'s first bucket still have their second: they are found', () => {
+    // HeavyKeeper holds a key behind a heavier one only if the key's two buckets are
+    // independent. Eight keys whose map hashes pick the heavy key's bucket in the
+    // first array (hash % 64) are found by the map's own seed; before the second
+    // index took the high bits of its product, they shared its second bucket too,
+    // and hotKeys reported the heavy key alone.
+    const map = new SharedMap<string, number>({ metrics: { sample: 1, hotKeys: 64 } })
+    const header = new Int32Array(map.handle.buffer, map.handle.byteOffset, H.SEED1 + 1)
+    const bucket = (key: string) => hashKey(key, KeyKind.string, header[H.SEED0] ?? 0, header[H.SEED1] ?? 0) % 64
+    const heavy = 'heavy'
+    const sharers: string[] = []
+    for (let i = 0; sharers.length < 8; i++) if (bucket(`k${i}`) === bucket(heavy)) sharers.push(`k${i}`)
+    for (const key of [heavy, ...sharers]) map.set(key, 0)
+    for (let round = 0; round < 300; round++) {
+      for (let i = 0; i < 4; i++) map.get(heavy)
+      for (const key of sharers) map.get(key)
+    }
+    const hot = map.hotKeys(9)
+    assert.equal(hot[0]?.key, heavy)
+    const found = sharers.filter((key) => hot.some((h) => h.key === key))
+    assert.ok(found.length >= 4, `${found.length} of 8 keys behind the heavy one found: ${JSON.stringify(hot)}`)
   })
 
   test('keys no longer in the map are left out; hotKeys(0) is empty; no summary with hotKeys: 0', () => {
