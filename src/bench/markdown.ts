@@ -46,7 +46,7 @@ export function renderMarkdown(result: BenchResult): string {
   out.push('### One thread: ns per operation (x Map)')
   out.push('')
   out.push(
-    "Keys are built once and the same string objects are passed on every call, as a Map user's are. After `set` of every key into an empty structure, 'first get' reads each key once in a shuffled order (the thread's first read of it); 'get', 'has' (uniform keys, drawn with replacement) and 'get Zipf(0.99)' then read keys this thread has read before: the steady state of a long-lived reader, where 'optimistic' answers from its per-thread read cache. The orders are seeded and precomputed; every get must find its key and every has answer true.",
+    "Keys are built once and the same string objects are passed on every call, as a Map user's are. After `set` of every key into an empty structure, 'first get' reads each key once in a shuffled order (the thread's first read of it); 'get', 'has' (uniform keys, drawn with replacement) and 'get Zipf(0.99)' then read keys this thread has read before: the steady state of a long-lived reader, where 'optimistic' answers from its per-thread read cache. 'get' discards the value it read; 'get, value used' reads the same keys and one field of each value (a string's last character, an object's id), as a caller does: Map.get returns a pointer to a value elsewhere in the heap, which a caller's use of it then fetches, while a SharedMap value is built fresh. The orders are seeded and precomputed; every get must find its key, every has answer true, and every used value hold its field.",
   )
   const groups = [...new Set(result.singleThread.rows.map((r) => `${r.keys}|${r.values}`))]
   for (const group of groups) {

@@ -19,9 +19,11 @@ export type Op = 'get' | 'set' | 'update' | 'delete'
  * The single-thread passes: 'get-first' reads every key once, in a shuffled order
  * (the thread's first read of each key); 'get' and 'has' then read uniform keys and
  * 'get-zipf' Zipf(0.99) keys, every key having been read before (the steady state of
- * a long-lived reader).
+ * a long-lived reader). 'get' discards what it read (only `undefined` is checked);
+ * 'get-used' reads the same keys and uses each value as a caller would, reading one
+ * field of it (passes.ts says why both are measured).
  */
-export type PassOp = 'set' | 'get-first' | 'get' | 'get-zipf' | 'has' | 'update' | 'delete'
+export type PassOp = 'set' | 'get-first' | 'get' | 'get-used' | 'get-zipf' | 'has' | 'update' | 'delete'
 
 export interface Machine {
   readonly cores: number

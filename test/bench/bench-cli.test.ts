@@ -64,7 +64,7 @@ test('conmap bench --smoke --json prints one valid JSON document with every sect
     assert.equal(row.found, row.trueHotKeys.filter((k) => hot.some((h) => h.key === k)).length)
   }
   assert.equal(result.seed000.seed.qps.rwmutex, 28_400)
-  for (const op of ['get-first', 'get', 'get-zipf', 'has']) assert.ok(result.singleThread.rows.some((r) => r.contender === 'optimistic' && r.op === op && r.nsPerOp !== null), `single thread lacks ${op}`)
+  for (const op of ['get-first', 'get', 'get-used', 'get-zipf', 'has']) assert.ok(result.singleThread.rows.some((r) => r.contender === 'optimistic' && r.op === op && r.nsPerOp !== null), `single thread lacks ${op}`)
   assert.ok(result.singleThread.rows.some((r) => r.contender === 'optimistic' && r.values === 'object' && r.op === 'get' && r.nsPerOp !== null))
   for (const keyOrder of ['uniform', 'zipf'] as const) {
     for (const values of ['string', 'object'] as const) {
@@ -79,8 +79,8 @@ test('conmap bench --smoke --json prints one valid JSON document with every sect
   assert.doesNotMatch(printed, /\bissues? \d|\btargets?\b|NOT MET|seed 000/i)
 
   const targets = evaluateTargets(result)
-  assert.equal(targets.length, 11)
-  for (const id of ['get-vs-map', 'get-object-vs-map', 'has-vs-map', 'set-vs-map', 'mix-vs-map', 'mix-object-vs-map', 'get-only-vs-map']) {
+  assert.equal(targets.length, 13)
+  for (const id of ['get-vs-map', 'get-object-vs-map', 'get-used-vs-map', 'get-used-object-vs-map', 'has-vs-map', 'set-vs-map', 'mix-vs-map', 'mix-object-vs-map', 'get-only-vs-map']) {
     assert.ok(targets.find((t) => t.id === id)?.value !== null, `target ${id} not measured`)
   }
   const table = renderTargets(targets)
