@@ -13,9 +13,10 @@
  * touches, while SharedMap.get builds the value, so a loop that discards what it got
  * times Map without the one cache miss a caller then pays reading its value (over
  * 100k entries, about as much as the lookup: compare-builds.mjs measured Map.get at
- * 58-83 ns discarding and 131-146 ns reading one field). A SharedMap value is fresh
- * in the nursery and costs no such miss. 'get' is the lookup alone; 'get-used' is what
- * a caller who reads the value pays, and checks the field it read.
+ * 58-83 ns discarding and 131-146 ns reading one field). A SharedMap value built by
+ * the get is fresh in the nursery; one from the per-thread read cache lives in the old
+ * generation and costs the same miss as Map's. 'get' is the lookup alone; 'get-used'
+ * is what a caller who reads the value pays, and checks the field it read.
  */
 import { openAdapter, type Adapter, type TargetSpec } from './adapters.js'
 import { entryValue, type SmallObject } from './contenders.js'
