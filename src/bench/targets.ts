@@ -3,8 +3,9 @@
  * plain Map (one thread; two workers against one thread), against the peers, and
  * read scaling. Each is taken on uniform keys, 100k of them (the Zipf figures are in
  * the tables beside them). Target 1's get is reported twice, the value discarded and
- * the value used (passes.ts says why), neither standing in for the other. A target whose figures are missing (a peer not installed,
- * a failed check) is reported as not met with the reason, never guessed.
+ * the value used (passes.ts says why), neither standing in for the other. A target
+ * whose figures are missing (a peer not installed, a failed check) is reported as not
+ * met with the reason, never guessed.
  *
  * They are the developers' yardstick, printed by `npm run bench` (bench/run.ts) and
  * in BENCHMARKS.md, never by `conmap bench`: a user asks how conmap compares on
